@@ -1,0 +1,1 @@
+fn main() { let c = std::process::Command::new("git").args(["rev-parse","--short=12","HEAD"]).output().ok().filter(|o| o.status.success()).map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string()).unwrap_or_else(|| "unknown".into()); println!("cargo:rustc-env=RDOVEADM_GIT_COMMIT={c}"); println!("cargo:rerun-if-changed=.git/HEAD"); }

@@ -1,0 +1,218 @@
+//! Transports: HTTP(S) over TCP via reqwest + rustls, and HTTP over a UNIX socket
+//! via hyper + hyperlocal. Both return the raw status, headers and body; the
+//! envelope is the caller's business. Every call is bounded by the timeout.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use http_body_util::{BodyExt, Full};
+use hyper::body::Bytes;
+use hyper_util::client::legacy::Client as HyperClient;
+use hyperlocal::{UnixClientExt, UnixConnector};
+
+use crate::error::Error;
+use crate::settings::{Endpoint, Tls};
+
+/// The API path; Dovecot matches it exactly (a trailing slash is a 404).
+pub const API_PATH: &str = "/doveadm/v1";
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Method {
+    Get,
+    Post,
+}
+
+/// A reply as it came off the wire.
+pub struct RawReply {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+pub enum Transport {
+    Http { client: reqwest::Client, url: reqwest::Url },
+    Unix { client: HyperClient<UnixConnector, Full<Bytes>>, path: PathBuf },
+}
+
+impl Transport {
+    pub fn new(endpoint: &Endpoint, tls: &Tls, timeout: Option<Duration>) -> Result<Self, Error> {
+        match endpoint {
+            Endpoint::Url(url) => {
+                let mut b = reqwest::Client::builder()
+                    .use_rustls_tls()
+                    .http1_only()
+                    .no_proxy()
+                    .user_agent(concat!("rdoveadm/", env!("CARGO_PKG_VERSION")));
+                if let Some(t) = timeout {
+                    b = b.connect_timeout(t);
+                }
+                if url.scheme() == "https" {
+                    if let Some(pem) = &tls.cacert_pem {
+                        // A private CA replaces the system roots, as with curl --cacert.
+                        b = b.tls_built_in_root_certs(false);
+                        for cert in reqwest::Certificate::from_pem_bundle(pem).map_err(|e| {
+                            Error::Config(format!("--cacert: not a PEM certificate bundle ({e})"))
+                        })? {
+                            b = b.add_root_certificate(cert);
+                        }
+                    }
+                    if tls.insecure {
+                        b = b.danger_accept_invalid_certs(true);
+                    }
+                } else {
+                    // Plain HTTP needs no trust store: don't spend time loading one.
+                    b = b.tls_built_in_root_certs(false);
+                }
+                let client = b
+                    .build()
+                    .map_err(|e| Error::Config(format!("cannot set up the HTTP client: {e}")))?;
+                Ok(Transport::Http { client, url: url.clone() })
+            }
+            Endpoint::Socket(path) => Ok(Transport::Unix { client: HyperClient::unix(), path: path.clone() }),
+        }
+    }
+
+    /// Where requests go, for messages.
+    pub fn target(&self) -> String {
+        match self {
+            Transport::Http { url, .. } => url.to_string(),
+            Transport::Unix { path, .. } => format!("unix:{}", path.display()),
+        }
+    }
+
+    pub async fn send(
+        &self,
+        method: Method,
+        body: Option<Vec<u8>>,
+        authorization: Option<&str>,
+    ) -> Result<RawReply, Error> {
+        match self {
+            Transport::Http { client, url } => send_http(client, url, method, body, authorization).await,
+            Transport::Unix { client, path } => send_unix(client, path, method, body, authorization).await,
+        }
+    }
+}
+
+async fn send_http(
+    client: &reqwest::Client,
+    url: &reqwest::Url,
+    method: Method,
+    body: Option<Vec<u8>>,
+    authorization: Option<&str>,
+) -> Result<RawReply, Error> {
+    let mut req = match method {
+        Method::Get => client.get(url.clone()),
+        Method::Post => client.post(url.clone()).header("Content-Type", "application/json"),
+    };
+    if let Some(a) = authorization {
+        req = req.header("Authorization", a);
+    }
+    if let Some(b) = body {
+        req = req.body(b);
+    }
+    let resp = req.send().await.map_err(|e| request_error(url.as_str(), &e))?;
+    let status = resp.status().as_u16();
+    let headers = header_pairs(resp.headers());
+    let body = resp
+        .bytes()
+        .await
+        .map_err(|e| Error::Protocol(format!("the reply is truncated: {}", chain(&e))))?
+        .to_vec();
+    Ok(RawReply { status, headers, body })
+}
+
+async fn send_unix(
+    client: &HyperClient<UnixConnector, Full<Bytes>>,
+    path: &std::path::Path,
+    method: Method,
+    body: Option<Vec<u8>>,
+    authorization: Option<&str>,
+) -> Result<RawReply, Error> {
+    let uri: hyper::Uri = hyperlocal::Uri::new(path, API_PATH).into();
+    let mut req = hyper::Request::builder()
+        .method(match method {
+            Method::Get => hyper::Method::GET,
+            Method::Post => hyper::Method::POST,
+        })
+        .uri(uri)
+        .header("Host", "localhost")
+        .header("User-Agent", concat!("rdoveadm/", env!("CARGO_PKG_VERSION")));
+    if method == Method::Post {
+        req = req.header("Content-Type", "application/json");
+    }
+    if let Some(a) = authorization {
+        req = req.header("Authorization", a);
+    }
+    let req = req
+        .body(Full::new(Bytes::from(body.unwrap_or_default())))
+        .map_err(|e| Error::Config(format!("cannot build the request: {e}")))?;
+    let resp = client.request(req).await.map_err(|e| {
+        let detail = root_cause(&e);
+        if e.is_connect() {
+            Error::Unavailable(format!("cannot connect to unix socket `{}`: {detail}", path.display()))
+        } else {
+            Error::Unavailable(format!(
+                "unix socket `{}` closed the connection without a reply: {detail}",
+                path.display()
+            ))
+        }
+    })?;
+    let status = resp.status().as_u16();
+    let headers = header_pairs(resp.headers());
+    let body = resp
+        .into_body()
+        .collect()
+        .await
+        .map_err(|e| Error::Protocol(format!("the reply is truncated: {}", chain(&e))))?
+        .to_bytes()
+        .to_vec();
+    Ok(RawReply { status, headers, body })
+}
+
+fn header_pairs(h: &hyper::HeaderMap) -> Vec<(String, String)> {
+    h.iter()
+        .map(|(k, v)| (k.as_str().to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+        .collect()
+}
+
+fn request_error(url: &str, e: &reqwest::Error) -> Error {
+    let detail = root_cause(e);
+    if e.is_timeout() {
+        Error::Unavailable(format!("`{url}` did not answer in time: {detail}"))
+    } else if e.is_connect() {
+        let hint = if detail.contains("certificate") || detail.contains("UnknownIssuer") {
+            " (certificate not trusted: use --cacert FILE for a private CA)"
+        } else {
+            ""
+        };
+        Error::Unavailable(format!("cannot connect to `{url}`: {detail}{hint}"))
+    } else {
+        Error::Unavailable(format!("`{url}` closed the connection without a reply: {detail}"))
+    }
+}
+
+/// An error and its sources on one line, without repeats.
+pub fn chain(e: &dyn std::error::Error) -> String {
+    let mut parts: Vec<String> = vec![e.to_string()];
+    let mut src = e.source();
+    while let Some(s) = src {
+        let t = s.to_string();
+        if !parts.iter().any(|p| p.contains(&t)) {
+            parts.push(t);
+        }
+        src = s.source();
+    }
+    parts.join(": ").replace('\n', " ")
+}
+
+/// The innermost error's text: "Connection refused (os error 111)" rather than
+/// reqwest's "error sending request for url (...): client error (Connect): ...".
+pub fn root_cause(e: &dyn std::error::Error) -> String {
+    let mut last = e.to_string();
+    let mut src = e.source();
+    while let Some(s) = src {
+        last = s.to_string();
+        src = s.source();
+    }
+    last.replace('\n', " ")
+}

@@ -1,0 +1,106 @@
+//! Commands: one file per doveadm noun. Each glues the client (which returns rows or
+//! typed errors) to the renderer (which writes them).
+
+pub mod kick;
+pub mod mailbox;
+pub mod quota;
+pub mod who;
+
+use std::io::Write;
+
+use serde_json::{Map, Value};
+use tokio::sync::OnceCell;
+
+use crate::client::Client;
+use crate::error::Error;
+use crate::output::{self, Row};
+use crate::settings::Settings;
+
+/// What every command gets: resolved settings and a client made on first use.
+pub struct Ctx {
+    pub settings: Settings,
+    client: OnceCell<Client>,
+}
+
+impl Ctx {
+    pub fn new(settings: Settings) -> Self {
+        Ctx { settings, client: OnceCell::new() }
+    }
+
+    /// The client for the configured server (made once).
+    pub async fn client(&self) -> Result<&Client, Error> {
+        self.client
+            .get_or_try_init(|| async {
+                let conn = self.settings.require_connection()?;
+                if conn.tls.insecure {
+                    eprintln!("rdoveadm: warning: --insecure: the server's certificate is not verified");
+                }
+                Client::new(conn, self.settings.debug)
+            })
+            .await
+    }
+
+    /// Runs one command and returns its rows.
+    pub async fn rows(&self, command: &str, params: &Map<String, Value>) -> Result<Vec<Row>, Error> {
+        into_rows(command, self.client().await?.call(command, params).await?)
+    }
+
+    /// Writes rows to stdout in the chosen format.
+    pub fn emit(&self, columns: &[&str], rows: &[Row]) -> Result<(), Error> {
+        let stdout = std::io::stdout();
+        let w = std::io::BufWriter::new(stdout.lock());
+        output::render(&self.settings.output, columns, rows, Box::new(w)).map_err(Error::from_write)
+    }
+
+    /// Writes a line to stdout (for commands whose output is not rows).
+    pub fn say(&self, line: &str) -> Result<(), Error> {
+        writeln!(std::io::stdout().lock(), "{line}").map_err(Error::from_write)
+    }
+}
+
+/// A command's result as rows; anything else is a protocol error.
+pub fn into_rows(command: &str, result: Value) -> Result<Vec<Row>, Error> {
+    let Value::Array(items) = result else {
+        return Err(Error::Protocol(format!("`{command}` returned an object where rows were expected")));
+    };
+    items
+        .into_iter()
+        .map(|v| match v {
+            Value::Object(m) => Ok(m),
+            _ => Err(Error::Protocol(format!("`{command}` returned a row that is not an object"))),
+        })
+        .collect()
+}
+
+/// Builds a parameter object from pairs, leaving out empty arrays and `false`.
+pub fn params<const N: usize>(pairs: [(&str, Value); N]) -> Map<String, Value> {
+    pairs
+        .into_iter()
+        .filter(|(_, v)| !matches!(v, Value::Bool(false) | Value::Null) && !matches!(v, Value::Array(a) if a.is_empty()))
+        .map(|(k, v)| (k.to_string(), v))
+        .collect()
+}
+
+/// Whether a user name is a mask that the server iterates (and then adds `username`).
+pub fn is_user_mask(user: &str) -> bool {
+    user.contains(['*', '?'])
+}
+
+/// Column hints for a mail command: `username` first when several users answer.
+pub fn user_columns<'a>(many_users: bool, columns: &[&'a str]) -> Vec<&'a str> {
+    let mut out = Vec::with_capacity(columns.len() + 1);
+    if many_users {
+        out.push("username");
+    }
+    out.extend_from_slice(columns);
+    out
+}
+
+/// Rejects blank arguments locally: an empty mask reaches the server as "match all"
+/// or kills its worker.
+pub fn require_non_blank(what: &str, values: &[String]) -> Result<(), Error> {
+    if values.iter().any(|v| v.trim().is_empty()) {
+        return Err(Error::Usage(format!("{what}: an empty value is not allowed")));
+    }
+    Ok(())
+}

@@ -1,0 +1,115 @@
+//! rdoveadm: a doveadm-style admin CLI for Dovecot over the doveadm HTTP API.
+//! [`run`] parses the command line, resolves settings and dispatches; it returns the
+//! process exit code.
+
+pub mod cli;
+pub mod client;
+pub mod commands;
+pub mod error;
+pub mod output;
+pub mod settings;
+
+use std::io::IsTerminal;
+
+use clap::Parser;
+
+use cli::{Cli, Command};
+use commands::Ctx;
+use error::{Error, Report};
+use settings::{ProcessEnv, Settings};
+
+/// Version with the git commit it was built from.
+pub const VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), " (", env!("RDOVEADM_GIT_COMMIT"), ")");
+
+/// Runs rdoveadm with the process arguments and returns the exit code.
+pub fn run() -> i32 {
+    let mut cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => return clap_error(e),
+    };
+    if cli.format_short.is_some() {
+        cli.global.format = cli.format_short;
+    }
+    let stdout_tty = std::io::stdout().is_terminal();
+    let width = if stdout_tty { terminal_width() } else { None };
+    let result = Settings::resolve(&cli.global, &ProcessEnv, stdout_tty, width).and_then(|settings| {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| Error::Unavailable(format!("cannot start the async runtime: {e}")))?;
+        rt.block_on(dispatch(&Ctx::new(settings), &cli.command))
+    });
+    match result {
+        Ok(()) => 0,
+        Err(e) => {
+            let msg = e.to_string();
+            if !msg.is_empty() && !matches!(e, Error::BrokenPipe) {
+                eprintln!("{}", Report(&e));
+            }
+            e.exit_code()
+        }
+    }
+}
+
+/// The one dispatch: each arm is one call.
+async fn dispatch(ctx: &Ctx, command: &Command) -> Result<(), Error> {
+    match command {
+        Command::Who(a) => commands::who::run(ctx, a).await,
+        Command::Kick(a) => commands::kick::run(ctx, a).await,
+        Command::Mailbox(c) => commands::mailbox::run(ctx, c).await,
+        Command::Quota(c) => commands::quota::run(ctx, c).await,
+    }
+}
+
+/// clap's help and version go to stdout with 0; usage errors become one line and 64
+/// (doveadm's EX_USAGE), not clap's 2.
+fn clap_error(e: clap::Error) -> i32 {
+    use clap::error::ErrorKind;
+    match e.kind() {
+        ErrorKind::DisplayHelp | ErrorKind::DisplayVersion | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+            let _ = e.print();
+            if e.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
+                error::code::USAGE
+            } else {
+                0
+            }
+        }
+        _ => {
+            let text = e.render().to_string();
+            // clap's message runs until its "Usage:" paragraph; make it one line.
+            let message = text.split("\n\n").next().unwrap_or("bad usage");
+            let message: Vec<&str> = message.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
+            let message = message.join(" ");
+            eprintln!("rdoveadm: error: {}", message.trim_start_matches("error: "));
+            eprintln!("rdoveadm: hint: see `rdoveadm --help` or `rdoveadm <command> --help`");
+            error::code::USAGE
+        }
+    }
+}
+
+/// Terminal width from $COLUMNS or the tty, for fitting tables.
+fn terminal_width() -> Option<u16> {
+    if let Some(c) = std::env::var("COLUMNS").ok().and_then(|c| c.parse().ok()) {
+        return Some(c);
+    }
+    // SAFETY: TIOCGWINSZ fills a winsize struct; we pass a valid pointer.
+    unsafe {
+        let mut ws: Winsize = std::mem::zeroed();
+        if ioctl(1, TIOCGWINSZ, &mut ws) == 0 && ws.ws_col > 0 {
+            return Some(ws.ws_col);
+        }
+    }
+    None
+}
+
+#[repr(C)]
+struct Winsize {
+    ws_row: u16,
+    ws_col: u16,
+    ws_xpixel: u16,
+    ws_ypixel: u16,
+}
+const TIOCGWINSZ: std::ffi::c_ulong = 0x5413;
+extern "C" {
+    fn ioctl(fd: std::ffi::c_int, request: std::ffi::c_ulong, ...) -> std::ffi::c_int;
+}

@@ -1,0 +1,33 @@
+//! `flow`: one line per row of `key=value` pairs separated by spaces, as `doveadm -f flow`.
+
+use std::io::Write;
+
+use super::{escape, text, Row, RowSink};
+
+pub struct FlowSink<'w> {
+    w: Box<dyn Write + 'w>,
+}
+
+impl<'w> FlowSink<'w> {
+    pub fn new(w: Box<dyn Write + 'w>) -> Self {
+        FlowSink { w }
+    }
+}
+
+impl RowSink for FlowSink<'_> {
+    fn row(&mut self, row: &Row) -> std::io::Result<()> {
+        let mut first = true;
+        for (k, v) in row {
+            if !first {
+                self.w.write_all(b" ")?;
+            }
+            first = false;
+            write!(self.w, "{k}={}", escape(&text(v)))?;
+        }
+        self.w.write_all(b"\n")
+    }
+
+    fn finish(&mut self) -> std::io::Result<()> {
+        self.w.flush()
+    }
+}
