@@ -58,6 +58,7 @@ async fn dispatch(ctx: &Ctx, command: &Command) -> Result<(), Error> {
         Command::Kick(a) => commands::kick::run(ctx, a).await,
         Command::Mailbox(c) => commands::mailbox::run(ctx, c).await,
         Command::Quota(c) => commands::quota::run(ctx, c).await,
+        Command::Probe(a) => commands::probe::run(ctx, a).await,
     }
 }
 

@@ -3,6 +3,8 @@
 
 use std::path::PathBuf;
 
+pub mod probe;
+
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 const AFTER_HELP: &str = "\
@@ -111,6 +113,10 @@ pub enum Command {
     /// Quota commands: get.
     #[command(subcommand)]
     Quota(QuotaCommand),
+
+    /// Check IMAP/POP3 servers from the outside: ports, STARTTLS and TLS, certificates,
+    /// plaintext-login exposure (Dovecot, Courier, any IMAP/POP3 server).
+    Probe(probe::ProbeArgs),
 }
 
 #[derive(Debug, Args)]

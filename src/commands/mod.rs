@@ -3,6 +3,7 @@
 
 pub mod kick;
 pub mod mailbox;
+pub mod probe;
 pub mod quota;
 pub mod who;
 

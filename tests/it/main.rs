@@ -1,0 +1,4 @@
+//! Integration tests: one binary, modules per area. Tests run the built `rdoveadm`
+//! with a blank environment against real Dovecot instances (see `harness`).
+
+mod probe;

@@ -1,0 +1,1 @@
+//! `probe` against real IMAP/POP3 servers (placeholder).
