@@ -1,4 +1,8 @@
 //! Integration tests: one binary, modules per area. Tests run the built `rdoveadm`
 //! with a blank environment against real Dovecot instances (see `harness`).
 
+mod harness;
+
+mod core;
+mod exit_codes;
 mod probe;
