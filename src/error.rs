@@ -26,7 +26,7 @@ pub mod code {
 /// The exit-code table as shown in `--help`, the man page and the README.
 pub const EXIT_CODE_TABLE: &[(i32, &str)] = &[
     (0, "success (also: output pipe closed by the reader)"),
-    (1, "the server returned a doveadm code outside 1-255 (-1, 1001-1003)"),
+    (1, "aborted at a confirmation prompt, or the server returned a doveadm code outside 1-255 (-1, 1001-1003)"),
     (64, "usage: bad arguments, unknown command or parameter (unknownMethod, invalidRequest, HTTP 400)"),
     (65, "data error: e.g. mailbox already exists, request too large (HTTP 413)"),
     (66, "an input file (-F, --password-file, ...) cannot be read"),
@@ -87,6 +87,9 @@ pub enum Error {
     /// everything (probe, fan-out): exit with the code, print nothing more.
     #[error("")]
     Silent(i32),
+    /// The user answered no at a confirmation prompt.
+    #[error("aborted: nothing was changed")]
+    Aborted,
     /// Writing to stdout failed because the reader went away (e.g. `| head`).
     #[error("broken pipe")]
     BrokenPipe,
@@ -121,6 +124,7 @@ impl Error {
             Error::Unavailable(_) => code::TEMPFAIL,
             Error::Protocol(_) => code::PROTOCOL,
             Error::Silent(c) => *c,
+            Error::Aborted => code::UNKNOWN,
             Error::BrokenPipe => code::OK,
             Error::Output(_) => code::SOFTWARE,
         }

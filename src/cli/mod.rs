@@ -3,7 +3,12 @@
 
 use std::path::PathBuf;
 
+pub mod admin;
+pub mod mail;
 pub mod probe;
+
+pub use admin::*;
+pub use mail::*;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
@@ -102,79 +107,109 @@ pub enum Command {
     #[command(after_help = "Examples:\n  rdoveadm who\n  rdoveadm who -1 'alice@*'\n  rdoveadm -f json who 192.0.2.0/24")]
     Who(WhoArgs),
 
-    /// Disconnect the sessions that match the masks.
-    #[command(after_help = "Examples:\n  rdoveadm kick bob@example.org\n  rdoveadm kick 'spam*' 192.0.2.7")]
+    /// Disconnect the sessions that match the masks; prints who was kicked. Exit 68 when nothing matched.
+    #[command(after_help = "Examples:\n  rdoveadm kick bob@example.org\n  rdoveadm kick --yes 'spam*' 192.0.2.7")]
     Kick(KickArgs),
 
-    /// Mailbox commands: list.
+    /// Mailbox commands: list, status, create, delete, rename, subscribe, unsubscribe.
     #[command(subcommand)]
     Mailbox(MailboxCommand),
 
-    /// Quota commands: get.
+    /// Quota commands: get, recalc.
     #[command(subcommand)]
     Quota(QuotaCommand),
+
+    /// Fetch message fields (e.g. `uid flags hdr.subject`) of the messages matching a search query.
+    #[command(after_help = "Examples:\n  rdoveadm fetch -u alice@example.org 'uid flags hdr.subject' mailbox INBOX all\n  rdoveadm -f json fetch -u alice@example.org 'hdr body' mailbox INBOX uid 1")]
+    Fetch(FetchArgs),
+
+    /// List the mailbox GUID and UID of the messages matching a search query.
+    #[command(after_help = "Example:\n  rdoveadm search -u alice@example.org mailbox INBOX seen")]
+    Search(SearchArgs),
+
+    /// Delete the messages matching a search query (asks first on a terminal; --dry-run shows them).
+    #[command(after_help = "Examples:\n  rdoveadm expunge --dry-run -u alice@example.org mailbox Trash savedbefore 30d\n  rdoveadm expunge --yes -u alice@example.org mailbox Trash savedbefore 30d")]
+    Expunge(ExpungeArgs),
+
+    /// Add, remove or replace message flags.
+    #[command(subcommand)]
+    Flags(FlagsCommand),
+
+    /// Move the messages matching a search query to another mailbox.
+    #[command(after_help = "Example:\n  rdoveadm move -u alice@example.org Archive mailbox INBOX before 2024-01-01")]
+    Move(MoveArgs),
+
+    /// Copy the messages matching a search query to another mailbox.
+    #[command(after_help = "Example:\n  rdoveadm copy -u alice@example.org Archive mailbox INBOX flagged")]
+    Copy(MoveArgs),
+
+    /// Index the mailboxes matching a mask (e.g. for full-text search).
+    #[command(after_help = "Example:\n  rdoveadm index -u alice@example.org INBOX")]
+    Index(IndexArgs),
+
+    /// Repair broken mailboxes matching a mask.
+    #[command(after_help = "Example:\n  rdoveadm force-resync -u alice@example.org '*'")]
+    ForceResync(ForceResyncArgs),
+
+    /// Remove expunged messages from mdbox storage for good.
+    #[command(after_help = "Example:\n  rdoveadm purge -A")]
+    Purge(PurgeArgs),
+
+    /// Look up users in the userdb (one row per user and field).
+    #[command(after_help = "Examples:\n  rdoveadm user alice@example.org\n  rdoveadm user -f home 'alice@*'\n  rdoveadm user '*'")]
+    User(UserLookupArgs),
+
+    /// Reload the Dovecot configuration.
+    Reload,
+
+    /// Stop Dovecot (asks first on a terminal).
+    #[command(after_help = "Example:\n  rdoveadm stop --yes")]
+    Stop(StopArgs),
+
+    /// Server log commands: errors, reopen.
+    #[command(subcommand)]
+    Log(LogCommand),
+
+    /// Process commands: status.
+    #[command(subcommand)]
+    Process(ProcessCommand),
+
+    /// Service commands: status.
+    #[command(subcommand)]
+    Service(ServiceCommand),
+
+    /// Statistics commands: dump.
+    #[command(subcommand)]
+    Stats(StatsCommand),
+
+    /// List the commands the server advertises, with their parameters and types.
+    #[command(after_help = "Examples:\n  rdoveadm commands\n  rdoveadm -f json commands")]
+    Commands,
+
+    /// Call any command the server advertises, with parameters checked against its schema.
+    #[command(after_help = API_HELP)]
+    Api(ApiArgs),
 
     /// Check IMAP/POP3 servers from the outside: ports, STARTTLS and TLS, certificates,
     /// plaintext-login exposure (Dovecot, Courier, any IMAP/POP3 server).
     Probe(probe::ProbeArgs),
 }
 
-#[derive(Debug, Args)]
-pub struct WhoArgs {
-    /// One line per connection (username, service, pid, ip) instead of one per user and service.
-    #[arg(short = '1', long)]
-    pub separate_connections: bool,
+const API_HELP: &str = "\
+Parameters: NAME=VALUE is converted by the type the server advertises: boolean (`true`/`false`; \
+false is left out), integer, array (repeat NAME=, or give a comma list) or string. NAME:=JSON gives \
+the JSON value as is. Command names may be spelled camelCase, with dashes or with spaces.
 
-    /// User masks (`*` and `?` wildcards) and/or IP addresses or networks (`192.0.2.0/24`).
-    #[arg(value_name = "MASK")]
-    pub masks: Vec<String>,
-}
+Examples:
+  rdoveadm api quotaGet user=alice@example.org
+  rdoveadm api 'mailbox status' user=alice@example.org field=messages,unseen mailboxMask=INBOX
+  rdoveadm api mailbox-metadata-set user=alice@example.org mailbox=INBOX key=/private/comment value=hi";
 
-#[derive(Debug, Args)]
-pub struct KickArgs {
-    /// Force-kick (Dovecot 2.3; over HTTP 2.3 always force-kicks, so this only documents intent).
-    #[arg(short = 'f', long)]
-    pub force: bool,
-
-    /// User masks (`*` and `?` wildcards) and/or IP addresses or networks. At least one is required.
-    #[arg(value_name = "MASK", required = true)]
-    pub masks: Vec<String>,
-}
-
-/// Which users a mail command works on.
-#[derive(Debug, Args, Clone)]
-pub struct UserArgs {
-    /// The user (wildcards `*` and `?` iterate the matching users on the server).
-    #[arg(short = 'u', long = "user", value_name = "USER")]
-    pub user: String,
-}
-
-#[derive(Debug, Subcommand)]
-pub enum MailboxCommand {
-    /// List a user's mailboxes.
-    #[command(after_help = "Examples:\n  rdoveadm mailbox list -u alice@example.org\n  rdoveadm mailbox list -u alice@example.org 'Arch*'")]
-    List(MailboxListArgs),
-}
-
-#[derive(Debug, Args)]
-pub struct MailboxListArgs {
-    #[command(flatten)]
-    pub users: UserArgs,
-
-    /// Mailbox masks (`*` and `%` wildcards); all mailboxes when none are given.
-    #[arg(value_name = "MASK")]
-    pub masks: Vec<String>,
-}
-
-#[derive(Debug, Subcommand)]
-pub enum QuotaCommand {
-    /// Show a user's quota usage and limits.
-    #[command(after_help = "Example:\n  rdoveadm quota get -u alice@example.org")]
-    Get(QuotaArgs),
-}
-
-#[derive(Debug, Args)]
-pub struct QuotaArgs {
-    #[command(flatten)]
-    pub users: UserArgs,
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn clap_definition_is_consistent() {
+        use clap::CommandFactory;
+        super::Cli::command().debug_assert();
+    }
 }

@@ -1,6 +1,7 @@
 //! The doveadm HTTP API client: one command per request, typed errors, never prints
 //! (except `-D` debug traces on stderr, with credentials redacted).
 
+pub mod schema;
 pub mod transport;
 pub mod wire;
 
@@ -12,7 +13,8 @@ use crate::error::Error;
 use crate::settings::Connection;
 use transport::{Method, RawReply, Transport};
 
-/// A connection to one doveadm HTTP API endpoint.
+/// A connection to one doveadm HTTP API endpoint. Cheap to clone (shares the pool).
+#[derive(Clone)]
 pub struct Client {
     transport: Transport,
     authorization: Option<String>,
@@ -51,9 +53,14 @@ impl Client {
 
     /// Fetches the list of commands the server advertises.
     pub async fn schema(&self) -> Result<Schema, Error> {
+        wire::parse_schema(&self.schema_body().await?)
+    }
+
+    /// The raw body of `GET /doveadm/v1` (for caching).
+    pub async fn schema_body(&self) -> Result<Vec<u8>, Error> {
         let reply = self.send(Method::Get, None).await?;
         self.check_status(&reply)?;
-        wire::parse_schema(&reply.body)
+        Ok(reply.body)
     }
 
     async fn send(&self, method: Method, body: Option<Vec<u8>>) -> Result<RawReply, Error> {

@@ -29,6 +29,7 @@ pub struct RawReply {
     pub body: Vec<u8>,
 }
 
+#[derive(Clone)]
 pub enum Transport {
     Http { client: reqwest::Client, url: reqwest::Url },
     Unix { client: HyperClient<UnixConnector, Full<Bytes>>, path: PathBuf },

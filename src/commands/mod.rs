@@ -1,10 +1,16 @@
 //! Commands: one file per doveadm noun. Each glues the client (which returns rows or
 //! typed errors) to the renderer (which writes them).
 
+pub mod api;
 pub mod kick;
 pub mod mailbox;
+pub mod messages;
 pub mod probe;
 pub mod quota;
+pub mod server;
+pub mod storage;
+pub mod user;
+pub mod users;
 pub mod who;
 
 use std::io::Write;

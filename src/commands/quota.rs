@@ -1,8 +1,7 @@
-//! `quota`: get.
+//! `quota`: get, recalc.
 
-use serde_json::json;
-
-use super::{is_user_mask, params, user_columns, Ctx};
+use super::users::Users;
+use super::{user_columns, Ctx};
 use crate::cli::QuotaCommand;
 use crate::error::Error;
 
@@ -11,8 +10,13 @@ pub const COLUMNS: &[&str] = &["root", "type", "value", "limit", "percent"];
 pub async fn run(ctx: &Ctx, cmd: &QuotaCommand) -> Result<(), Error> {
     match cmd {
         QuotaCommand::Get(a) => {
-            let rows = ctx.rows("quotaGet", &params([("user", json!(a.users.user))])).await?;
-            ctx.emit(&user_columns(is_user_mask(&a.users.user), COLUMNS), &rows)
+            let users = Users::from_args(&a.users)?;
+            let rows = ctx.mail_rows("quotaGet", &users, Default::default()).await?;
+            ctx.emit(&user_columns(users.many(), COLUMNS), &rows)
+        }
+        QuotaCommand::Recalc(a) => {
+            let users = Users::from_args(&a.users)?;
+            ctx.mail_rows("quotaRecalc", &users, Default::default()).await.map(|_| ())
         }
     }
 }

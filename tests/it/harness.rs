@@ -211,6 +211,18 @@ impl Session {
         }
     }
 
+    /// Appends a message to a mailbox (IMAP only) and returns the tagged reply.
+    pub fn append(&mut self, mailbox: &str, message: &str) -> String {
+        let msg = message.replace("\r\n", "\n").replace('\n', "\r\n");
+        self.send(&format!("ap APPEND \"{mailbox}\" {{{}}}", msg.len()));
+        let cont = self.line();
+        assert!(cont.starts_with('+'), "APPEND continuation: {cont}");
+        self.send(&msg);
+        let r = self.until("ap ");
+        assert!(r.starts_with("ap OK"), "APPEND failed: {r}");
+        r
+    }
+
     /// Whether the server still answers a NOOP (false after a kick).
     pub fn alive(&mut self) -> bool {
         if self.imap {

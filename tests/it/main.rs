@@ -5,4 +5,5 @@ mod harness;
 
 mod core;
 mod exit_codes;
+mod mail;
 mod probe;

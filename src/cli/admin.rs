@@ -1,0 +1,114 @@
+//! Arguments of the server-wide commands: who, kick, user, stop, log, process,
+//! service, stats, api.
+
+use clap::{Args, Subcommand};
+
+#[derive(Debug, Args)]
+pub struct WhoArgs {
+    /// One line per connection (username, service, pid, ip) instead of one per user and service.
+    #[arg(short = '1', long)]
+    pub separate_connections: bool,
+
+    /// User masks (`*` and `?` wildcards) and/or IP addresses or networks (`192.0.2.0/24`).
+    #[arg(value_name = "MASK")]
+    pub masks: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct KickArgs {
+    /// Force-kick (Dovecot 2.3 only; over HTTP 2.3 always force-kicks, so this only documents intent).
+    #[arg(short = 'f', long)]
+    pub force: bool,
+
+    /// Kick without asking, even on a terminal when a mask has a wildcard.
+    #[arg(short = 'y', long)]
+    pub yes: bool,
+
+    /// User masks (`*` and `?` wildcards) and/or IP addresses or networks. At least one is required.
+    #[arg(value_name = "MASK", required = true)]
+    pub masks: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct UserLookupArgs {
+    /// Show only this userdb field (e.g. `home`, `uid`, `mail`).
+    #[arg(short = 'f', long, value_name = "FIELD")]
+    pub field: Option<String>,
+
+    /// User masks (`*` and `?` wildcards list the matching users).
+    #[arg(value_name = "MASK", required = true)]
+    pub masks: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct StopArgs {
+    /// Stop without asking, even on a terminal.
+    #[arg(short = 'y', long)]
+    pub yes: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum LogCommand {
+    /// Show recent errors from the log service's memory (type, timestamp, prefix, text).
+    #[command(after_help = "Examples:\n  rdoveadm log errors\n  rdoveadm log errors --since 1764000000")]
+    Errors(LogErrorsArgs),
+    /// Make Dovecot reopen its log files (after rotation).
+    Reopen,
+}
+
+#[derive(Debug, Args)]
+pub struct LogErrorsArgs {
+    /// Only errors logged after this Unix time.
+    #[arg(short = 's', long, value_name = "UNIX_TIME")]
+    pub since: Option<u64>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ProcessCommand {
+    /// Show the running processes of each service.
+    #[command(after_help = "Examples:\n  rdoveadm process status\n  rdoveadm process status imap pop3")]
+    Status(ServicesArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ServiceCommand {
+    /// Show each service's process counts and limits.
+    #[command(after_help = "Example:\n  rdoveadm service status imap")]
+    Status(ServicesArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ServicesArgs {
+    /// Service names; all services when none are given.
+    #[arg(value_name = "SERVICE")]
+    pub services: Vec<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum StatsCommand {
+    /// Dump the statistics of the configured metrics.
+    #[command(after_help = "Example:\n  rdoveadm stats dump --reset 'count sum'")]
+    Dump(StatsDumpArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct StatsDumpArgs {
+    /// Reset the statistics after dumping them.
+    #[arg(short = 'r', long)]
+    pub reset: bool,
+
+    /// Fields to show (space separated), e.g. `count sum min max avg median stddev %95`.
+    #[arg(value_name = "FIELDS")]
+    pub fields: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ApiArgs {
+    /// The command, as the server names it (`quotaGet`, `quota-get` or `"quota get"`).
+    #[arg(value_name = "COMMAND")]
+    pub command: String,
+
+    /// Parameters: NAME=VALUE (converted by the advertised type) or NAME:=JSON.
+    #[arg(value_name = "PARAM")]
+    pub params: Vec<String>,
+}

@@ -1,0 +1,74 @@
+//! Message commands: fetch, search, expunge, flags, move, copy.
+
+use serde_json::json;
+
+use super::users::{confirm, Users};
+use super::{params, user_columns, Ctx};
+use crate::cli::{ExpungeArgs, FetchArgs, FlagsArgs, FlagsCommand, MoveArgs, SearchArgs};
+use crate::error::Error;
+
+/// What `expunge --dry-run` shows of each message that would go.
+const DRY_RUN_FIELDS: &[&str] = &["mailbox", "uid", "date.saved", "hdr.subject"];
+
+fn words(what: &str, text: &str) -> Result<Vec<String>, Error> {
+    let w: Vec<String> = text.split_whitespace().map(str::to_string).collect();
+    if w.is_empty() {
+        return Err(Error::Usage(format!("{what} is empty")));
+    }
+    Ok(w)
+}
+
+pub async fn fetch(ctx: &Ctx, a: &FetchArgs) -> Result<(), Error> {
+    let users = Users::from_args(&a.users)?;
+    let fields = words("fetch: FIELDS", &a.fields)?;
+    let p = params([("field", json!(fields)), ("query", json!(a.query))]);
+    let rows = ctx.mail_rows("fetch", &users, p).await?;
+    // The server's keys are the field names, lower-cased.
+    let cols: Vec<String> = fields.iter().map(|f| f.to_ascii_lowercase()).collect();
+    let cols: Vec<&str> = cols.iter().map(String::as_str).collect();
+    ctx.emit(&user_columns(users.many(), &cols), &rows)
+}
+
+pub async fn search(ctx: &Ctx, a: &SearchArgs) -> Result<(), Error> {
+    let users = Users::from_args(&a.users)?;
+    let rows = ctx.mail_rows("search", &users, params([("query", json!(a.query))])).await?;
+    ctx.emit(&user_columns(users.many(), &["mailbox-guid", "uid"]), &rows)
+}
+
+pub async fn expunge(ctx: &Ctx, a: &ExpungeArgs) -> Result<(), Error> {
+    let users = Users::from_args(&a.users)?;
+    let query = a.query.join(" ");
+    if a.dry_run || (!a.yes && std::io::IsTerminal::is_terminal(&std::io::stdin())) {
+        // Show what matches first: with --dry-run that is all; on a terminal it feeds the question.
+        let p = params([("field", json!(DRY_RUN_FIELDS)), ("query", json!(a.query))]);
+        let rows = ctx.mail_rows("fetch", &users, p).await?;
+        if a.dry_run {
+            eprintln!("rdoveadm: dry run: {} message(s) of {} match `{query}`; nothing was expunged", rows.len(), users.describe());
+            return ctx.emit(&user_columns(users.many(), DRY_RUN_FIELDS), &rows);
+        }
+        confirm(&format!("expunge {} message(s) of {} matching `{query}`", rows.len(), users.describe()), a.yes)?;
+    }
+    let p = params([("query", json!(a.query)), ("deleteEmptyMailbox", json!(a.delete_empty_mailbox))]);
+    ctx.mail_rows("expunge", &users, p).await.map(|_| ())
+}
+
+pub async fn flags(ctx: &Ctx, cmd: &FlagsCommand) -> Result<(), Error> {
+    let (command, a): (&str, &FlagsArgs) = match cmd {
+        FlagsCommand::Add(a) => ("flagsAdd", a),
+        FlagsCommand::Remove(a) => ("flagsRemove", a),
+        FlagsCommand::Replace(a) => ("flagsReplace", a),
+    };
+    let users = Users::from_args(&a.users)?;
+    let flags = words("flags: FLAGS", &a.flags)?;
+    let p = params([("flag", json!(flags)), ("query", json!(a.query))]);
+    ctx.mail_rows(command, &users, p).await.map(|_| ())
+}
+
+pub async fn move_or_copy(ctx: &Ctx, command: &str, a: &MoveArgs) -> Result<(), Error> {
+    let users = Users::from_args(&a.users)?;
+    if a.destination.trim().is_empty() {
+        return Err(Error::Usage(format!("{command}: DEST is empty")));
+    }
+    let p = params([("destinationMailbox", json!(a.destination)), ("query", json!(a.query))]);
+    ctx.mail_rows(command, &users, p).await.map(|_| ())
+}

@@ -1,0 +1,54 @@
+//! Server-wide commands: reload, stop, log errors|reopen, process status, service
+//! status, stats dump.
+
+use serde_json::json;
+
+use super::users::confirm;
+use super::{params, Ctx};
+use crate::cli::{LogCommand, ProcessCommand, ServiceCommand, StatsCommand, StopArgs};
+use crate::error::Error;
+
+pub async fn reload(ctx: &Ctx) -> Result<(), Error> {
+    ctx.rows("reload", &Default::default()).await.map(|_| ())
+}
+
+pub async fn stop(ctx: &Ctx, a: &StopArgs) -> Result<(), Error> {
+    let target = ctx.client().await?.target();
+    confirm(&format!("stop Dovecot at {target}"), a.yes)?;
+    match ctx.rows("stop", &Default::default()).await {
+        // The master takes its doveadm worker down with it: often no reply arrives.
+        Err(Error::Unavailable(m)) if m.contains("without a reply") => {
+            eprintln!("rdoveadm: Dovecot at {target} is stopping (it closed the connection)");
+            Ok(())
+        }
+        other => other.map(|_| ()),
+    }
+}
+
+pub async fn log(ctx: &Ctx, cmd: &LogCommand) -> Result<(), Error> {
+    match cmd {
+        LogCommand::Errors(a) => {
+            let rows = ctx.rows("logErrors", &params([("since", json!(a.since))])).await?;
+            ctx.emit(&["timestamp", "type", "prefix", "text"], &rows)
+        }
+        LogCommand::Reopen => ctx.rows("logReopen", &Default::default()).await.map(|_| ()),
+    }
+}
+
+pub async fn process(ctx: &Ctx, cmd: &ProcessCommand) -> Result<(), Error> {
+    let ProcessCommand::Status(a) = cmd;
+    let rows = ctx.rows("processStatus", &params([("service", json!(a.services))])).await?;
+    ctx.emit(&["name", "pid", "available_count", "total_count", "idle_start", "last_status_update", "last_kill_sent"], &rows)
+}
+
+pub async fn service(ctx: &Ctx, cmd: &ServiceCommand) -> Result<(), Error> {
+    let ServiceCommand::Status(a) = cmd;
+    let rows = ctx.rows("serviceStatus", &params([("service", json!(a.services))])).await?;
+    ctx.emit(&["name"], &rows)
+}
+
+pub async fn stats(ctx: &Ctx, cmd: &StatsCommand) -> Result<(), Error> {
+    let StatsCommand::Dump(a) = cmd;
+    let rows = ctx.rows("statsDump", &params([("reset", json!(a.reset)), ("fields", json!(a.fields))])).await?;
+    ctx.emit(&["metric_name", "field"], &rows)
+}
