@@ -23,6 +23,14 @@ pub async fn run(ctx: &Ctx, args: &KickArgs) -> Result<(), Error> {
     }
     // What is about to be kicked, per user (the server's reply does not say on 2.4).
     let before = who::sessions(ctx, &args.masks, true).await?;
+    if args.masks.iter().any(|m| super::is_user_mask(m)) {
+        let users: std::collections::BTreeSet<&str> =
+            before.iter().filter_map(|r| r.get("username").and_then(Value::as_str)).collect();
+        super::users::confirm(
+            &format!("kick {} session(s) of {} user(s) matching `{}`", before.len(), users.len(), args.masks.join(" ")),
+            args.yes,
+        )?;
+    }
     let p = params([("mask", json!(args.masks)), ("force", json!(args.force))]);
     let result = match ctx.rows("kick", &p).await {
         Err(Error::Server { code: 68, .. }) => Vec::new(),

@@ -6,4 +6,5 @@ mod harness;
 mod core;
 mod exit_codes;
 mod mail;
+mod passthrough;
 mod probe;
