@@ -74,6 +74,7 @@ async fn dispatch(ctx: &Ctx, command: &Command) -> Result<(), Error> {
         Command::Process(c) => commands::server::process(ctx, c).await,
         Command::Service(c) => commands::server::service(ctx, c).await,
         Command::Stats(c) => commands::server::stats(ctx, c).await,
+        Command::Server(c) => commands::server::info(ctx, c).await,
         Command::Commands => commands::api::commands(ctx).await,
         Command::Api(a) => commands::api::api(ctx, a).await,
         Command::Probe(a) => commands::probe::run(ctx, a).await,

@@ -9,16 +9,34 @@ pub struct WhoArgs {
     #[arg(short = '1', long)]
     pub separate_connections: bool,
 
+    /// Match the masks against this passdb field (alternative user name) instead of the
+    /// user name (Dovecot 2.4 API only).
+    #[arg(long, value_name = "FIELD")]
+    pub passdb_field: Option<String>,
+
     /// User masks (`*` and `?` wildcards) and/or IP addresses or networks (`192.0.2.0/24`).
+    /// Several user masks are looked up one by one and merged (Dovecot before 2.4.2 takes one).
     #[arg(value_name = "MASK")]
     pub masks: Vec<String>,
 }
 
 #[derive(Debug, Args)]
 pub struct KickArgs {
-    /// Force-kick (Dovecot 2.3 only; over HTTP 2.3 always force-kicks, so this only documents intent).
+    /// Force-kick (Dovecot 2.3 API only; over HTTP 2.3 always force-kicks anyway).
     #[arg(short = 'f', long)]
     pub force: bool,
+
+    /// Match the masks against this passdb field instead of the user name (Dovecot 2.4 API only).
+    #[arg(long, value_name = "FIELD")]
+    pub passdb_field: Option<String>,
+
+    /// Only kick sessions proxied to this destination host (Dovecot 2.4 API only).
+    #[arg(long, value_name = "IP")]
+    pub dest_host: Option<String>,
+
+    /// Show the sessions that would be kicked and kick nothing.
+    #[arg(short = 'n', long)]
+    pub dry_run: bool,
 
     /// Kick without asking, even on a terminal when a mask has a wildcard.
     #[arg(short = 'y', long)]
@@ -111,4 +129,12 @@ pub struct ApiArgs {
     /// Parameters: NAME=VALUE (converted by the advertised type) or NAME:=JSON.
     #[arg(value_name = "PARAM")]
     pub params: Vec<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ServerCommand {
+    /// Show the detected API generation (2.3 or 2.4), the number of commands and which
+    /// optional features the server advertises: why an option may be refused.
+    #[command(after_help = "Example:\n  rdoveadm server info")]
+    Info,
 }

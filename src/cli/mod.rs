@@ -182,6 +182,10 @@ pub enum Command {
     #[command(subcommand)]
     Stats(StatsCommand),
 
+    /// What rdoveadm detected about the server: API generation, command count, optional features.
+    #[command(subcommand)]
+    Server(ServerCommand),
+
     /// List the commands the server advertises, with their parameters and types.
     #[command(after_help = "Examples:\n  rdoveadm commands\n  rdoveadm -f json commands")]
     Commands,

@@ -1,6 +1,7 @@
 //! The doveadm HTTP API client: one command per request, typed errors, never prints
 //! (except `-D` debug traces on stderr, with credentials redacted).
 
+pub mod features;
 pub mod schema;
 pub mod transport;
 pub mod wire;

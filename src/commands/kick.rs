@@ -21,8 +21,22 @@ pub async fn run(ctx: &Ctx, args: &KickArgs) -> Result<(), Error> {
     if args.masks.is_empty() {
         return Err(Error::Usage("kick: give at least one user mask or IP".into()));
     }
+    // Options one API generation lacks: a clear local error rather than a server 400.
+    if args.force {
+        ctx.features().await?.require_param("kick", "force", "kick --force")?;
+    }
+    if args.passdb_field.is_some() {
+        ctx.features().await?.require_param("kick", "passdbField", "kick --passdb-field")?;
+    }
+    if args.dest_host.is_some() {
+        ctx.features().await?.require_param("kick", "destHost", "kick --dest-host")?;
+    }
     // What is about to be kicked, per user (the server's reply does not say on 2.4).
-    let before = who::sessions(ctx, &args.masks, true).await?;
+    let before = who::sessions(ctx, &args.masks, true, args.passdb_field.as_deref()).await?;
+    if args.dry_run {
+        eprintln!("rdoveadm: dry run: {} session(s) would be kicked; nothing was kicked", before.len());
+        return ctx.emit(who::SEPARATE, &before);
+    }
     if args.masks.iter().any(|m| super::is_user_mask(m)) {
         let users: std::collections::BTreeSet<&str> =
             before.iter().filter_map(|r| r.get("username").and_then(Value::as_str)).collect();
@@ -31,11 +45,21 @@ pub async fn run(ctx: &Ctx, args: &KickArgs) -> Result<(), Error> {
             args.yes,
         )?;
     }
-    let p = params([("mask", json!(args.masks)), ("force", json!(args.force))]);
-    let result = match ctx.rows("kick", &p).await {
-        Err(Error::Server { code: 68, .. }) => Vec::new(),
-        other => other?,
-    };
+    // One call per user mask, as for `who` (one user mask per call before Dovecot 2.4.2).
+    let mut result = Vec::new();
+    for masks in who::split_masks(&args.masks) {
+        let p = params([
+            ("mask", json!(masks)),
+            ("force", json!(args.force)),
+            ("passdbField", json!(args.passdb_field)),
+            ("destHost", json!(args.dest_host)),
+        ]);
+        match ctx.rows("kick", &p).await {
+            // 2.3: nothing matched this mask.
+            Err(Error::Server { code: 68, .. }) => {}
+            other => result.extend(other?),
+        }
+    }
     let rows = kicked_rows(&before, &result);
     if rows.is_empty() {
         return Err(Error::NotFound(format!("kick: no session matched `{}`", args.masks.join(" "))));

@@ -18,7 +18,8 @@ use std::io::Write;
 use serde_json::{Map, Value};
 use tokio::sync::OnceCell;
 
-use crate::client::Client;
+use crate::client::features::Features;
+use crate::client::{schema, Client};
 use crate::error::Error;
 use crate::output::{self, Row};
 use crate::settings::Settings;
@@ -27,11 +28,12 @@ use crate::settings::Settings;
 pub struct Ctx {
     pub settings: Settings,
     client: OnceCell<Client>,
+    features: OnceCell<Features>,
 }
 
 impl Ctx {
     pub fn new(settings: Settings) -> Self {
-        Ctx { settings, client: OnceCell::new() }
+        Ctx { settings, client: OnceCell::new(), features: OnceCell::new() }
     }
 
     /// The client for the configured server (made once).
@@ -44,6 +46,13 @@ impl Ctx {
                 }
                 Client::new(conn, self.settings.debug)
             })
+            .await
+    }
+
+    /// What the server advertises (cached per endpoint; fetched only when a command needs it).
+    pub async fn features(&self) -> Result<&Features, Error> {
+        self.features
+            .get_or_try_init(|| async { Ok(Features::from_schema(schema::cached(self.client().await?).await?)) })
             .await
     }
 

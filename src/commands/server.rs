@@ -5,7 +5,9 @@ use serde_json::json;
 
 use super::users::confirm;
 use super::{params, Ctx};
-use crate::cli::{LogCommand, ProcessCommand, ServiceCommand, StatsCommand, StopArgs};
+use crate::cli::{LogCommand, ProcessCommand, ServerCommand, ServiceCommand, StatsCommand, StopArgs};
+use crate::client::features::KNOWN;
+use crate::output::Row;
 use crate::error::Error;
 
 pub async fn reload(ctx: &Ctx) -> Result<(), Error> {
@@ -51,4 +53,25 @@ pub async fn stats(ctx: &Ctx, cmd: &StatsCommand) -> Result<(), Error> {
     let StatsCommand::Dump(a) = cmd;
     let rows = ctx.rows("statsDump", &params([("reset", json!(a.reset)), ("fields", json!(a.fields))])).await?;
     ctx.emit(&["metric_name", "field"], &rows)
+}
+
+pub async fn info(ctx: &Ctx, cmd: &ServerCommand) -> Result<(), Error> {
+    let ServerCommand::Info = cmd;
+    let target = ctx.client().await?.target();
+    let f = ctx.features().await?;
+    let mut rows: Vec<Row> = Vec::new();
+    let mut add = |name: &str, value: String| {
+        let mut r = Row::new();
+        r.insert("name".into(), json!(name));
+        r.insert("value".into(), json!(value));
+        rows.push(r);
+    };
+    add("endpoint", target);
+    add("api_generation", f.generation().to_string());
+    add("commands", f.command_count().to_string());
+    for (name, command, param) in KNOWN {
+        let present = if param.is_empty() { f.has_command(command) } else { f.has_param(command, param) };
+        add(name, if present { "yes" } else { "no" }.to_string());
+    }
+    ctx.emit(&["name", "value"], &rows)
 }

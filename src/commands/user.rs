@@ -12,8 +12,21 @@ pub async fn run(ctx: &Ctx, a: &UserLookupArgs) -> Result<(), Error> {
     require_non_blank("user: MASK", &a.masks)?;
     let p = params([("userMask", json!(a.masks)), ("field", json!(a.field))]);
     let reply = ctx.client().await?.call("user", &p).await?;
-    let rows = object_rows(reply)?;
+    let mut rows = object_rows(reply)?;
+    rows.iter_mut().for_each(add_mail_path);
     ctx.emit(&["username"], &rows)
+}
+
+/// Dovecot 2.3 returns `mail` (`maildir:/path[:params]`), 2.4 `mail_path` (`/path`).
+/// Every row gets `mail_path`, so scripts read one field on both; `mail` stays where given.
+pub fn add_mail_path(row: &mut Row) {
+    if row.contains_key("mail_path") {
+        return;
+    }
+    let Some(mail) = row.get("mail").and_then(Value::as_str) else { return };
+    let path = mail.split_once(':').map_or(mail, |(_, rest)| rest);
+    let path = path.split(':').next().unwrap_or(path).to_string();
+    row.insert("mail_path".into(), Value::String(path));
 }
 
 /// `{"userList":[u...]}` → rows `{username}`; `{u: {fields}}` → rows `{username, fields...}`;
@@ -61,6 +74,9 @@ mod tests {
         let rows = object_rows(json!({"a@x":{"uid":"1","home":"/h"},"b@x":{"uid":"2"}})).unwrap();
         assert_eq!(Value::Array(rows.into_iter().map(Value::Object).collect()),
             json!([{"username":"a@x","uid":"1","home":"/h"},{"username":"b@x","uid":"2"}]));
+        let mut r = object_rows(json!({"a@x":{"mail":"maildir:/m/a:LAYOUT=fs"}})).unwrap().remove(0);
+        add_mail_path(&mut r);
+        assert_eq!(r["mail_path"], "/m/a");
         let rows = object_rows(json!({"userList":["a@x","b@x"]})).unwrap();
         assert_eq!(rows.len(), 2);
         assert_eq!(rows[1]["username"], "b@x");

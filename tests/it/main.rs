@@ -7,4 +7,5 @@ mod core;
 mod exit_codes;
 mod mail;
 mod passthrough;
+mod versions;
 mod probe;
