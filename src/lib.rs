@@ -5,8 +5,11 @@
 pub mod cli;
 pub mod client;
 pub mod commands;
+pub mod config;
 pub mod error;
+pub mod fanout;
 pub mod output;
+pub mod progress;
 pub mod settings;
 
 use std::io::IsTerminal;
@@ -16,7 +19,7 @@ use clap::Parser;
 use cli::{Cli, Command};
 use commands::Ctx;
 use error::{Error, Report};
-use settings::{ProcessEnv, Settings};
+use settings::{ProcessEnv, Settings, Terminal};
 
 /// Version with the git commit it was built from.
 pub const VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), " (", env!("RDOVEADM_GIT_COMMIT"), ")");
@@ -30,14 +33,19 @@ pub fn run() -> i32 {
     if cli.format_short.is_some() {
         cli.global.format = cli.format_short;
     }
+    cli.global.server.extend(std::mem::take(&mut cli.server_short));
     let stdout_tty = std::io::stdout().is_terminal();
-    let width = if stdout_tty { terminal_width() } else { None };
-    let result = Settings::resolve(&cli.global, &ProcessEnv, stdout_tty, width).and_then(|settings| {
+    let term = Terminal { stdout_tty, width: if stdout_tty { terminal_width() } else { None } };
+    let result = Settings::resolve(&cli.global, &ProcessEnv, term).and_then(|settings| {
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
             .map_err(|e| Error::Unavailable(format!("cannot start the async runtime: {e}")))?;
-        rt.block_on(dispatch(&Ctx::new(settings), &cli.command))
+        if settings.targets.len() > 1 && fans_out(&cli.command) {
+            rt.block_on(fanout::run(&settings, &cli.command))
+        } else {
+            rt.block_on(dispatch(&Ctx::new(settings), &cli.command))
+        }
     });
     match result {
         Ok(()) => 0,
@@ -51,8 +59,13 @@ pub fn run() -> i32 {
     }
 }
 
+/// Commands that run once per server when several are selected.
+fn fans_out(command: &Command) -> bool {
+    !matches!(command, Command::Probe(_) | Command::Completions(_) | Command::Config(_))
+}
+
 /// The one dispatch: each arm is one call.
-async fn dispatch(ctx: &Ctx, command: &Command) -> Result<(), Error> {
+pub async fn dispatch(ctx: &Ctx, command: &Command) -> Result<(), Error> {
     match command {
         Command::Who(a) => commands::who::run(ctx, a).await,
         Command::Kick(a) => commands::kick::run(ctx, a).await,
@@ -75,6 +88,8 @@ async fn dispatch(ctx: &Ctx, command: &Command) -> Result<(), Error> {
         Command::Service(c) => commands::server::service(ctx, c).await,
         Command::Stats(c) => commands::server::stats(ctx, c).await,
         Command::Server(c) => commands::server::info(ctx, c).await,
+        Command::Config(c) => commands::config::run(ctx, c).await,
+        Command::Completions(a) => commands::completions::run(a),
         Command::Commands => commands::api::commands(ctx).await,
         Command::Api(a) => commands::api::api(ctx, a).await,
         Command::Probe(a) => commands::probe::run(ctx, a).await,

@@ -9,7 +9,8 @@ use std::time::Duration;
 
 use base64::Engine as _;
 
-use crate::cli::{Format, GlobalArgs};
+use crate::cli::{ColorWhen, Format, GlobalArgs};
+use crate::config::{self, Profile};
 use crate::error::Error;
 
 pub const DEFAULT_TIMEOUT_SECS: f64 = 30.0;
@@ -80,13 +81,28 @@ pub struct OutputSettings {
     pub header: bool,
     /// Terminal width for `table`, when stdout is a terminal.
     pub width: Option<u16>,
+    /// Bold table headers.
+    pub color: bool,
+}
+
+/// One server to talk to, named for messages and the `server` column.
+#[derive(Debug, Clone)]
+pub struct Target {
+    pub name: String,
+    pub connection: Connection,
+    /// Where the endpoint came from: `--url`, `RDOVEADM_URL`, `profile mx1`, ...
+    pub source: String,
 }
 
 #[derive(Debug, Clone)]
 pub struct Settings {
-    pub connection: Option<Connection>,
+    pub targets: Vec<Target>,
     pub output: OutputSettings,
     pub debug: bool,
+    /// Servers (or shards) asked at once.
+    pub concurrency: usize,
+    /// The config file read, if any.
+    pub config_path: Option<std::path::PathBuf>,
 }
 
 /// The process environment, injectable for tests.
@@ -102,75 +118,231 @@ impl Env for ProcessEnv {
     }
 }
 
+pub const DEFAULT_CONCURRENCY: usize = 8;
+
+/// What the terminal looks like, for defaults.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Terminal {
+    pub stdout_tty: bool,
+    pub width: Option<u16>,
+}
+
 impl Settings {
-    /// Resolves the global flags. `stdout_tty` picks the default format.
-    pub fn resolve(g: &GlobalArgs, env: &dyn Env, stdout_tty: bool, width: Option<u16>) -> Result<Settings, Error> {
-        let format = g.format.unwrap_or(if stdout_tty { Format::Table } else { Format::Tab });
-        let output = OutputSettings { format, header: !g.no_header, width: if stdout_tty { width } else { None } };
-        let connection = resolve_connection(g, env)?;
-        Ok(Settings { connection, output, debug: g.debug })
+    /// Resolves flags + environment + config file.
+    ///
+    /// Per setting: command-line flag, then environment, then the profile, then the default.
+    /// A profile named on the command line (`-s`/`--server`, `--all-servers`) counts as a flag:
+    /// its values beat the environment. Among credentials an API key beats a password.
+    pub fn resolve(g: &GlobalArgs, env: &dyn Env, term: Terminal) -> Result<Settings, Error> {
+        let format = g.format.unwrap_or(if term.stdout_tty { Format::Table } else { Format::Tab });
+        let color = match g.color {
+            ColorWhen::Always => true,
+            ColorWhen::Never => false,
+            ColorWhen::Auto => term.stdout_tty && env.var("NO_COLOR").is_none(),
+        };
+        let output = OutputSettings {
+            format,
+            header: !g.no_header,
+            width: if term.stdout_tty { term.width } else { None },
+            color,
+        };
+        let (targets, config_path) = resolve_targets(g, env)?;
+        Ok(Settings {
+            targets,
+            output,
+            debug: g.debug,
+            concurrency: g.concurrency.map(usize::from).unwrap_or(DEFAULT_CONCURRENCY),
+            config_path,
+        })
     }
 
-    /// The connection, or a configuration error saying how to give one.
+    /// The connection of the one target, or a configuration error saying how to give one.
     pub fn require_connection(&self) -> Result<&Connection, Error> {
-        self.connection.as_ref().ok_or_else(|| {
-            Error::Config("no server given: use --url URL or --socket PATH (or RDOVEADM_URL / RDOVEADM_SOCKET)".into())
+        self.targets.first().map(|t| &t.connection).ok_or_else(|| {
+            Error::Config(
+                "no server given: use --url URL, --socket PATH or -s PROFILE (or RDOVEADM_URL / RDOVEADM_SOCKET / a config file)"
+                    .into(),
+            )
         })
+    }
+
+    /// The same settings for one of the targets (fan-out runs a command once per target).
+    pub fn for_target(&self, t: &Target) -> Settings {
+        Settings { targets: vec![t.clone()], ..self.clone() }
     }
 }
 
-fn resolve_connection(g: &GlobalArgs, env: &dyn Env) -> Result<Option<Connection>, Error> {
-    let endpoint = match (&g.url, &g.socket) {
-        (Some(u), _) => Some(Endpoint::Url(parse_url(u, "--url")?)),
-        (None, Some(p)) => Some(Endpoint::Socket(p.clone())),
-        (None, None) => match (env.var("RDOVEADM_URL"), env.var("RDOVEADM_SOCKET")) {
-            (Some(_), Some(_)) => {
-                return Err(Error::Config(
-                    "both RDOVEADM_URL and RDOVEADM_SOCKET are set: unset one, or pick with --url/--socket".into(),
-                ))
-            }
-            (Some(u), None) => Some(Endpoint::Url(parse_url(&u, "RDOVEADM_URL")?)),
-            (None, Some(p)) => Some(Endpoint::Socket(PathBuf::from(p))),
-            (None, None) => None,
-        },
+fn resolve_targets(g: &GlobalArgs, env: &dyn Env) -> Result<(Vec<Target>, Option<std::path::PathBuf>), Error> {
+    let named: Vec<String> = g.server.iter().map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect();
+    // 1. Profiles named on the command line.
+    if !named.is_empty() || g.all_servers {
+        let cfg = config::load(env)?;
+        let names = if g.all_servers { cfg.servers.keys().cloned().collect() } else { cfg.expand(&named)? };
+        if names.is_empty() {
+            return Err(Error::Config(format!("--all-servers: no [servers.NAME] in {}", cfg.describe_path())));
+        }
+        let mut targets = Vec::new();
+        for n in &names {
+            targets.push(profile_target(g, env, n, &cfg.servers[n], true)?);
+        }
+        for u in &g.url {
+            targets.push(flag_target(g, env, Endpoint::Url(parse_url(u, "--url")?), "--url".into())?);
+        }
+        return Ok((targets, cfg.path));
+    }
+    // 2. Endpoints given as flags.
+    if !g.url.is_empty() {
+        let mut targets = Vec::new();
+        for u in &g.url {
+            targets.push(flag_target(g, env, Endpoint::Url(parse_url(u, "--url")?), "--url".into())?);
+        }
+        return Ok((targets, None));
+    }
+    if let Some(p) = &g.socket {
+        return Ok((vec![flag_target(g, env, Endpoint::Socket(p.clone()), "--socket".into())?], None));
+    }
+    // 3. Endpoint from the environment.
+    match (env.var("RDOVEADM_URL"), env.var("RDOVEADM_SOCKET")) {
+        (Some(_), Some(_)) => {
+            return Err(Error::Config(
+                "both RDOVEADM_URL and RDOVEADM_SOCKET are set: unset one, or pick with --url/--socket".into(),
+            ))
+        }
+        (Some(u), None) => {
+            return Ok((vec![flag_target(g, env, Endpoint::Url(parse_url(&u, "RDOVEADM_URL")?), "RDOVEADM_URL".into())?], None))
+        }
+        (None, Some(p)) => {
+            return Ok((vec![flag_target(g, env, Endpoint::Socket(PathBuf::from(p)), "RDOVEADM_SOCKET".into())?], None))
+        }
+        (None, None) => {}
+    }
+    // 4. A profile from RDOVEADM_SERVER or the config file's default.
+    let cfg = config::load(env)?;
+    let chosen = match env.var("RDOVEADM_SERVER") {
+        Some(s) => Some((s, "RDOVEADM_SERVER")),
+        None => cfg.default.clone().map(|d| (d, "default")),
     };
-    let Some(endpoint) = endpoint else { return Ok(None) };
-    let auth = resolve_auth(g, env)?;
+    let Some((name, _why)) = chosen else { return Ok((Vec::new(), cfg.path)) };
+    let names = cfg.expand(&[name])?;
+    let mut targets = Vec::new();
+    for n in &names {
+        targets.push(profile_target(g, env, n, &cfg.servers[n], false)?);
+    }
+    Ok((targets, cfg.path))
+}
+
+/// A target whose endpoint came from a flag or the environment: credentials from flags, then env.
+fn flag_target(g: &GlobalArgs, env: &dyn Env, endpoint: Endpoint, source: String) -> Result<Target, Error> {
+    let name = match &endpoint {
+        Endpoint::Url(u) => format!("{}:{}", u.host_str().unwrap_or(""), u.port_or_known_default().unwrap_or(0)),
+        Endpoint::Socket(p) => p.display().to_string(),
+    };
+    let auth = resolve_auth(g, env, None)?;
+    let connection = finish_connection(g, env, endpoint, auth, None)?;
+    Ok(Target { name, connection, source })
+}
+
+/// A target from a profile. `named`: chosen on the command line, so its values beat the environment.
+fn profile_target(g: &GlobalArgs, env: &dyn Env, name: &str, p: &Profile, named: bool) -> Result<Target, Error> {
+    let endpoint = match (&p.url, &p.socket) {
+        (Some(_), Some(_)) => return Err(Error::Config(format!("server `{name}`: give `url` or `socket`, not both"))),
+        (Some(u), None) => Endpoint::Url(parse_url(u, &format!("server `{name}` url"))?),
+        (None, Some(s)) => Endpoint::Socket(s.clone()),
+        (None, None) => return Err(Error::Config(format!("server `{name}`: has neither `url` nor `socket`"))),
+    };
+    let auth = resolve_auth(g, env, Some((name, p, named)))?;
+    let connection = finish_connection(g, env, endpoint, auth, Some((name, p, named)))?;
+    Ok(Target { name: name.to_string(), connection, source: format!("profile `{name}`") })
+}
+
+type ProfileRef<'a> = Option<(&'a str, &'a Profile, bool)>;
+
+fn finish_connection(g: &GlobalArgs, env: &dyn Env, endpoint: Endpoint, auth: Auth, prof: ProfileRef) -> Result<Connection, Error> {
+    let env_timeout = || -> Result<Option<f64>, Error> {
+        env.var("RDOVEADM_TIMEOUT")
+            .map(|v| v.parse().map_err(|_| Error::Config(format!("RDOVEADM_TIMEOUT: `{v}` is not a number of seconds"))))
+            .transpose()
+    };
+    let prof_timeout = prof.and_then(|(_, p, _)| p.timeout);
+    let named = prof.is_some_and(|(_, _, n)| n);
     let timeout_secs = match g.timeout {
         Some(t) => t,
-        None => match env.var("RDOVEADM_TIMEOUT") {
-            Some(v) => v.parse().map_err(|_| Error::Config(format!("RDOVEADM_TIMEOUT: `{v}` is not a number of seconds")))?,
-            None => DEFAULT_TIMEOUT_SECS,
-        },
+        None if named => prof_timeout.or(env_timeout()?).unwrap_or(DEFAULT_TIMEOUT_SECS),
+        None => env_timeout()?.or(prof_timeout).unwrap_or(DEFAULT_TIMEOUT_SECS),
     };
     if !timeout_secs.is_finite() || timeout_secs < 0.0 {
         return Err(Error::Usage(format!("--timeout: `{timeout_secs}` must be 0 or more seconds")));
     }
     let timeout = (timeout_secs > 0.0).then(|| Duration::from_secs_f64(timeout_secs));
-    let mut tls = Tls { insecure: g.insecure, cacert_pem: None };
-    if let Some(path) = &g.cacert {
-        tls.cacert_pem = Some(std::fs::read(path).map_err(|e| {
+    let insecure = g.insecure || prof.and_then(|(_, p, _)| p.insecure).unwrap_or(false);
+    let mut tls = Tls { insecure, cacert_pem: None };
+    let cacert = g.cacert.clone().or_else(|| prof.and_then(|(_, p, _)| p.cacert.clone()));
+    if let Some(path) = cacert {
+        tls.cacert_pem = Some(std::fs::read(&path).map_err(|e| {
             Error::Config(format!("--cacert: cannot read `{}`: {e}", path.display()))
         })?);
     }
-    Ok(Some(Connection { endpoint, auth, tls, timeout }))
+    Ok(Connection { endpoint, auth, tls, timeout })
 }
 
-fn resolve_auth(g: &GlobalArgs, env: &dyn Env) -> Result<Auth, Error> {
-    let user = g.auth_user.clone().or_else(|| env.var("RDOVEADM_USER")).unwrap_or_else(|| DEFAULT_AUTH_USER.into());
+fn resolve_auth(g: &GlobalArgs, env: &dyn Env, prof: ProfileRef) -> Result<Auth, Error> {
+    let user = g
+        .auth_user
+        .clone()
+        .or_else(|| prof.and_then(|(_, p, n)| if n { p.user.clone() } else { None }))
+        .or_else(|| env.var("RDOVEADM_USER"))
+        .or_else(|| prof.and_then(|(_, p, _)| p.user.clone()))
+        .unwrap_or_else(|| DEFAULT_AUTH_USER.into());
+    // 1. Flags.
     if let Some(f) = &g.api_key_file {
         return Ok(Auth::ApiKey { key: read_secret(f, "--api-key-file")?, source: format!("--api-key-file `{}`", f.display()) });
     }
     if let Some(f) = &g.password_file {
         return Ok(Auth::Basic { user, password: read_secret(f, "--password-file")?, source: format!("--password-file `{}`", f.display()) });
     }
-    if let Some(key) = env.var("RDOVEADM_API_KEY") {
-        return Ok(Auth::ApiKey { key, source: "RDOVEADM_API_KEY".into() });
+    let from_env = || -> Option<Auth> {
+        if let Some(key) = env.var("RDOVEADM_API_KEY") {
+            return Some(Auth::ApiKey { key, source: "RDOVEADM_API_KEY".into() });
+        }
+        env.var("RDOVEADM_PASSWORD").map(|password| Auth::Basic { user: user.clone(), password, source: "RDOVEADM_PASSWORD".into() })
+    };
+    // 2./3. Environment and profile, in the order that applies.
+    let named = prof.is_some_and(|(_, _, n)| n);
+    if !named {
+        if let Some(a) = from_env() {
+            return Ok(a);
+        }
     }
-    if let Some(password) = env.var("RDOVEADM_PASSWORD") {
-        return Ok(Auth::Basic { user, password, source: "RDOVEADM_PASSWORD".into() });
+    if let Some((name, p, _)) = prof {
+        if let Some(a) = profile_auth(name, p, &user)? {
+            return Ok(a);
+        }
     }
-    Ok(Auth::None)
+    Ok(from_env().unwrap_or(Auth::None))
+}
+
+fn profile_auth(name: &str, p: &Profile, user: &str) -> Result<Option<Auth>, Error> {
+    let src = |what: &str| format!("profile `{name}` {what}");
+    if let Some(k) = &p.api_key {
+        return Ok(Some(Auth::ApiKey { key: k.clone(), source: src("api_key") }));
+    }
+    if let Some(f) = &p.api_key_file {
+        return Ok(Some(Auth::ApiKey { key: read_secret(f, &src("api_key_file"))?, source: src(&format!("api_key_file `{}`", f.display())) }));
+    }
+    if let Some(pw) = &p.password {
+        return Ok(Some(Auth::Basic { user: user.into(), password: pw.clone(), source: src("password") }));
+    }
+    if let Some(f) = &p.password_file {
+        return Ok(Some(Auth::Basic {
+            user: user.into(),
+            password: read_secret(f, &src("password_file"))?,
+            source: src(&format!("password_file `{}`", f.display())),
+        }));
+    }
+    if let Some(cmd) = &p.password_command {
+        return Ok(Some(Auth::Basic { user: user.into(), password: config::run_password_command(cmd, name)?, source: src("password_command") }));
+    }
+    Ok(None)
 }
 
 /// Reads a secret from a file: the first line, without its line ending.
@@ -238,10 +410,10 @@ mod tests {
 
     #[test]
     fn flag_beats_env_and_api_key_beats_password() {
-        let g = GlobalArgs { url: Some("http://a:1".into()), ..Default::default() };
+        let g = GlobalArgs { url: vec!["http://a:1".into()], ..Default::default() };
         let e = env(&[("RDOVEADM_URL", "http://b:2"), ("RDOVEADM_PASSWORD", "pw"), ("RDOVEADM_API_KEY", "k")]);
-        let s = Settings::resolve(&g, &e, false, None).unwrap();
-        let c = s.connection.unwrap();
+        let s = Settings::resolve(&g, &e, Terminal::default()).unwrap();
+        let c = s.targets[0].connection.clone();
         assert_eq!(c.endpoint, Endpoint::Url(parse_url("http://a:1", "").unwrap()));
         assert!(matches!(c.auth, Auth::ApiKey { .. }));
         assert_eq!(c.auth.header_value().unwrap(), "X-Dovecot-API aw==");
@@ -250,8 +422,8 @@ mod tests {
     #[test]
     fn basic_auth_header_and_description_hide_the_secret() {
         let e = env(&[("RDOVEADM_SOCKET", "/run/x/http"), ("RDOVEADM_PASSWORD", "s3cret")]);
-        let s = Settings::resolve(&GlobalArgs::default(), &e, false, None).unwrap();
-        let c = s.connection.unwrap();
+        let s = Settings::resolve(&GlobalArgs::default(), &e, Terminal::default()).unwrap();
+        let c = s.targets[0].connection.clone();
         assert_eq!(c.auth.header_value().unwrap(), format!("Basic {}", base64::engine::general_purpose::STANDARD.encode("doveadm:s3cret")));
         assert!(!c.auth.describe().contains("s3cret"));
         assert!(!format!("{c:?}").contains("s3cret"));
@@ -259,16 +431,16 @@ mod tests {
 
     #[test]
     fn format_defaults_by_terminal() {
-        let s = Settings::resolve(&GlobalArgs::default(), &env(&[]), true, Some(80)).unwrap();
+        let s = Settings::resolve(&GlobalArgs::default(), &env(&[]), Terminal { stdout_tty: true, width: Some(80) }).unwrap();
         assert_eq!(s.output.format, Format::Table);
-        let s = Settings::resolve(&GlobalArgs::default(), &env(&[]), false, Some(80)).unwrap();
+        let s = Settings::resolve(&GlobalArgs::default(), &env(&[]), Terminal { stdout_tty: false, width: Some(80) }).unwrap();
         assert_eq!(s.output.format, Format::Tab);
-        assert!(s.connection.is_none());
+        assert!(s.targets.is_empty());
     }
 
     #[test]
     fn both_endpoints_in_env_is_a_config_error() {
         let e = env(&[("RDOVEADM_URL", "http://a:1"), ("RDOVEADM_SOCKET", "/x")]);
-        assert_eq!(Settings::resolve(&GlobalArgs::default(), &e, false, None).unwrap_err().exit_code(), 78);
+        assert_eq!(Settings::resolve(&GlobalArgs::default(), &e, Terminal::default()).unwrap_err().exit_code(), 78);
     }
 }

@@ -29,6 +29,10 @@ pub struct Cli {
     #[arg(short = 'f', value_enum, value_name = "FORMAT", conflicts_with = "format")]
     pub format_short: Option<Format>,
 
+    /// Server profile or group from the config file (short for --server; before the command name only).
+    #[arg(short = 's', value_name = "NAME", value_delimiter = ',')]
+    pub server_short: Vec<String>,
+
     #[command(flatten)]
     pub global: GlobalArgs,
 
@@ -37,16 +41,44 @@ pub struct Cli {
 }
 
 /// Options that every subcommand accepts, before or after its name.
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Show where each setting comes from (flag, environment, profile, default); secrets are never shown.
+    #[command(after_help = "Examples:\n  rdoveadm config show\n  rdoveadm -s mx2 config show")]
+    Show,
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
 #[derive(Debug, Args, Clone, Default)]
 pub struct GlobalArgs {
     /// The doveadm HTTP API endpoint, e.g. `http://127.0.0.1:8080` or `https://mail.example.org:8443/doveadm/v1`;
-    /// `/doveadm/v1` is appended when the URL has no path. Environment: RDOVEADM_URL.
+    /// `/doveadm/v1` is appended when the URL has no path. Repeat it to ask several servers at once.
+    /// Environment: RDOVEADM_URL.
     #[arg(long, global = true, value_name = "URL")]
-    pub url: Option<String>,
+    pub url: Vec<String>,
+
+    /// Use this server profile or group from the config file; repeat it or give a comma list to ask
+    /// several servers at once (`-s` before the command name). Environment: RDOVEADM_SERVER.
+    #[arg(long = "server", global = true, value_name = "NAME", value_delimiter = ',')]
+    pub server: Vec<String>,
+
+    /// Ask every server profile of the config file at once.
+    #[arg(long, global = true)]
+    pub all_servers: bool,
+
+    /// How many servers (or shards) are asked at the same time. Default: 8.
+    #[arg(long, global = true, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub concurrency: Option<u16>,
 
     /// Talk HTTP over this UNIX socket instead of TCP (Dovecot serves it with
     /// `service doveadm { unix_listener http { mode = 0600 } }`). Environment: RDOVEADM_SOCKET.
-    #[arg(long, global = true, value_name = "PATH", conflicts_with = "url")]
+    #[arg(long, global = true, value_name = "PATH")]
     pub socket: Option<PathBuf>,
 
     /// User name for HTTP Basic authentication (Dovecot only accepts `doveadm`). Environment:
@@ -80,6 +112,10 @@ pub struct GlobalArgs {
     #[arg(long, global = true, value_enum, env = "RDOVEADM_FORMAT", value_name = "FORMAT")]
     pub format: Option<Format>,
 
+    /// Colour in tables: `auto` (only on a terminal, and not when NO_COLOR is set), `always` or `never`.
+    #[arg(long, global = true, value_enum, value_name = "WHEN", default_value = "auto")]
+    pub color: ColorWhen,
+
     /// Leave out the header line of `table` and `tab` output.
     #[arg(long, global = true)]
     pub no_header: bool,
@@ -87,6 +123,14 @@ pub struct GlobalArgs {
     /// Print each request and reply on stderr (credentials redacted).
     #[arg(short = 'D', long, global = true)]
     pub debug: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum ColorWhen {
+    #[default]
+    Auto,
+    Always,
+    Never,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -181,6 +225,14 @@ pub enum Command {
     /// Statistics commands: dump.
     #[command(subcommand)]
     Stats(StatsCommand),
+
+    /// Show the resolved settings (server, credentials source, format), secrets redacted.
+    #[command(subcommand)]
+    Config(ConfigCommand),
+
+    /// Print a shell completion script (bash, zsh, fish) to stdout.
+    #[command(after_help = "Examples:\n  rdoveadm completions bash > /etc/bash_completion.d/rdoveadm\n  rdoveadm completions zsh > ~/.zfunc/_rdoveadm")]
+    Completions(CompletionsArgs),
 
     /// What rdoveadm detected about the server: API generation, command count, optional features.
     #[command(subcommand)]

@@ -2,6 +2,8 @@
 //! typed errors) to the renderer (which writes them).
 
 pub mod api;
+pub mod completions;
+pub mod config;
 pub mod kick;
 pub mod mailbox;
 pub mod messages;
@@ -29,11 +31,30 @@ pub struct Ctx {
     pub settings: Settings,
     client: OnceCell<Client>,
     features: OnceCell<Features>,
+    /// When set, rows are kept here instead of written (fan-out merges them).
+    capture: Option<std::sync::Mutex<Captured>>,
+}
+
+/// Rows a command emitted, with the columns it expected.
+#[derive(Default)]
+pub struct Captured {
+    pub columns: Vec<String>,
+    pub rows: Vec<Row>,
 }
 
 impl Ctx {
     pub fn new(settings: Settings) -> Self {
-        Ctx { settings, client: OnceCell::new(), features: OnceCell::new() }
+        Ctx { settings, client: OnceCell::new(), features: OnceCell::new(), capture: None }
+    }
+
+    /// A context whose rows are captured rather than written.
+    pub fn capturing(settings: Settings) -> Self {
+        Ctx { capture: Some(Default::default()), ..Ctx::new(settings) }
+    }
+
+    /// The captured rows (empty unless made with [`Ctx::capturing`]).
+    pub fn take_captured(&self) -> Captured {
+        self.capture.as_ref().map(|c| std::mem::take(&mut *c.lock().unwrap_or_else(|e| e.into_inner()))).unwrap_or_default()
     }
 
     /// The client for the configured server (made once).
@@ -63,6 +84,14 @@ impl Ctx {
 
     /// Writes rows to stdout in the chosen format.
     pub fn emit(&self, columns: &[&str], rows: &[Row]) -> Result<(), Error> {
+        if let Some(c) = &self.capture {
+            let mut c = c.lock().unwrap_or_else(|e| e.into_inner());
+            if c.columns.is_empty() {
+                c.columns = columns.iter().map(|s| s.to_string()).collect();
+            }
+            c.rows.extend(rows.iter().cloned());
+            return Ok(());
+        }
         let stdout = std::io::stdout();
         let w = std::io::BufWriter::new(stdout.lock());
         output::render(&self.settings.output, columns, rows, Box::new(w)).map_err(Error::from_write)

@@ -31,7 +31,7 @@ pub trait RowSink {
 pub fn sink<'w>(settings: &OutputSettings, columns: &[&str], w: Box<dyn Write + 'w>) -> Box<dyn RowSink + 'w> {
     let columns: Vec<String> = columns.iter().map(|c| c.to_string()).collect();
     match settings.format {
-        Format::Table => Box::new(table::TableSink::new(w, columns, settings.header, settings.width)),
+        Format::Table => Box::new(table::TableSink::new(w, columns, settings.header, settings.width, settings.color)),
         Format::Tab => Box::new(tab::TabSink::new(w, columns, settings.header)),
         Format::Flow => Box::new(flow::FlowSink::new(w)),
         Format::Json => Box::new(json::JsonSink::new(w)),
@@ -97,7 +97,7 @@ mod tests {
 
     fn out(format: Format, header: bool) -> String {
         let mut buf = Vec::new();
-        let s = OutputSettings { format, header, width: None };
+        let s = OutputSettings { format, header, width: None, color: false };
         render(&s, &["username", "connections", "service"], &rows(), Box::new(&mut buf)).unwrap();
         String::from_utf8(buf).unwrap()
     }
@@ -129,7 +129,7 @@ mod tests {
     fn empty_json_is_an_empty_array_and_empty_tab_is_the_header() {
         let s = |f| {
             let mut buf = Vec::new();
-            render(&OutputSettings { format: f, header: true, width: None }, &["a", "b"], &[], Box::new(&mut buf)).unwrap();
+            render(&OutputSettings { format: f, header: true, width: None, color: false }, &["a", "b"], &[], Box::new(&mut buf)).unwrap();
             String::from_utf8(buf).unwrap()
         };
         assert_eq!(s(Format::Json), "[]\n");

@@ -2,7 +2,7 @@
 
 use std::io::Write;
 
-use comfy_table::{presets, ContentArrangement, Table};
+use comfy_table::{presets, Attribute, Cell, ContentArrangement, Table};
 
 use super::{escape, merge_columns, text, Row, RowSink};
 
@@ -13,11 +13,12 @@ pub struct TableSink<'w> {
     pending: Vec<Row>,
     header: bool,
     width: Option<u16>,
+    color: bool,
 }
 
 impl<'w> TableSink<'w> {
-    pub fn new(w: Box<dyn Write + 'w>, columns: Vec<String>, header: bool, width: Option<u16>) -> Self {
-        TableSink { w, columns, rows: Vec::new(), pending: Vec::new(), header, width }
+    pub fn new(w: Box<dyn Write + 'w>, columns: Vec<String>, header: bool, width: Option<u16>, color: bool) -> Self {
+        TableSink { w, columns, rows: Vec::new(), pending: Vec::new(), header, width, color }
     }
 }
 
@@ -48,8 +49,19 @@ impl RowSink for TableSink<'_> {
         t.load_preset(presets::UTF8_FULL_CONDENSED);
         // Never wrap: one row stays one line; `fit_to_width` truncated visibly instead.
         t.set_content_arrangement(ContentArrangement::Disabled);
+        // Styling is decided by the caller (terminal, NO_COLOR, --color), never here.
+        if self.color {
+            t.enforce_styling();
+        } else {
+            t.force_no_tty();
+        }
         if self.header {
-            t.set_header(self.columns.clone());
+            let cells: Vec<Cell> = self
+                .columns
+                .iter()
+                .map(|c| if self.color { Cell::new(c).add_attribute(Attribute::Bold) } else { Cell::new(c) })
+                .collect();
+            t.set_header(cells);
         }
         for r in std::mem::take(&mut self.rows) {
             t.add_row(r);
