@@ -19,6 +19,11 @@ pub struct UserArgs {
     /// Users listed in this local file, one per line (read here: the server can't see it).
     #[arg(short = 'F', long = "user-file", value_name = "FILE")]
     pub user_file: Option<PathBuf>,
+
+    /// With -A or -F: run this many requests at once. -A lists the users once and splits them
+    /// into user-mask shards, each on its own connection; 1 sends one plain -A request. Default: 8.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub parallel: Option<u16>,
 }
 
 #[derive(Debug, Subcommand)]

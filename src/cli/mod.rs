@@ -106,7 +106,7 @@ pub struct GlobalArgs {
     #[arg(long, global = true, value_name = "SECONDS")]
     pub timeout: Option<f64>,
 
-    /// Output format: `table` (default on a terminal), `tab` (default when piped), `flow` or `json`.
+    /// Output format: `table` (default on a terminal), `tab` (default when piped), `flow`, `json` or `jsonl`.
     /// Environment: RDOVEADM_FORMAT. `-f` works before the command name, as in doveadm
     /// (after it, `-f` is the command's own option, e.g. `user -f FIELD`).
     #[arg(long, global = true, value_enum, env = "RDOVEADM_FORMAT", value_name = "FORMAT")]
@@ -143,6 +143,8 @@ pub enum Format {
     Flow,
     /// One JSON array of row objects, with the server's field names and values.
     Json,
+    /// One JSON object per line (JSON Lines), for streaming into other tools.
+    Jsonl,
 }
 
 #[derive(Debug, Subcommand)]

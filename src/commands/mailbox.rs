@@ -25,8 +25,7 @@ pub async fn run(ctx: &Ctx, cmd: &MailboxCommand) -> Result<(), Error> {
 async fn list(ctx: &Ctx, a: &MailboxListArgs) -> Result<(), Error> {
     let users = Users::from_args(&a.users)?;
     let p = params([("mailboxMask", json!(a.masks)), ("subscriptions", json!(a.subscriptions))]);
-    let rows = ctx.mail_rows("mailboxList", &users, p).await?;
-    ctx.emit(&user_columns(users.many(), &["mailbox"]), &rows)
+    ctx.mail_emit("mailboxList", &users, p, &user_columns(users.many(), &["mailbox"])).await
 }
 
 async fn status(ctx: &Ctx, a: &MailboxStatusArgs) -> Result<(), Error> {
@@ -38,8 +37,7 @@ async fn status(ctx: &Ctx, a: &MailboxStatusArgs) -> Result<(), Error> {
         ("mailboxMask", json!(a.masks)),
         ("totalSum", json!(a.total_sum)),
     ]);
-    let rows = ctx.mail_rows("mailboxStatus", &users, p).await?;
-    ctx.emit(&user_columns(users.many(), &[]), &rows)
+    ctx.mail_emit("mailboxStatus", &users, p, &user_columns(users.many(), &[])).await
 }
 
 /// Validates status fields locally: an unknown one kills the server's worker

@@ -22,17 +22,15 @@ pub async fn fetch(ctx: &Ctx, a: &FetchArgs) -> Result<(), Error> {
     let users = Users::from_args(&a.users)?;
     let fields = words("fetch: FIELDS", &a.fields)?;
     let p = params([("field", json!(fields)), ("query", json!(a.query))]);
-    let rows = ctx.mail_rows("fetch", &users, p).await?;
     // The server's keys are the field names, lower-cased.
     let cols: Vec<String> = fields.iter().map(|f| f.to_ascii_lowercase()).collect();
     let cols: Vec<&str> = cols.iter().map(String::as_str).collect();
-    ctx.emit(&user_columns(users.many(), &cols), &rows)
+    ctx.mail_emit("fetch", &users, p, &user_columns(users.many(), &cols)).await
 }
 
 pub async fn search(ctx: &Ctx, a: &SearchArgs) -> Result<(), Error> {
     let users = Users::from_args(&a.users)?;
-    let rows = ctx.mail_rows("search", &users, params([("query", json!(a.query))])).await?;
-    ctx.emit(&user_columns(users.many(), &["mailbox-guid", "uid"]), &rows)
+    ctx.mail_emit("search", &users, params([("query", json!(a.query))]), &user_columns(users.many(), &["mailbox-guid", "uid"])).await
 }
 
 pub async fn expunge(ctx: &Ctx, a: &ExpungeArgs) -> Result<(), Error> {

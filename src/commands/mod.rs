@@ -10,6 +10,7 @@ pub mod messages;
 pub mod probe;
 pub mod quota;
 pub mod server;
+pub mod shards;
 pub mod storage;
 pub mod user;
 pub mod users;
@@ -23,7 +24,7 @@ use tokio::sync::OnceCell;
 use crate::client::features::Features;
 use crate::client::{schema, Client};
 use crate::error::Error;
-use crate::output::{self, Row};
+use crate::output::{self, Row, RowSink};
 use crate::settings::Settings;
 
 /// What every command gets: resolved settings and a client made on first use.
@@ -82,24 +83,44 @@ impl Ctx {
         into_rows(command, self.client().await?.call(command, params).await?)
     }
 
-    /// Writes rows to stdout in the chosen format.
-    pub fn emit(&self, columns: &[&str], rows: &[Row]) -> Result<(), Error> {
+    /// A sink for rows: stdout in the chosen format, or the capture of a fan-out.
+    pub fn open(&self, columns: &[&str]) -> Box<dyn RowSink + '_> {
         if let Some(c) = &self.capture {
             let mut c = c.lock().unwrap_or_else(|e| e.into_inner());
             if c.columns.is_empty() {
                 c.columns = columns.iter().map(|s| s.to_string()).collect();
             }
-            c.rows.extend(rows.iter().cloned());
-            return Ok(());
+            return Box::new(CaptureSink(self.capture.as_ref().expect("checked")));
         }
-        let stdout = std::io::stdout();
-        let w = std::io::BufWriter::new(stdout.lock());
-        output::render(&self.settings.output, columns, rows, Box::new(w)).map_err(Error::from_write)
+        let w = std::io::BufWriter::new(std::io::stdout().lock());
+        output::sink(&self.settings.output, columns, Box::new(w))
+    }
+
+    /// Writes rows in the chosen format.
+    pub fn emit(&self, columns: &[&str], rows: &[Row]) -> Result<(), Error> {
+        let mut s = self.open(columns);
+        for r in rows {
+            s.row(r).map_err(Error::from_write)?;
+        }
+        s.finish().map_err(Error::from_write)
     }
 
     /// Writes a line to stdout (for commands whose output is not rows).
     pub fn say(&self, line: &str) -> Result<(), Error> {
         writeln!(std::io::stdout().lock(), "{line}").map_err(Error::from_write)
+    }
+}
+
+/// Keeps rows for a fan-out to merge.
+struct CaptureSink<'a>(&'a std::sync::Mutex<Captured>);
+
+impl RowSink for CaptureSink<'_> {
+    fn row(&mut self, row: &Row) -> std::io::Result<()> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).rows.push(row.clone());
+        Ok(())
+    }
+    fn finish(&mut self) -> std::io::Result<()> {
+        Ok(())
     }
 }
 

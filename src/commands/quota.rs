@@ -11,8 +11,7 @@ pub async fn run(ctx: &Ctx, cmd: &QuotaCommand) -> Result<(), Error> {
     match cmd {
         QuotaCommand::Get(a) => {
             let users = Users::from_args(&a.users)?;
-            let rows = ctx.mail_rows("quotaGet", &users, Default::default()).await?;
-            ctx.emit(&user_columns(users.many(), COLUMNS), &rows)
+            ctx.mail_emit("quotaGet", &users, Default::default(), &user_columns(users.many(), COLUMNS)).await
         }
         QuotaCommand::Recalc(a) => {
             let users = Users::from_args(&a.users)?;

@@ -1,8 +1,11 @@
 //! User selection for mail commands (`-u`, `-A`, `-F`) and running a command for it.
 //!
-//! `-u` (also with wildcards) and `-A` are done by the server in one request. `-F FILE`
-//! is done here, one request per user, a few at a time: the server can't read the
-//! client's file, and Dovecot 2.3.19 ignores `userFile` over HTTP.
+//! `-u` (also with wildcards) is one request. `-A` is split into user-mask shards run
+//! concurrently (Dovecot runs `-A` one user after another in one worker; each worker
+//! serves one connection), falling back to one plain `-A` request when the userdb can't
+//! list its users. `-F FILE` is done here, one request per user: the server can't read
+//! the client's file, and Dovecot 2.3.19 ignores `userFile` over HTTP. Rows are written
+//! as each request answers, in a stable order.
 
 use std::io::IsTerminal;
 use std::path::Path;
@@ -10,28 +13,32 @@ use std::path::Path;
 use futures_util::stream::{self, StreamExt};
 use serde_json::{Map, Value};
 
-use super::Ctx;
+use super::{shards, Ctx};
 use crate::cli::UserArgs;
 use crate::error::{Error, Report};
 use crate::output::Row;
+use crate::progress::Progress;
 
-/// Requests in flight at once for `-F`.
-pub const FILE_CONCURRENCY: usize = 8;
+/// Requests in flight at once for `-A` shards and `-F` users.
+pub const DEFAULT_PARALLEL: usize = 8;
 
 #[derive(Debug, Clone)]
 pub enum Users {
     One(String),
-    All,
-    List(Vec<String>),
+    /// All users, with the number of concurrent shards (1: one plain `-A` request).
+    All(usize),
+    /// Users from a file, with the number of concurrent requests.
+    List(Vec<String>, usize),
 }
 
 impl Users {
     pub fn from_args(a: &UserArgs) -> Result<Users, Error> {
+        let parallel = a.parallel.map(usize::from).unwrap_or(DEFAULT_PARALLEL);
         if let Some(f) = &a.user_file {
-            return Ok(Users::List(read_user_file(f)?));
+            return Ok(Users::List(read_user_file(f)?, parallel));
         }
         if a.all_users {
-            return Ok(Users::All);
+            return Ok(Users::All(parallel));
         }
         match &a.user {
             Some(u) if !u.trim().is_empty() => Ok(Users::One(u.clone())),
@@ -44,7 +51,7 @@ impl Users {
     pub fn many(&self) -> bool {
         match self {
             Users::One(u) => super::is_user_mask(u),
-            Users::All | Users::List(_) => true,
+            Users::All(_) | Users::List(..) => true,
         }
     }
 
@@ -52,8 +59,8 @@ impl Users {
     pub fn describe(&self) -> String {
         match self {
             Users::One(u) => format!("user `{u}`"),
-            Users::All => "ALL users".to_string(),
-            Users::List(l) => format!("{} users from the file", l.len()),
+            Users::All(_) => "ALL users".to_string(),
+            Users::List(l, _) => format!("{} users from the file", l.len()),
         }
     }
 }
@@ -74,62 +81,144 @@ pub fn read_user_file(path: &Path) -> Result<Vec<String>, Error> {
     Ok(users)
 }
 
+/// One request of a mail command: its parameters, and the user to put in front of its
+/// rows when the server doesn't (`-F`).
+struct Unit {
+    params: Map<String, Value>,
+    username: Option<String>,
+    label: String,
+}
+
 impl Ctx {
+    /// Runs a mail command for the selected users and writes its rows as they arrive.
+    pub async fn mail_emit(&self, command: &str, users: &Users, params: Map<String, Value>, columns: &[&str]) -> Result<(), Error> {
+        let mut sink = self.open(columns);
+        let result = self.mail_each(command, users, params, |rows| {
+            for r in &rows {
+                sink.row(r).map_err(Error::from_write)?;
+            }
+            Ok(())
+        })
+        .await;
+        // Rows that did arrive are written even when some requests failed.
+        sink.finish().map_err(Error::from_write)?;
+        result
+    }
+
     /// Runs a mail command for the selected users and returns all rows.
     pub async fn mail_rows(&self, command: &str, users: &Users, params: Map<String, Value>) -> Result<Vec<Row>, Error> {
+        let mut all = Vec::new();
+        self.mail_each(command, users, params, |rows| {
+            all.extend(rows);
+            Ok(())
+        })
+        .await?;
+        Ok(all)
+    }
+
+    /// Runs the requests of a mail command concurrently; hands over each one's rows in order.
+    /// With several requests, a failure is one stderr line and the exit code is the first
+    /// failure's; the others still run and their rows are still handed over.
+    async fn mail_each(
+        &self,
+        command: &str,
+        users: &Users,
+        params: Map<String, Value>,
+        mut on_rows: impl FnMut(Vec<Row>) -> Result<(), Error>,
+    ) -> Result<(), Error> {
+        let (units, parallel) = self.plan(command, users, params).await?;
+        if units.len() == 1 {
+            let u = &units[0];
+            return on_rows(self.rows(command, &u.params).await?);
+        }
+        let client = self.client().await?;
+        let progress = Progress::new("requests", units.len());
+        let mut results = stream::iter(units.iter())
+            .map(|u| async move {
+                let r = client.call(command, &u.params).await.and_then(|v| super::into_rows(command, v));
+                (u, r)
+            })
+            .buffered(parallel);
+        let (mut done, mut count) = (0usize, 0usize);
+        let mut first_error: Option<i32> = None;
+        while let Some((unit, r)) = results.next().await {
+            done += 1;
+            match r {
+                Ok(rows) => {
+                    count += rows.len();
+                    let rows = match &unit.username {
+                        Some(user) => rows.into_iter().map(|r| prepend_username(user, r)).collect(),
+                        None => rows,
+                    };
+                    progress.clear();
+                    on_rows(rows)?;
+                }
+                Err(e) => {
+                    progress.clear();
+                    eprintln!("{} ({})", Report(&e), unit.label);
+                    first_error.get_or_insert(e.exit_code());
+                }
+            }
+            progress.update(done, count);
+        }
+        progress.clear();
+        match first_error {
+            Some(code) => Err(Error::Silent(code)),
+            None => Ok(()),
+        }
+    }
+
+    /// The requests for a user selection, and how many may run at once.
+    async fn plan(&self, command: &str, users: &Users, params: Map<String, Value>) -> Result<(Vec<Unit>, usize), Error> {
+        let unit = |p: Map<String, Value>, username: Option<String>, label: String| Unit { params: p, username, label };
         match users {
-            Users::One(u) => self.rows(command, &with_user(params, Some(u), false)).await,
-            Users::All => self.rows(command, &with_user(params, None, true)).await,
-            Users::List(list) => {
-                let client = self.client().await?;
-                let results: Vec<(String, Result<Vec<Row>, Error>)> = stream::iter(list.iter())
-                    .map(|u| {
-                        let p = with_user(params.clone(), Some(u), false);
-                        async move {
-                            let r = client.call(command, &p).await.and_then(|v| super::into_rows(command, v));
-                            (u.clone(), r)
-                        }
-                    })
-                    .buffered(FILE_CONCURRENCY)
-                    .collect()
-                    .await;
-                let mut rows = Vec::new();
-                let mut first_error: Option<Error> = None;
-                for (user, r) in results {
-                    match r {
-                        Ok(rs) => rows.extend(rs.into_iter().map(|r| prepend_username(&user, r))),
-                        Err(e) => {
-                            eprintln!("{} (user `{user}`)", Report(&e));
-                            first_error.get_or_insert(e);
-                        }
+            Users::One(u) => Ok((vec![unit(with(params, "user", Value::String(u.clone())), None, format!("user `{u}`"))], 1)),
+            Users::List(list, parallel) => {
+                let units = list
+                    .iter()
+                    .map(|u| unit(with(params.clone(), "user", Value::String(u.clone())), Some(u.clone()), format!("user `{u}`")))
+                    .collect();
+                Ok((units, *parallel))
+            }
+            Users::All(parallel) => {
+                let all = || vec![unit(with(params.clone(), "allUsers", Value::Bool(true)), None, "all users".into())];
+                if *parallel <= 1 {
+                    return Ok((all(), 1));
+                }
+                match self.list_users().await {
+                    Ok(list) if list.len() > 1 => {
+                        let units = shards::shard_masks(&list, *parallel)
+                            .into_iter()
+                            .map(|m| unit(with(params.clone(), "user", Value::String(m.clone())), None, format!("shard `{m}`")))
+                            .collect();
+                        Ok((units, *parallel))
+                    }
+                    Ok(_) => Ok((all(), 1)),
+                    Err(e) => {
+                        eprintln!(
+                            "rdoveadm: note: cannot list the users to split -A ({}); running `{command}` as one -A request",
+                            e.to_string().trim()
+                        );
+                        Ok((all(), 1))
                     }
                 }
-                if let Some(e) = first_error {
-                    // Rows of the users that worked are still shown; the exit code is the first failure's.
-                    self.emit_after_failure(command, &rows)?;
-                    return Err(Error::Silent(e.exit_code()));
-                }
-                Ok(rows)
             }
         }
     }
 
-    fn emit_after_failure(&self, _command: &str, rows: &[Row]) -> Result<(), Error> {
-        if rows.is_empty() {
-            return Ok(());
+    /// Every user of the userdb (`user` with mask `*`), when it can iterate.
+    pub async fn list_users(&self) -> Result<Vec<String>, Error> {
+        let p = super::params([("userMask", serde_json::json!(["*"]))]);
+        let reply = self.client().await?.call("user", &p).await?;
+        match reply.get("userList").and_then(Value::as_array) {
+            Some(list) => Ok(list.iter().filter_map(Value::as_str).map(str::to_string).collect()),
+            None => Err(Error::Protocol("`user *` did not return a user list".into())),
         }
-        let cols: Vec<&str> = Vec::new();
-        self.emit(&cols, rows)
     }
 }
 
-fn with_user(mut p: Map<String, Value>, user: Option<&str>, all: bool) -> Map<String, Value> {
-    if let Some(u) = user {
-        p.insert("user".into(), Value::String(u.to_string()));
-    }
-    if all {
-        p.insert("allUsers".into(), Value::Bool(true));
-    }
+fn with(mut p: Map<String, Value>, key: &str, v: Value) -> Map<String, Value> {
+    p.insert(key.into(), v);
     p
 }
 

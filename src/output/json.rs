@@ -29,3 +29,25 @@ impl RowSink for JsonSink<'_> {
         self.w.flush()
     }
 }
+
+/// `jsonl`: one JSON object per line, flushed per row so a reader sees rows as they come.
+pub struct JsonLinesSink<'w> {
+    w: Box<dyn Write + 'w>,
+}
+
+impl<'w> JsonLinesSink<'w> {
+    pub fn new(w: Box<dyn Write + 'w>) -> Self {
+        JsonLinesSink { w }
+    }
+}
+
+impl RowSink for JsonLinesSink<'_> {
+    fn row(&mut self, row: &Row) -> std::io::Result<()> {
+        serde_json::to_writer(&mut self.w, row)?;
+        self.w.write_all(b"\n")
+    }
+
+    fn finish(&mut self) -> std::io::Result<()> {
+        self.w.flush()
+    }
+}

@@ -35,6 +35,7 @@ pub fn sink<'w>(settings: &OutputSettings, columns: &[&str], w: Box<dyn Write + 
         Format::Tab => Box::new(tab::TabSink::new(w, columns, settings.header)),
         Format::Flow => Box::new(flow::FlowSink::new(w)),
         Format::Json => Box::new(json::JsonSink::new(w)),
+        Format::Jsonl => Box::new(json::JsonLinesSink::new(w)),
     }
 }
 
