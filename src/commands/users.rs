@@ -93,15 +93,20 @@ impl Ctx {
     /// Runs a mail command for the selected users and writes its rows as they arrive.
     pub async fn mail_emit(&self, command: &str, users: &Users, params: Map<String, Value>, columns: &[&str]) -> Result<(), Error> {
         let mut sink = self.open(columns);
+        let mut wrote = false;
         let result = self.mail_each(command, users, params, |rows| {
+            wrote |= !rows.is_empty();
             for r in &rows {
                 sink.row(r).map_err(Error::from_write)?;
             }
             Ok(())
         })
         .await;
-        // Rows that did arrive are written even when some requests failed.
-        sink.finish().map_err(Error::from_write)?;
+        // Rows that did arrive are written even when some requests failed; a failure
+        // with no rows at all leaves stdout empty (not even a header).
+        if result.is_ok() || wrote {
+            sink.finish().map_err(Error::from_write)?;
+        }
         result
     }
 

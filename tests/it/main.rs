@@ -5,7 +5,9 @@ mod harness;
 
 mod core;
 mod exit_codes;
+mod fleet;
 mod mail;
 mod passthrough;
+mod profiles;
 mod versions;
 mod probe;
