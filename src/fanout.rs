@@ -12,7 +12,7 @@ use serde_json::Value;
 
 use crate::cli::Command;
 use crate::commands::Ctx;
-use crate::error::{Error, Report};
+use crate::error::Error;
 use crate::output::{self, Row};
 use crate::settings::Settings;
 
@@ -48,7 +48,7 @@ pub async fn run(settings: &Settings, command: &Command) -> Result<(), Error> {
         if let Err(e) = result {
             if !matches!(e, Error::Silent(_)) {
                 progress.clear();
-                eprintln!("{} (server `{name}`)", Report(&e));
+                eprintln!("rdoveadm: error: server `{name}`: {e}");
             }
             first_failure.get_or_insert(e.exit_code());
         }

@@ -2,6 +2,7 @@
 //! [`run`] parses the command line, resolves settings and dispatches; it returns the
 //! process exit code.
 
+pub mod batch;
 pub mod cli;
 pub mod client;
 pub mod commands;
@@ -41,6 +42,14 @@ pub fn run() -> i32 {
             .enable_all()
             .build()
             .map_err(|e| Error::Unavailable(format!("cannot start the async runtime: {e}")))?;
+        if let Command::Batch(a) = &cli.command {
+            return rt.block_on(batch::run(&cli.global, term, a));
+        }
+        if let Command::Who(w) = &cli.command {
+            if let Some(secs) = w.watch {
+                return rt.block_on(watch(&settings, &cli.command, secs));
+            }
+        }
         if settings.targets.len() > 1 && fans_out(&cli.command) {
             rt.block_on(fanout::run(&settings, &cli.command))
         } else {
@@ -55,6 +64,40 @@ pub fn run() -> i32 {
                 eprintln!("{}", Report(&e));
             }
             e.exit_code()
+        }
+    }
+}
+
+/// `who --watch`: clear the screen and redraw every `secs` seconds until Ctrl-C.
+async fn watch(settings: &Settings, command: &Command, secs: f64) -> Result<(), Error> {
+    if !secs.is_finite() || secs < 0.1 {
+        return Err(Error::Usage(format!("--watch: `{secs}` must be at least 0.1 seconds")));
+    }
+    loop {
+        {
+            use std::io::Write;
+            let mut o = std::io::stdout().lock();
+            let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+            write!(o, "\x1b[H\x1b[2J").and_then(|_| writeln!(o, "Every {secs} s: rdoveadm who (Unix time {now}); Ctrl-C to stop")).map_err(Error::from_write)?;
+        }
+        let once = async {
+            if settings.targets.len() > 1 {
+                fanout::run(settings, command).await
+            } else {
+                dispatch(&Ctx::new(settings.clone()), command).await
+            }
+        };
+        if let Err(e) = once.await {
+            if matches!(e, Error::BrokenPipe) {
+                return Err(e);
+            }
+            if !matches!(e, Error::Silent(_)) {
+                eprintln!("{}", Report(&e));
+            }
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(std::time::Duration::from_secs_f64(secs)) => {}
+            _ = tokio::signal::ctrl_c() => return Ok(()),
         }
     }
 }
@@ -88,6 +131,7 @@ pub async fn dispatch(ctx: &Ctx, command: &Command) -> Result<(), Error> {
         Command::Service(c) => commands::server::service(ctx, c).await,
         Command::Stats(c) => commands::server::stats(ctx, c).await,
         Command::Server(c) => commands::server::info(ctx, c).await,
+        Command::Batch(_) => Err(Error::Usage("batch inside batch is not allowed".into())),
         Command::Config(c) => commands::config::run(ctx, c).await,
         Command::Completions(a) => commands::completions::run(a),
         Command::Commands => commands::api::commands(ctx).await,

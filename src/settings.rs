@@ -134,18 +134,7 @@ impl Settings {
     /// A profile named on the command line (`-s`/`--server`, `--all-servers`) counts as a flag:
     /// its values beat the environment. Among credentials an API key beats a password.
     pub fn resolve(g: &GlobalArgs, env: &dyn Env, term: Terminal) -> Result<Settings, Error> {
-        let format = g.format.unwrap_or(if term.stdout_tty { Format::Table } else { Format::Tab });
-        let color = match g.color {
-            ColorWhen::Always => true,
-            ColorWhen::Never => false,
-            ColorWhen::Auto => term.stdout_tty && env.var("NO_COLOR").is_none(),
-        };
-        let output = OutputSettings {
-            format,
-            header: !g.no_header,
-            width: if term.stdout_tty { term.width } else { None },
-            color,
-        };
+        let output = Settings::resolve_output(g, env, term);
         let (targets, config_path) = resolve_targets(g, env)?;
         Ok(Settings {
             targets,
@@ -154,6 +143,17 @@ impl Settings {
             concurrency: g.concurrency.map(usize::from).unwrap_or(DEFAULT_CONCURRENCY),
             config_path,
         })
+    }
+
+    /// Only the output part (for `batch`, whose lines resolve their own servers).
+    pub fn resolve_output(g: &GlobalArgs, env: &dyn Env, term: Terminal) -> OutputSettings {
+        let format = g.format.unwrap_or(if term.stdout_tty { Format::Table } else { Format::Tab });
+        let color = match g.color {
+            ColorWhen::Always => true,
+            ColorWhen::Never => false,
+            ColorWhen::Auto => term.stdout_tty && env.var("NO_COLOR").is_none(),
+        };
+        OutputSettings { format, header: !g.no_header, width: if term.stdout_tty { term.width } else { None }, color }
     }
 
     /// The connection of the one target, or a configuration error saying how to give one.

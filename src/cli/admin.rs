@@ -9,6 +9,10 @@ pub struct WhoArgs {
     #[arg(short = '1', long)]
     pub separate_connections: bool,
 
+    /// Redraw every SECONDS (default 2) until interrupted.
+    #[arg(short = 'w', long, value_name = "SECONDS", num_args = 0..=1, default_missing_value = "2")]
+    pub watch: Option<f64>,
+
     /// Match the masks against this passdb field (alternative user name) instead of the
     /// user name (Dovecot 2.4 API only).
     #[arg(long, value_name = "FIELD")]
@@ -118,6 +122,13 @@ pub struct StatsDumpArgs {
     /// Fields to show (space separated), e.g. `count sum min max avg median stddev %95`.
     #[arg(value_name = "FIELDS")]
     pub fields: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct BatchArgs {
+    /// The file of command lines; `-` or nothing reads stdin.
+    #[arg(value_name = "FILE")]
+    pub file: Option<std::path::PathBuf>,
 }
 
 #[derive(Debug, Args)]

@@ -125,6 +125,30 @@ pub struct GlobalArgs {
     pub debug: bool,
 }
 
+impl GlobalArgs {
+    /// These options, with unset ones taken from `base` (a batch line over the batch's own).
+    pub fn or(self, base: &GlobalArgs) -> GlobalArgs {
+        let b = base.clone();
+        GlobalArgs {
+            url: if self.url.is_empty() { b.url } else { self.url },
+            server: if self.server.is_empty() { b.server } else { self.server },
+            all_servers: self.all_servers || b.all_servers,
+            concurrency: self.concurrency.or(b.concurrency),
+            socket: self.socket.or(b.socket),
+            auth_user: self.auth_user.or(b.auth_user),
+            password_file: self.password_file.or(b.password_file),
+            api_key_file: self.api_key_file.or(b.api_key_file),
+            cacert: self.cacert.or(b.cacert),
+            insecure: self.insecure || b.insecure,
+            timeout: self.timeout.or(b.timeout),
+            format: b.format.or(self.format),
+            color: b.color,
+            no_header: b.no_header,
+            debug: self.debug || b.debug,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
 pub enum ColorWhen {
     #[default]
@@ -240,6 +264,10 @@ pub enum Command {
     #[command(subcommand)]
     Server(ServerCommand),
 
+    /// Run one rdoveadm command per line of FILE (or stdin), in order; exit code is the highest.
+    #[command(after_help = BATCH_HELP)]
+    Batch(BatchArgs),
+
     /// List the commands the server advertises, with their parameters and types.
     #[command(after_help = "Examples:\n  rdoveadm commands\n  rdoveadm -f json commands")]
     Commands,
@@ -252,6 +280,15 @@ pub enum Command {
     /// plaintext-login exposure (Dovecot, Courier, any IMAP/POP3 server).
     Probe(probe::ProbeArgs),
 }
+
+const BATCH_HELP: &str = "\
+Each line is an rdoveadm command line without `rdoveadm` (shell-style quoting; blank lines and \
+`#` comments are skipped). Options given to `batch` apply to every line; a line's own options \
+win. Output: rows with a leading `line` column (table, tab, flow, jsonl), or in json one array \
+of {\"line\": N, \"rows\": [...], \"exitCode\": N}. A failing line is one stderr line naming it.
+
+Example:
+  printf 'who\\nquota get -u alice@example.org\\n' | rdoveadm batch -";
 
 const API_HELP: &str = "\
 Parameters: NAME=VALUE is converted by the type the server advertises: boolean (`true`/`false`; \

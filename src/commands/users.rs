@@ -15,7 +15,7 @@ use serde_json::{Map, Value};
 
 use super::{shards, Ctx};
 use crate::cli::UserArgs;
-use crate::error::{Error, Report};
+use crate::error::Error;
 use crate::output::Row;
 use crate::progress::Progress;
 
@@ -160,7 +160,7 @@ impl Ctx {
                 }
                 Err(e) => {
                     progress.clear();
-                    eprintln!("{} ({})", Report(&e), unit.label);
+                    eprintln!("rdoveadm: error: {}: {e}", unit.label);
                     first_error.get_or_insert(e.exit_code());
                 }
             }

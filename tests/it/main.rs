@@ -3,6 +3,7 @@
 
 mod harness;
 
+mod batch;
 mod core;
 mod exit_codes;
 mod fleet;

@@ -1,0 +1,125 @@
+//! `batch`: one rdoveadm command per line, run in order. Each line's rows are merged
+//! into one output with a leading `line` column (json: one object per line with its
+//! rows and exit code). The exit code is the highest of the lines'.
+//!
+//! Dovecot closes the HTTP connection after every request (`Connection: close`), so
+//! there is no keep-alive to reuse; lines for the same server share nothing else either.
+
+use std::io::{BufRead, Write};
+
+use clap::Parser;
+use serde_json::{json, Value};
+
+use crate::cli::{BatchArgs, Cli, Command, Format, GlobalArgs};
+use crate::commands::Ctx;
+use crate::error::Error;
+use crate::output::{self, Row};
+use crate::settings::{ProcessEnv, Settings, Terminal};
+
+pub async fn run(batch_global: &GlobalArgs, term: Terminal, args: &BatchArgs) -> Result<(), Error> {
+    let lines = read_lines(args)?;
+    let out_settings = Settings::resolve_output(batch_global, &ProcessEnv, term);
+    let stdout = std::io::stdout();
+    let json_array = out_settings.format == Format::Json;
+    let mut sink = (!json_array).then(|| output::sink(&out_settings, &["line"], Box::new(std::io::BufWriter::new(stdout.lock()))));
+    let mut json_out = std::io::BufWriter::new(std::io::stdout());
+    let mut worst = 0;
+    let mut first = true;
+    if json_array {
+        json_out.write_all(b"[").map_err(Error::from_write)?;
+    }
+    for (n, text) in lines {
+        let (rows, code) = run_line(batch_global, term, n, &text).await;
+        worst = worst.max(code);
+        if json_array {
+            let obj = json!({"line": n, "rows": rows, "exitCode": code});
+            if !first {
+                json_out.write_all(b",\n").map_err(Error::from_write)?;
+            }
+            first = false;
+            serde_json::to_writer(&mut json_out, &obj).map_err(|e| Error::from_write(e.into()))?;
+        } else if let Some(s) = sink.as_mut() {
+            for r in rows {
+                let mut row = Row::with_capacity(r.len() + 1);
+                row.insert("line".into(), Value::from(n));
+                row.extend(r);
+                s.row(&row).map_err(Error::from_write)?;
+            }
+        }
+    }
+    if json_array {
+        json_out.write_all(b"]\n").and_then(|_| json_out.flush()).map_err(Error::from_write)?;
+    }
+    if let Some(s) = sink.as_mut() {
+        s.finish().map_err(Error::from_write)?;
+    }
+    if worst == 0 {
+        Ok(())
+    } else {
+        Err(Error::Silent(worst))
+    }
+}
+
+/// Runs one line; returns its rows and exit code (errors are printed, naming the line).
+async fn run_line(batch_global: &GlobalArgs, term: Terminal, n: usize, text: &str) -> (Vec<Row>, i32) {
+    let fail = |e: Error| {
+        eprintln!("rdoveadm: error: line {n}: {e}");
+        (Vec::new(), e.exit_code())
+    };
+    let Some(words) = shlex::split(text) else {
+        return fail(Error::Usage(format!("cannot split `{text}`: unbalanced quotes")));
+    };
+    let argv = std::iter::once("rdoveadm".to_string()).chain(words);
+    let mut cli = match Cli::try_parse_from(argv) {
+        Ok(c) => c,
+        Err(e) => {
+            let msg = e.render().to_string();
+            let first = msg.split("\n\n").next().unwrap_or("bad usage").replace('\n', " ");
+            return fail(Error::Usage(first.trim_start_matches("error: ").to_string()));
+        }
+    };
+    if matches!(cli.command, Command::Batch(_)) {
+        return fail(Error::Usage("batch inside batch is not allowed".into()));
+    }
+    if cli.format_short.is_some() {
+        cli.global.format = cli.format_short;
+    }
+    cli.global.server.extend(std::mem::take(&mut cli.server_short));
+    let global = cli.global.or(batch_global);
+    let settings = match Settings::resolve(&global, &ProcessEnv, term) {
+        Ok(s) => s,
+        Err(e) => return fail(e),
+    };
+    if settings.targets.len() > 1 {
+        return fail(Error::Usage("several servers in one batch line: use one server per line".into()));
+    }
+    let ctx = Ctx::capturing(settings);
+    let result = crate::dispatch(&ctx, &cli.command).await;
+    let rows = ctx.take_captured().rows;
+    match result {
+        Ok(()) => (rows, 0),
+        Err(Error::Silent(c)) => (rows, c),
+        Err(e) => {
+            eprintln!("rdoveadm: error: line {n}: {e}");
+            (rows, e.exit_code())
+        }
+    }
+}
+
+fn read_lines(args: &BatchArgs) -> Result<Vec<(usize, String)>, Error> {
+    let reader: Box<dyn BufRead> = match &args.file {
+        Some(p) if p.as_os_str() != "-" => Box::new(std::io::BufReader::new(
+            std::fs::File::open(p).map_err(|e| Error::NoInput(format!("batch: cannot read `{}`: {e}", p.display())))?,
+        )),
+        _ => Box::new(std::io::BufReader::new(std::io::stdin())),
+    };
+    let mut out = Vec::new();
+    for (i, line) in reader.lines().enumerate() {
+        let line = line.map_err(|e| Error::NoInput(format!("batch: cannot read line {}: {e}", i + 1)))?;
+        let t = line.trim();
+        if !t.is_empty() && !t.starts_with('#') {
+            out.push((i + 1, t.to_string()));
+        }
+    }
+    Ok(out)
+}
