@@ -52,6 +52,20 @@ impl Client {
         wire::parse_reply(command, &reply.body)
     }
 
+    /// Runs one row command, handing each row over as it is parsed (a large reply never
+    /// exists as one tree of values).
+    pub async fn call_rows(
+        &self,
+        command: &str,
+        params: &Map<String, Value>,
+        on_row: &mut dyn FnMut(Map<String, Value>) -> Result<(), Error>,
+    ) -> Result<(), Error> {
+        let body = wire::request_body(command, params);
+        let reply = self.send(Method::Post, Some(body)).await?;
+        self.check_status(&reply)?;
+        wire::stream_rows(command, &reply.body, on_row)
+    }
+
     /// Fetches the list of commands the server advertises.
     pub async fn schema(&self) -> Result<Schema, Error> {
         wire::parse_schema(&self.schema_body().await?)

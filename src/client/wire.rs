@@ -259,3 +259,196 @@ mod tests {
         assert_eq!(s, vec![("who".to_string(), vec![("mask".to_string(), "array".to_string())])]);
     }
 }
+
+/// Parses a reply of a row command, handing each row to `on_row` as it is parsed, so
+/// that a large reply never exists as one tree of values. Same rules as [`parse_reply`]
+/// (including the Dovecot 2.3 `who` framing quirk); an object result (as `user` gives)
+/// is handed over as one row.
+pub fn stream_rows(command: &str, body: &[u8], on_row: &mut dyn FnMut(Map<String, Value>) -> Result<(), Error>) -> Result<(), Error> {
+    use serde::de::{DeserializeSeed, Deserializer, SeqAccess, Visitor};
+    use std::fmt;
+
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return parse_reply(command, body).map(|_| ());
+    }
+
+    /// The outcome of the entry: rows went to the callback; an error entry is kept.
+    struct Outer<'a, 'b> {
+        command: &'a str,
+        on_row: &'b mut dyn FnMut(Map<String, Value>) -> Result<(), Error>,
+        failure: Option<Error>,
+    }
+    struct EntrySeed<'x, 'a, 'b>(&'x mut Outer<'a, 'b>);
+    struct RowsSeed<'x, 'a, 'b>(&'x mut Outer<'a, 'b>);
+
+    impl<'de> Visitor<'de> for &mut Outer<'_, '_> {
+        type Value = ();
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("a JSON array of reply entries")
+        }
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+            let mut n = 0;
+            while seq.next_element_seed(EntrySeed(&mut *self))?.is_some() {
+                n += 1;
+            }
+            if n != 1 {
+                return Err(serde::de::Error::custom(format!("expected one reply entry, got {n}")));
+            }
+            Ok(())
+        }
+    }
+    impl<'de> DeserializeSeed<'de> for EntrySeed<'_, '_, '_> {
+        type Value = ();
+        fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+            d.deserialize_seq(self)
+        }
+    }
+    impl<'de> Visitor<'de> for EntrySeed<'_, '_, '_> {
+        type Value = ();
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("a reply entry [type, result..., tag]")
+        }
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+            use serde::de::Error as _;
+            let kind: String = seq.next_element()?.ok_or_else(|| A::Error::custom("empty reply entry"))?;
+            match kind.as_str() {
+                "doveadmResponse" => {
+                    // Items until the tag: arrays of rows or loose row objects (2.3 quirk).
+                    let mut items = 0;
+                    let mut tag = false;
+                    while let Some(last_was_tag) = seq.next_element_seed(RowsSeed(&mut *self.0))? {
+                        items += 1;
+                        tag = last_was_tag;
+                    }
+                    if items < 2 || !tag {
+                        return Err(A::Error::custom("the reply entry has no tag"));
+                    }
+                    Ok(())
+                }
+                "error" => {
+                    let detail: Value = seq.next_element()?.unwrap_or(Value::Null);
+                    while seq.next_element::<serde::de::IgnoredAny>()?.is_some() {}
+                    self.0.failure = Some(server_error(self.0.command, Some(&detail)));
+                    Ok(())
+                }
+                other => Err(A::Error::custom(format!("unknown reply type `{other}`"))),
+            }
+        }
+    }
+    /// One item of a success entry; returns whether it was the (string) tag.
+    impl<'de> DeserializeSeed<'de> for RowsSeed<'_, '_, '_> {
+        type Value = bool;
+        fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<bool, D::Error> {
+            d.deserialize_any(self)
+        }
+    }
+    impl<'de> Visitor<'de> for RowsSeed<'_, '_, '_> {
+        type Value = bool;
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("rows, a row or the tag")
+        }
+        fn visit_str<E: serde::de::Error>(self, _: &str) -> Result<bool, E> {
+            Ok(true)
+        }
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<bool, A::Error> {
+            use serde::de::Error as _;
+            while let Some(v) = seq.next_element::<Value>()? {
+                match v {
+                    Value::Object(row) => (self.0.on_row)(row).map_err(|e| A::Error::custom(Passthrough::wrap(e)))?,
+                    _ => return Err(A::Error::custom("a row that is not an object")),
+                }
+            }
+            Ok(false)
+        }
+        fn visit_map<M: serde::de::MapAccess<'de>>(self, map: M) -> Result<bool, M::Error> {
+            use serde::de::Error as _;
+            let row = Map::<String, Value>::deserialize(serde::de::value::MapAccessDeserializer::new(map))?;
+            (self.0.on_row)(row).map_err(|e| M::Error::custom(Passthrough::wrap(e)))?;
+            Ok(false)
+        }
+    }
+
+    use serde::Deserialize;
+    let mut outer = Outer { command, on_row, failure: None };
+    let mut de = serde_json::Deserializer::from_slice(body);
+    let parsed = (&mut de).deserialize_seq(&mut outer).and_then(|_| de.end());
+    if let Err(e) = parsed {
+        // An error from the callback (e.g. a closed pipe) comes back through serde's text.
+        if let Some(err) = Passthrough::take(&e.to_string()) {
+            return Err(err);
+        }
+        return Err(if e.is_eof() {
+            Error::Protocol(format!("the reply to `{command}` is truncated ({e})"))
+        } else {
+            Error::Protocol(format!("the reply to `{command}` is malformed ({e})"))
+        });
+    }
+    match outer.failure {
+        Some(e) => Err(e),
+        None => Ok(()),
+    }
+}
+
+/// Carries a callback's error through serde's string-only custom errors.
+struct Passthrough;
+
+thread_local! {
+    static PASSED: std::cell::RefCell<Option<Error>> = const { std::cell::RefCell::new(None) };
+}
+
+impl Passthrough {
+    const MARK: &'static str = "rdoveadm-callback-error";
+    fn wrap(e: Error) -> &'static str {
+        PASSED.with(|p| *p.borrow_mut() = Some(e));
+        Self::MARK
+    }
+    fn take(text: &str) -> Option<Error> {
+        if text.contains(Self::MARK) {
+            PASSED.with(|p| p.borrow_mut().take())
+        } else {
+            None
+        }
+    }
+}
+
+#[cfg(test)]
+mod stream_tests {
+    use super::*;
+
+    fn collect(body: &str) -> Result<Vec<Value>, Error> {
+        let mut rows = Vec::new();
+        stream_rows("who", body.as_bytes(), &mut |r| {
+            rows.push(Value::Object(r));
+            Ok(())
+        })?;
+        Ok(rows)
+    }
+
+    #[test]
+    fn streams_the_same_rows_as_the_tree_parser() {
+        for body in [
+            r#"[["doveadmResponse",[{"a":"1"},{"a":"2"}],"t"]]"#,
+            r#"[["doveadmResponse",[{"username":"carol"}],{"username":"bob"},{"username":"alice"},"w1"]]"#,
+            r#"[["doveadmResponse",[],"t"]]"#,
+        ] {
+            let tree = parse_reply("who", body.as_bytes()).unwrap();
+            assert_eq!(Value::Array(collect(body).unwrap()), tree, "{body}");
+        }
+    }
+
+    #[test]
+    fn errors_match_the_tree_parser() {
+        assert!(matches!(collect(r#"[["error",{"type":"exitCode", "exitCode":67},"t"]]"#), Err(Error::Server { code: 67, .. })));
+        assert!(matches!(collect(r#"[["error",{"type":"unknownMethod","exitCode":0},"t"]]"#), Err(Error::UnknownMethod(_))));
+        for bad in ["", "garbage", r#"[["doveadmResponse",[{"a":"b"}"#, r#"[["doveadmResponse",[1],"t"]]"#, r#"[["doveadmResponse",[]]]"#, "[]"] {
+            let e = collect(bad).unwrap_err();
+            assert!(matches!(e.exit_code(), 75 | 76), "{bad}: {e}");
+        }
+    }
+
+    #[test]
+    fn a_callback_error_comes_back_as_itself() {
+        let e = stream_rows("who", br#"[["doveadmResponse",[{"a":"1"}],"t"]]"#, &mut |_| Err(Error::BrokenPipe)).unwrap_err();
+        assert!(matches!(e, Error::BrokenPipe));
+    }
+}

@@ -94,12 +94,9 @@ impl Ctx {
     pub async fn mail_emit(&self, command: &str, users: &Users, params: Map<String, Value>, columns: &[&str]) -> Result<(), Error> {
         let mut sink = self.open(columns);
         let mut wrote = false;
-        let result = self.mail_each(command, users, params, |rows| {
-            wrote |= !rows.is_empty();
-            for r in &rows {
-                sink.row(r).map_err(Error::from_write)?;
-            }
-            Ok(())
+        let result = self.mail_each(command, users, params, |row| {
+            wrote = true;
+            sink.row(&row).map_err(Error::from_write)
         })
         .await;
         // Rows that did arrive are written even when some requests failed; a failure
@@ -113,8 +110,8 @@ impl Ctx {
     /// Runs a mail command for the selected users and returns all rows.
     pub async fn mail_rows(&self, command: &str, users: &Users, params: Map<String, Value>) -> Result<Vec<Row>, Error> {
         let mut all = Vec::new();
-        self.mail_each(command, users, params, |rows| {
-            all.extend(rows);
+        self.mail_each(command, users, params, |row| {
+            all.push(row);
             Ok(())
         })
         .await?;
@@ -129,12 +126,12 @@ impl Ctx {
         command: &str,
         users: &Users,
         params: Map<String, Value>,
-        mut on_rows: impl FnMut(Vec<Row>) -> Result<(), Error>,
+        mut on_row: impl FnMut(Row) -> Result<(), Error>,
     ) -> Result<(), Error> {
         let (units, parallel) = self.plan(command, users, params).await?;
         if units.len() == 1 {
-            let u = &units[0];
-            return on_rows(self.rows(command, &u.params).await?);
+            // One request: rows go out as they are parsed.
+            return self.client().await?.call_rows(command, &units[0].params, &mut on_row).await;
         }
         let client = self.client().await?;
         let progress = Progress::new("requests", units.len());
@@ -151,12 +148,13 @@ impl Ctx {
             match r {
                 Ok(rows) => {
                     count += rows.len();
-                    let rows = match &unit.username {
-                        Some(user) => rows.into_iter().map(|r| prepend_username(user, r)).collect(),
-                        None => rows,
-                    };
                     progress.clear();
-                    on_rows(rows)?;
+                    for r in rows {
+                        on_row(match &unit.username {
+                            Some(user) => prepend_username(user, r),
+                            None => r,
+                        })?;
+                    }
                 }
                 Err(e) => {
                     progress.clear();
