@@ -12,6 +12,8 @@ pub mod fanout;
 pub mod output;
 pub mod progress;
 pub mod settings;
+pub mod terminal;
+pub mod watch;
 
 use std::io::IsTerminal;
 
@@ -36,7 +38,7 @@ pub fn run() -> i32 {
     }
     cli.global.server.extend(std::mem::take(&mut cli.server_short));
     let stdout_tty = std::io::stdout().is_terminal();
-    let term = Terminal { stdout_tty, width: if stdout_tty { terminal_width() } else { None } };
+    let term = Terminal { stdout_tty, width: if stdout_tty { terminal::width() } else { None } };
     let result = Settings::resolve(&cli.global, &ProcessEnv, term).and_then(|settings| {
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()
@@ -47,7 +49,7 @@ pub fn run() -> i32 {
         }
         if let Command::Who(w) = &cli.command {
             if let Some(secs) = w.watch {
-                return rt.block_on(watch(&settings, &cli.command, secs));
+                return rt.block_on(watch::run(&settings, &cli.command, secs));
             }
         }
         if settings.targets.len() > 1 && fans_out(&cli.command) {
@@ -64,40 +66,6 @@ pub fn run() -> i32 {
                 eprintln!("{}", Report(&e));
             }
             e.exit_code()
-        }
-    }
-}
-
-/// `who --watch`: clear the screen and redraw every `secs` seconds until Ctrl-C.
-async fn watch(settings: &Settings, command: &Command, secs: f64) -> Result<(), Error> {
-    if !secs.is_finite() || secs < 0.1 {
-        return Err(Error::Usage(format!("--watch: `{secs}` must be at least 0.1 seconds")));
-    }
-    loop {
-        {
-            use std::io::Write;
-            let mut o = std::io::stdout().lock();
-            let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
-            write!(o, "\x1b[H\x1b[2J").and_then(|_| writeln!(o, "Every {secs} s: rdoveadm who (Unix time {now}); Ctrl-C to stop")).map_err(Error::from_write)?;
-        }
-        let once = async {
-            if settings.targets.len() > 1 {
-                fanout::run(settings, command).await
-            } else {
-                dispatch(&Ctx::new(settings.clone()), command).await
-            }
-        };
-        if let Err(e) = once.await {
-            if matches!(e, Error::BrokenPipe) {
-                return Err(e);
-            }
-            if !matches!(e, Error::Silent(_)) {
-                eprintln!("{}", Report(&e));
-            }
-        }
-        tokio::select! {
-            _ = tokio::time::sleep(std::time::Duration::from_secs_f64(secs)) => {}
-            _ = tokio::signal::ctrl_c() => return Ok(()),
         }
     }
 }
@@ -166,29 +134,3 @@ fn clap_error(e: clap::Error) -> i32 {
     }
 }
 
-/// Terminal width from $COLUMNS or the tty, for fitting tables.
-fn terminal_width() -> Option<u16> {
-    if let Some(c) = std::env::var("COLUMNS").ok().and_then(|c| c.parse().ok()) {
-        return Some(c);
-    }
-    // SAFETY: TIOCGWINSZ fills a winsize struct; we pass a valid pointer.
-    unsafe {
-        let mut ws: Winsize = std::mem::zeroed();
-        if ioctl(1, TIOCGWINSZ, &mut ws) == 0 && ws.ws_col > 0 {
-            return Some(ws.ws_col);
-        }
-    }
-    None
-}
-
-#[repr(C)]
-struct Winsize {
-    ws_row: u16,
-    ws_col: u16,
-    ws_xpixel: u16,
-    ws_ypixel: u16,
-}
-const TIOCGWINSZ: std::ffi::c_ulong = 0x5413;
-extern "C" {
-    fn ioctl(fd: std::ffi::c_int, request: std::ffi::c_ulong, ...) -> std::ffi::c_int;
-}

@@ -1,0 +1,42 @@
+//! `who --watch`: redraw the (possibly merged) `who` output until interrupted.
+
+use crate::cli::Command;
+use crate::commands::Ctx;
+use crate::error::{Error, Report};
+use crate::settings::Settings;
+use crate::{dispatch, fanout};
+
+/// `who --watch`: clear the screen and redraw every `secs` seconds until Ctrl-C.
+pub async fn run(settings: &Settings, command: &Command, secs: f64) -> Result<(), Error> {
+    if !secs.is_finite() || secs < 0.1 {
+        return Err(Error::Usage(format!("--watch: `{secs}` must be at least 0.1 seconds")));
+    }
+    loop {
+        {
+            use std::io::Write;
+            let mut o = std::io::stdout().lock();
+            let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+            write!(o, "\x1b[H\x1b[2J").and_then(|_| writeln!(o, "Every {secs} s: rdoveadm who (Unix time {now}); Ctrl-C to stop")).map_err(Error::from_write)?;
+        }
+        let once = async {
+            if settings.targets.len() > 1 {
+                fanout::run(settings, command).await
+            } else {
+                dispatch(&Ctx::new(settings.clone()), command).await
+            }
+        };
+        if let Err(e) = once.await {
+            if matches!(e, Error::BrokenPipe) {
+                return Err(e);
+            }
+            if !matches!(e, Error::Silent(_)) {
+                eprintln!("{}", Report(&e));
+            }
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(std::time::Duration::from_secs_f64(secs)) => {}
+            _ = tokio::signal::ctrl_c() => return Ok(()),
+        }
+    }
+}
+
