@@ -7,6 +7,7 @@ pub mod client;
 pub mod commands;
 pub mod error;
 pub mod output;
+pub mod probe;
 pub mod settings;
 
 use std::io::IsTerminal;
