@@ -264,7 +264,8 @@ async fn tls_handshake(
             let kind = if e == StepError::Timeout { Kind::Unavailable } else { Kind::Trust };
             let what = match e {
                 StepError::Timeout => format!("TLS handshake not finished within {}", line::secs(opts.timeout)),
-                e => format!("TLS handshake failed: {}", e.describe("handshake", opts.timeout)),
+                StepError::Io(e) | StepError::Refused(e) => format!("TLS handshake failed: {e}"),
+                StepError::Closed => "TLS handshake failed: connection closed".to_string(),
             };
             r.problem(kind, what);
             None
