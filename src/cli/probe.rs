@@ -47,6 +47,12 @@ pub struct ProbeArgs {
     #[arg(long, value_name = "SECONDS")]
     pub timeout: Option<f64>,
 
+    /// Connect from this local address. Dovecot counts a client with the server's own IP
+    /// as secure and allows plaintext logins to it, so on the server itself probe
+    /// e.g. 127.0.0.1 with `--source 127.0.0.2` to see what remote clients see.
+    #[arg(long, value_name = "ADDR")]
+    pub source: Option<std::net::IpAddr>,
+
     /// Report a certificate that expires within this many days as a problem.
     #[arg(long, value_name = "N", default_value_t = 14)]
     pub warn_days: u32,

@@ -53,6 +53,7 @@ fn options(args: &ProbeArgs) -> Result<Options, Error> {
         timeout: Duration::from_secs_f64(secs),
         servername: args.servername.clone(),
         warn_days: i64::from(args.warn_days),
+        source: args.source,
         tls,
     })
 }

@@ -60,6 +60,10 @@ pub struct Options {
     pub servername: Option<String>,
     /// A certificate expiring within this many days is a problem.
     pub warn_days: i64,
+    /// Local address to connect from. Dovecot treats a client whose IP equals the
+    /// server's own as secure and then allows plaintext logins, so probing
+    /// 127.0.0.1 from 127.0.0.1 hides the exposure; from 127.0.0.2 it shows.
+    pub source: Option<IpAddr>,
     pub tls: TlsSetup,
 }
 
@@ -123,7 +127,7 @@ async fn connect(t: &Target, opts: &Options, r: &mut Report) -> Option<TcpStream
     let mut last = None;
     for addr in addrs {
         let start = Instant::now();
-        match tokio::time::timeout_at(deadline, TcpStream::connect(addr)).await {
+        match tokio::time::timeout_at(deadline, connect_from(opts.source, addr)).await {
             Ok(Ok(s)) => {
                 r.connect_ms = Some(start.elapsed().as_millis());
                 return Some(s);
@@ -156,6 +160,17 @@ async fn connect(t: &Target, opts: &Options, r: &mut Report) -> Option<TcpStream
         }
     }
     None
+}
+
+async fn connect_from(source: Option<IpAddr>, addr: std::net::SocketAddr) -> std::io::Result<TcpStream> {
+    let sock = if addr.is_ipv4() { tokio::net::TcpSocket::new_v4()? } else { tokio::net::TcpSocket::new_v6()? };
+    if let Some(src) = source {
+        if src.is_ipv4() != addr.is_ipv4() {
+            return Err(std::io::Error::other(format!("--source {src} and {addr} are different address families")));
+        }
+        sock.bind(std::net::SocketAddr::new(src, 0))?;
+    }
+    sock.connect(addr).await
 }
 
 /// The name the certificate must match: `--servername`, else the host (an IP host
