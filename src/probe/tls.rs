@@ -216,8 +216,11 @@ pub async fn handshake<S: AsyncRead + AsyncWrite + Unpin>(
 struct Recorder {
     roots: Arc<RootCertStore>,
     provider: Arc<CryptoProvider>,
-    outcome: Mutex<Option<(Result<(), Reason>, Result<(), Reason>)>>,
+    outcome: Mutex<Option<Outcome>>,
 }
+
+/// (chain check, name check)
+type Outcome = (Result<(), Reason>, Result<(), Reason>);
 
 impl ServerCertVerifier for Recorder {
     fn verify_server_cert(
