@@ -10,6 +10,7 @@ pub mod config;
 pub mod error;
 pub mod fanout;
 pub mod output;
+pub mod probe;
 pub mod progress;
 pub mod settings;
 pub mod terminal;

@@ -278,6 +278,25 @@ pub enum Command {
 
     /// Check IMAP/POP3 servers from the outside: ports, STARTTLS and TLS, certificates,
     /// plaintext-login exposure (Dovecot, Courier, any IMAP/POP3 server).
+    #[command(after_help = "\
+Speaks IMAP and POP3 (not the doveadm API) and never sends credentials. One row per port; \
+`problems` lists what is wrong, `; `-separated.
+
+Examples:
+  rdoveadm probe mail.example.org
+  rdoveadm probe mx1.example.org mx2.example.org --only imaps,pop3s --warn-days 30
+  rdoveadm probe 192.0.2.7 --servername mail.example.org --cacert /etc/ssl/private-ca.pem
+  rdoveadm -f json probe mail.example.org --imap 10143 --imaps 10993
+
+Exit codes (the most severe over all ports wins):
+  0   every port open, TLS with a trusted, unexpired (not within --warn-days), name-matching
+      certificate, and no password login before TLS
+  69  a port is closed, filtered, unreachable or not answering (greeting, command, handshake)
+  77  TLS trust problem: chain not verified, name mismatch, expired or expiring soon,
+      no TLS, STARTTLS/STLS not offered or failing
+  65  only plaintext exposure: a password login (IMAP LOGIN or AUTH=PLAIN/LOGIN, POP3 USER or
+      SASL PLAIN/LOGIN) is offered before TLS
+  64  bad arguments; 66 --cacert unreadable; 78 --cacert holds no usable certificate")]
     Probe(probe::ProbeArgs),
 }
 

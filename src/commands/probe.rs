@@ -1,9 +1,107 @@
-//! `probe`: check IMAP/POP3 servers from the outside (placeholder until it lands).
+//! `probe`: check IMAP/POP3 servers from the outside. Glue: resolve the options,
+//! run [`crate::probe`], print one row per port, exit with the verdict.
+
+use std::io::IsTerminal;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use super::Ctx;
-use crate::cli::probe::ProbeArgs;
+use crate::cli::probe::{ProbeArgs, ProbeService};
 use crate::error::Error;
+use crate::probe::{self, tls::TlsSetup, Options, Report, Service, State, Target};
 
-pub async fn run(_ctx: &Ctx, _args: &ProbeArgs) -> Result<(), Error> {
-    Err(Error::Usage("probe: not built yet".into()))
+pub const DEFAULT_TIMEOUT_SECS: f64 = 10.0;
+
+pub async fn run(ctx: &Ctx, args: &ProbeArgs) -> Result<(), Error> {
+    let opts = Arc::new(options(args)?);
+    let targets = targets(args)?;
+    let started = Instant::now();
+    let reports = probe::probe_all(targets, opts).await;
+    let now = probe::tls::now_unix();
+    let rows: Vec<_> = reports.iter().map(|r| r.to_row(now)).collect();
+    if ctx.settings.debug {
+        for r in &reports {
+            debug(r);
+        }
+    }
+    ctx.emit(probe::COLUMNS, &rows)?;
+    if std::io::stderr().is_terminal() {
+        eprintln!("{}", summary(&reports, started.elapsed()));
+    }
+    match probe::exit_code(&reports) {
+        0 => Ok(()),
+        c => Err(Error::Silent(c)),
+    }
+}
+
+fn options(args: &ProbeArgs) -> Result<Options, Error> {
+    let secs = args.timeout.unwrap_or(DEFAULT_TIMEOUT_SECS);
+    // Unlike the API commands, 0 does not mean "forever": a probe must always end.
+    if !secs.is_finite() || secs <= 0.0 {
+        return Err(Error::Usage(format!("probe: --timeout: `{secs}` must be more than 0 seconds")));
+    }
+    let pem = match &args.cacert {
+        Some(p) => Some(
+            std::fs::read(p).map_err(|e| Error::NoInput(format!("--cacert: cannot read `{}`: {e}", p.display())))?,
+        ),
+        None => None,
+    };
+    let tls = TlsSetup::new(pem.as_deref()).map_err(|e| {
+        Error::Config(format!("--cacert: `{}`: {e}", args.cacert.as_deref().unwrap_or("".as_ref()).display()))
+    })?;
+    Ok(Options {
+        timeout: Duration::from_secs_f64(secs),
+        servername: args.servername.clone(),
+        warn_days: i64::from(args.warn_days),
+        source: args.source,
+        tls,
+    })
+}
+
+fn targets(args: &ProbeArgs) -> Result<Vec<Target>, Error> {
+    super::require_non_blank("probe: HOST", &args.hosts)?;
+    let all = [
+        (ProbeService::Imap, Service::Imap, args.imap),
+        (ProbeService::Imaps, Service::Imaps, args.imaps),
+        (ProbeService::Pop3, Service::Pop3, args.pop3),
+        (ProbeService::Pop3s, Service::Pop3s, args.pop3s),
+    ];
+    let mut out = Vec::new();
+    for host in &args.hosts {
+        for (wanted, service, port) in all {
+            if args.only.is_empty() || args.only.contains(&wanted) {
+                out.push(Target { host: host.clone(), port, service });
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// `-D`: what the rows leave out (greeting, capabilities, SANs) on stderr.
+fn debug(r: &Report) {
+    let caps = |c: &Option<Vec<String>>| c.as_ref().map(|c| c.join(" ")).unwrap_or_else(|| "-".into());
+    let at = format!("{}:{} {}", r.host, r.port, r.service.name());
+    eprintln!("rdoveadm: debug: {at}: greeting: {}", r.greeting);
+    eprintln!("rdoveadm: debug: {at}: capabilities before TLS: {}", caps(&r.caps_before_tls));
+    eprintln!("rdoveadm: debug: {at}: capabilities over TLS: {}", caps(&r.caps_after_tls));
+    if let Some(cert) = r.tls_info.as_ref().and_then(|i| i.cert.as_ref()) {
+        eprintln!("rdoveadm: debug: {at}: certificate SAN: {}", cert.sans.join(", "));
+    }
+}
+
+/// One line for people watching: how many ports are fine.
+fn summary(reports: &[Report], took: Duration) -> String {
+    let hosts = {
+        let mut h: Vec<&str> = reports.iter().map(|r| r.host.as_str()).collect();
+        h.dedup();
+        h.len()
+    };
+    let ok = reports.iter().filter(|r| r.problems.is_empty()).count();
+    let down = reports.iter().filter(|r| r.state != State::Open).count();
+    let with_problems = reports.len() - ok - down;
+    format!(
+        "probe: {} port(s) on {hosts} host(s) in {:.1}s: {ok} ok, {with_problems} with problems, {down} not reachable",
+        reports.len(),
+        took.as_secs_f64()
+    )
 }

@@ -1,0 +1,214 @@
+//! A probe's result for one port, its output row, and the exit-code decision.
+
+use serde_json::Value;
+
+use super::tls::{self, TlsInfo};
+use super::{Service, Target};
+use crate::error::code;
+use crate::output::Row;
+
+/// Output columns, in order.
+pub const COLUMNS: &[&str] = &[
+    "host",
+    "port",
+    "service",
+    "state",
+    "connect_ms",
+    "server",
+    "starttls",
+    "tls",
+    "tls_version",
+    "cipher",
+    "cert_subject",
+    "cert_issuer",
+    "cert_not_after",
+    "days_left",
+    "verified",
+    "name_ok",
+    "plaintext_before_tls",
+    "problems",
+];
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum State {
+    /// Not connected yet (only before the probe ran).
+    Unknown,
+    /// TCP connect succeeded.
+    Open,
+    /// Connect refused (RST): nothing listens.
+    Closed,
+    /// No answer to connect before the timeout: a firewall may drop it.
+    Filtered,
+    /// Name does not resolve, or the network says unreachable.
+    Unreachable,
+}
+
+impl State {
+    pub fn name(self) -> &'static str {
+        match self {
+            State::Unknown => "unknown",
+            State::Open => "open",
+            State::Closed => "closed",
+            State::Filtered => "filtered",
+            State::Unreachable => "unreachable",
+        }
+    }
+}
+
+/// What kind of problem, most severe first: decides the exit code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Kind {
+    /// Closed, filtered, unreachable, or not answering (greeting, command, handshake).
+    Unavailable,
+    /// TLS trust: chain, name, expiry, no TLS, STARTTLS not offered or failing.
+    Trust,
+    /// A password login is offered before TLS.
+    Plaintext,
+}
+
+impl Kind {
+    pub fn exit_code(self) -> i32 {
+        match self {
+            Kind::Unavailable => code::UNAVAILABLE,
+            Kind::Trust => code::NOPERM,
+            Kind::Plaintext => code::DATAERR,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    pub kind: Kind,
+    pub text: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct Report {
+    pub host: String,
+    pub port: u16,
+    pub service: Service,
+    pub state: State,
+    pub connect_ms: Option<u128>,
+    /// Product guess (`Dovecot`, `Courier`, `unknown: <greeting>`); empty without a greeting.
+    pub server: String,
+    /// The first line the server sent.
+    pub greeting: String,
+    pub greeting_caps: Option<Vec<String>>,
+    /// `None` on implicit-TLS ports and when we never got that far.
+    pub starttls: Option<bool>,
+    pub tls: Option<bool>,
+    pub tls_info: Option<TlsInfo>,
+    pub caps_before_tls: Option<Vec<String>>,
+    pub caps_after_tls: Option<Vec<String>>,
+    /// POP3 server without CAPA.
+    pub capa_unsupported: bool,
+    pub plaintext_before_tls: Option<bool>,
+    pub problems: Vec<Problem>,
+}
+
+impl Report {
+    pub fn new(t: &Target) -> Report {
+        Report {
+            host: t.host.clone(),
+            port: t.port,
+            service: t.service,
+            state: State::Unknown,
+            connect_ms: None,
+            server: String::new(),
+            greeting: String::new(),
+            greeting_caps: None,
+            starttls: None,
+            tls: None,
+            tls_info: None,
+            caps_before_tls: None,
+            caps_after_tls: None,
+            capa_unsupported: false,
+            plaintext_before_tls: None,
+            problems: Vec::new(),
+        }
+    }
+
+    pub fn problem(&mut self, kind: Kind, text: impl Into<String>) {
+        self.problems.push(Problem { kind, text: text.into() });
+    }
+
+    /// The most severe problem kind, if any.
+    pub fn worst(&self) -> Option<Kind> {
+        self.problems.iter().map(|p| p.kind).min()
+    }
+
+    /// The output row: every value a string, `""` where not applicable.
+    pub fn to_row(&self, now_unix: i64) -> Row {
+        let b = |v: Option<bool>| v.map(|b| b.to_string()).unwrap_or_default();
+        let info = self.tls_info.as_ref();
+        let cert = info.and_then(|i| i.cert.as_ref());
+        let subject = cert
+            .map(|c| if c.sans.is_empty() { c.subject.clone() } else { format!("{}; SAN: {}", c.subject, c.sans.join(", ")) })
+            .unwrap_or_default();
+        let fields: [(&str, String); 18] = [
+            ("host", self.host.clone()),
+            ("port", self.port.to_string()),
+            ("service", self.service.name().into()),
+            ("state", self.state.name().into()),
+            ("connect_ms", self.connect_ms.map(|m| m.to_string()).unwrap_or_default()),
+            ("server", self.server.clone()),
+            ("starttls", b(self.starttls)),
+            ("tls", b(self.tls)),
+            ("tls_version", info.map(|i| i.version.clone()).unwrap_or_default()),
+            ("cipher", info.map(|i| i.cipher.clone()).unwrap_or_default()),
+            ("cert_subject", subject),
+            ("cert_issuer", cert.map(|c| c.issuer.clone()).unwrap_or_default()),
+            ("cert_not_after", cert.map(|c| tls::iso_utc(c.not_after_unix)).unwrap_or_default()),
+            ("days_left", cert.map(|c| c.days_left(now_unix).to_string()).unwrap_or_default()),
+            ("verified", b(info.map(|i| i.chain.is_ok()))),
+            ("name_ok", b(info.map(|i| i.name.is_ok()))),
+            ("plaintext_before_tls", b(self.plaintext_before_tls)),
+            ("problems", self.problems.iter().map(|p| p.text.as_str()).collect::<Vec<_>>().join("; ")),
+        ];
+        fields.into_iter().map(|(k, v)| (k.to_string(), Value::String(v))).collect()
+    }
+}
+
+/// The exit code for a whole run: 0 when no port has a problem, else the code of the
+/// most severe kind seen on any port (69 unavailable, then 77 TLS trust, then 65
+/// plaintext login).
+pub fn exit_code(reports: &[Report]) -> i32 {
+    reports.iter().filter_map(Report::worst).min().map(Kind::exit_code).unwrap_or(code::OK)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with(kinds: &[Kind]) -> Report {
+        let mut r = Report::new(&Target { host: "h".into(), port: 143, service: Service::Imap });
+        for k in kinds {
+            r.problem(*k, "x");
+        }
+        r
+    }
+
+    #[test]
+    fn exit_code_takes_the_most_severe_kind() {
+        assert_eq!(exit_code(&[]), 0);
+        assert_eq!(exit_code(&[with(&[]), with(&[])]), 0);
+        assert_eq!(exit_code(&[with(&[Kind::Plaintext])]), 65);
+        assert_eq!(exit_code(&[with(&[Kind::Plaintext]), with(&[Kind::Trust])]), 77);
+        assert_eq!(exit_code(&[with(&[Kind::Trust, Kind::Plaintext]), with(&[Kind::Unavailable])]), 69);
+    }
+
+    #[test]
+    fn row_has_every_column_as_a_string() {
+        let mut r = with(&[Kind::Trust, Kind::Plaintext]);
+        r.state = State::Open;
+        r.connect_ms = Some(3);
+        r.starttls = Some(false);
+        let row = r.to_row(0);
+        let keys: Vec<&str> = row.keys().map(String::as_str).collect();
+        assert_eq!(keys, COLUMNS);
+        assert!(row.values().all(Value::is_string));
+        assert_eq!(row["starttls"], "false");
+        assert_eq!(row["tls"], "");
+        assert_eq!(row["problems"], "x; x");
+    }
+}
