@@ -12,10 +12,22 @@ _clap_complete_rdoveadm() {
     else
         local _CLAP_COMPLETE_SPACE=true
     fi
-    local words=("${COMP_WORDS[@]}")
-    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
-        words[COMP_CWORD]="$2"
-    fi
+    # rdoveadm: glue the pieces bash split at COMP_WORDBREAKS (`alice @ example.org`).
+    local -a words=()
+    local _rdoveadm_line="${COMP_LINE:0:COMP_POINT}" _rdoveadm_piece _rdoveadm_i _rdoveadm_n=-1
+    for ((_rdoveadm_i = 0; _rdoveadm_i <= COMP_CWORD; _rdoveadm_i++)); do
+        _rdoveadm_piece="${COMP_WORDS[_rdoveadm_i]}"
+        ((_rdoveadm_i == COMP_CWORD)) && _rdoveadm_piece="$2"
+        if ((_rdoveadm_n < 0)) || [[ "$_rdoveadm_line" =~ ^[[:space:]] ]]; then
+            _rdoveadm_line="${_rdoveadm_line#"${_rdoveadm_line%%[![:space:]]*}"}"
+            _rdoveadm_n=$((_rdoveadm_n + 1))
+            words[_rdoveadm_n]=""
+        fi
+        words[_rdoveadm_n]+="$_rdoveadm_piece"
+        _rdoveadm_line="${_rdoveadm_line:${#_rdoveadm_piece}}"
+    done
+    _CLAP_COMPLETE_INDEX=$_rdoveadm_n
+    local _rdoveadm_cut="${words[_rdoveadm_n]%"$2"}"
     COMPREPLY=( $( \
         _CLAP_IFS="$IFS" \
         _CLAP_COMPLETE_INDEX="$_CLAP_COMPLETE_INDEX" \
@@ -24,7 +36,17 @@ _clap_complete_rdoveadm() {
         COMPLETE="bash" \
         "rdoveadm" -- "${words[@]}" \
     ) )
-    if [[ $? != 0 ]]; then
+    local _rdoveadm_status=$?
+    # rdoveadm: bash replaces only the last piece: drop the glued-on start from the replies.
+    if [[ $_rdoveadm_status == 0 && -n $_rdoveadm_cut ]]; then
+        local -a _rdoveadm_kept=()
+        local _rdoveadm_c
+        for _rdoveadm_c in "${COMPREPLY[@]}"; do
+            [[ $_rdoveadm_c == "$_rdoveadm_cut"* ]] && _rdoveadm_kept+=("${_rdoveadm_c#"$_rdoveadm_cut"}")
+        done
+        COMPREPLY=("${_rdoveadm_kept[@]}")
+    fi
+    if [[ $_rdoveadm_status != 0 ]]; then
         unset COMPREPLY
     elif [[ $_CLAP_COMPLETE_SPACE == false ]] && [[ "${COMPREPLY-}" =~ [=/:]$ ]]; then
         compopt -o nospace

@@ -45,6 +45,7 @@ pub fn completion_script(shell: Shell) -> String {
         shell, shell, shell
     );
     match shell {
+        Shell::Bash => format!("{note}\n{}\n", glue_bash_words(&script)),
         // `#compdef` must stay the first line. From $fpath, compinit autoloads this file as
         // the function `_rdoveadm`: it then also has to complete, not only register.
         Shell::Zsh => {
@@ -56,6 +57,54 @@ pub fn completion_script(shell: Shell) -> String {
         }
         _ => format!("{note}\n{script}\n"),
     }
+}
+
+/// Bash splits words at the characters of COMP_WORDBREAKS (`@`, `:`, `=`), so clap's
+/// script would pass `-u alice @ example.org` and the completers would see the user
+/// `alice`. This glues the pieces that touch in COMP_LINE back into one word before
+/// calling rdoveadm, and cuts the glued-on start (`alice@`) from the replies, since bash
+/// replaces only the last piece (what bash-completion's `_get_comp_words_by_ref -n` does).
+fn glue_bash_words(script: &str) -> String {
+    const WORDS: &str = r#"    local words=("${COMP_WORDS[@]}")
+    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+        words[COMP_CWORD]="$2"
+    fi
+"#;
+    const GLUED: &str = r#"    # rdoveadm: glue the pieces bash split at COMP_WORDBREAKS (`alice @ example.org`).
+    local -a words=()
+    local _rdoveadm_line="${COMP_LINE:0:COMP_POINT}" _rdoveadm_piece _rdoveadm_i _rdoveadm_n=-1
+    for ((_rdoveadm_i = 0; _rdoveadm_i <= COMP_CWORD; _rdoveadm_i++)); do
+        _rdoveadm_piece="${COMP_WORDS[_rdoveadm_i]}"
+        ((_rdoveadm_i == COMP_CWORD)) && _rdoveadm_piece="$2"
+        if ((_rdoveadm_n < 0)) || [[ "$_rdoveadm_line" =~ ^[[:space:]] ]]; then
+            _rdoveadm_line="${_rdoveadm_line#"${_rdoveadm_line%%[![:space:]]*}"}"
+            _rdoveadm_n=$((_rdoveadm_n + 1))
+            words[_rdoveadm_n]=""
+        fi
+        words[_rdoveadm_n]+="$_rdoveadm_piece"
+        _rdoveadm_line="${_rdoveadm_line:${#_rdoveadm_piece}}"
+    done
+    _CLAP_COMPLETE_INDEX=$_rdoveadm_n
+    local _rdoveadm_cut="${words[_rdoveadm_n]%"$2"}"
+"#;
+    const STATUS: &str = "    if [[ $? != 0 ]]; then\n";
+    const CUT: &str = r#"    local _rdoveadm_status=$?
+    # rdoveadm: bash replaces only the last piece: drop the glued-on start from the replies.
+    if [[ $_rdoveadm_status == 0 && -n $_rdoveadm_cut ]]; then
+        local -a _rdoveadm_kept=()
+        local _rdoveadm_c
+        for _rdoveadm_c in "${COMPREPLY[@]}"; do
+            [[ $_rdoveadm_c == "$_rdoveadm_cut"* ]] && _rdoveadm_kept+=("${_rdoveadm_c#"$_rdoveadm_cut"}")
+        done
+        COMPREPLY=("${_rdoveadm_kept[@]}")
+    fi
+    if [[ $_rdoveadm_status != 0 ]]; then
+"#;
+    assert!(
+        script.contains(WORDS) && script.contains(STATUS),
+        "clap_complete's bash registration changed: update docs::glue_bash_words"
+    );
+    script.replacen(WORDS, GLUED, 1).replacen(STATUS, CUT, 1)
 }
 
 /// Every generated file: its path relative to the repository and its contents.

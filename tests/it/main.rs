@@ -3,8 +3,10 @@
 
 mod harness;
 
+mod completion;
 mod core;
 mod exit_codes;
+mod generated;
 mod mail;
 mod passthrough;
 mod versions;
