@@ -103,7 +103,7 @@ impl Drop for Tmux {
 /// and password, and a HOME without any config.
 fn shell_env(d: &Dovecot) -> Vec<(&'static str, String)> {
     let bin = PathBuf::from(env!("CARGO_BIN_EXE_rdoveadm"));
-    let home = tempfile::tempdir().unwrap().into_path();
+    let home = tempfile::tempdir().unwrap().keep();
     vec![
         ("PATH", format!("{}:/usr/local/bin:/usr/bin:/bin", bin.parent().unwrap().display())),
         ("HOME", home.display().to_string()),
