@@ -28,7 +28,7 @@ pub const EXIT_CODE_TABLE: &[(i32, &str)] = &[
     (0, "success (also: output pipe closed by the reader)"),
     (1, "aborted at a confirmation prompt, or the server returned a doveadm code outside 1-255 (-1, 1001-1003)"),
     (64, "usage: bad arguments, unknown command or parameter (unknownMethod, invalidRequest, HTTP 400)"),
-    (65, "data error: e.g. mailbox already exists, request too large (HTTP 413)"),
+    (65, "data error: e.g. mailbox already exists, request too large (HTTP 413); probe: password login offered before TLS"),
     (66, "an input file (-F, --password-file, ...) cannot be read"),
     (67, "no such user"),
     (68, "not found: mailbox, message, or nothing matched (kick)"),
@@ -36,7 +36,7 @@ pub const EXIT_CODE_TABLE: &[(i32, &str)] = &[
     (70, "the server reported an internal error (internalError)"),
     (75, "temporary failure: cannot connect, timeout, connection closed without a reply, HTTP 5xx"),
     (76, "protocol error: malformed or truncated reply"),
-    (77, "permission denied: HTTP 401/403, or the command is not in doveadm_allowed_commands"),
+    (77, "permission denied: HTTP 401/403, or the command is not in doveadm_allowed_commands; probe: a TLS or certificate problem"),
     (78, "configuration error: bad --url, unreadable or unsafe config, HTTP 404 (wrong path)"),
     (0, "any other code the server returns (doveadm's exitCode) is passed through as is"),
 ];

@@ -6,7 +6,9 @@ pub mod batch;
 pub mod cli;
 pub mod client;
 pub mod commands;
+pub mod complete;
 pub mod config;
+pub mod docs;
 pub mod error;
 pub mod fanout;
 pub mod output;
@@ -30,6 +32,8 @@ pub const VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), " (", env!("RDOVEAD
 
 /// Runs rdoveadm with the process arguments and returns the exit code.
 pub fn run() -> i32 {
+    // `COMPLETE=SHELL rdoveadm -- WORDS`: answer the shell and exit, before any parsing.
+    complete::complete_from_env();
     let mut cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => return clap_error(e),

@@ -3,13 +3,14 @@
 use std::path::PathBuf;
 
 use clap::{ArgGroup, Args, Subcommand};
+use clap_complete::engine::ArgValueCompleter;
 
 /// Which users a mail command works on: exactly one of `-u`, `-A`, `-F`.
 #[derive(Debug, Args, Clone)]
 #[command(group(ArgGroup::new("users").required(true).args(["user", "all_users", "user_file"])))]
 pub struct UserArgs {
     /// The user; `*` and `?` wildcards make the server iterate the matching users (rows then carry `username`).
-    #[arg(short = 'u', long = "user", value_name = "USER")]
+    #[arg(short = 'u', long = "user", value_name = "USER", add = ArgValueCompleter::new(crate::complete::users))]
     pub user: Option<String>,
 
     /// All users (the userdb must be able to list them).
@@ -61,7 +62,7 @@ pub struct MailboxListArgs {
     pub subscriptions: bool,
 
     /// Mailbox masks (`*` and `%` wildcards); all mailboxes when none are given.
-    #[arg(value_name = "MASK")]
+    #[arg(value_name = "MASK", add = ArgValueCompleter::new(crate::complete::mailboxes))]
     pub masks: Vec<String>,
 }
 
@@ -85,7 +86,7 @@ pub struct MailboxStatusArgs {
     pub fields: String,
 
     /// Mailbox masks.
-    #[arg(value_name = "MASK", required = true)]
+    #[arg(value_name = "MASK", required = true, add = ArgValueCompleter::new(crate::complete::mailboxes))]
     pub masks: Vec<String>,
 }
 
@@ -129,7 +130,7 @@ pub struct MailboxDeleteArgs {
     pub yes: bool,
 
     /// Mailbox names.
-    #[arg(value_name = "NAME", required = true)]
+    #[arg(value_name = "NAME", required = true, add = ArgValueCompleter::new(crate::complete::mailboxes))]
     pub names: Vec<String>,
 }
 
@@ -143,7 +144,7 @@ pub struct MailboxRenameArgs {
     pub subscriptions: bool,
 
     /// The current name.
-    #[arg(value_name = "OLD")]
+    #[arg(value_name = "OLD", add = ArgValueCompleter::new(crate::complete::mailboxes))]
     pub old: String,
 
     /// The new name.
@@ -157,7 +158,7 @@ pub struct MailboxNamesArgs {
     pub users: UserArgs,
 
     /// Mailbox names.
-    #[arg(value_name = "NAME", required = true)]
+    #[arg(value_name = "NAME", required = true, add = ArgValueCompleter::new(crate::complete::mailboxes))]
     pub names: Vec<String>,
 }
 
@@ -256,7 +257,7 @@ pub struct MoveArgs {
     pub users: UserArgs,
 
     /// The destination mailbox.
-    #[arg(value_name = "DEST")]
+    #[arg(value_name = "DEST", add = ArgValueCompleter::new(crate::complete::mailboxes))]
     pub destination: String,
 
     /// Search query words, e.g. `mailbox INBOX seen`.
@@ -274,7 +275,7 @@ pub struct IndexArgs {
     pub queue: bool,
 
     /// Mailbox mask.
-    #[arg(value_name = "MASK")]
+    #[arg(value_name = "MASK", add = ArgValueCompleter::new(crate::complete::mailboxes))]
     pub mask: String,
 }
 
@@ -288,7 +289,7 @@ pub struct ForceResyncArgs {
     pub fsck: bool,
 
     /// Mailbox mask.
-    #[arg(value_name = "MASK")]
+    #[arg(value_name = "MASK", add = ArgValueCompleter::new(crate::complete::mailboxes))]
     pub mask: String,
 }
 

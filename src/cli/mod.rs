@@ -11,6 +11,7 @@ pub use admin::*;
 pub use mail::*;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap_complete::engine::ArgValueCompleter;
 
 const AFTER_HELP: &str = "\
 Connection: --url/RDOVEADM_URL or --socket/RDOVEADM_SOCKET. Credentials: RDOVEADM_API_KEY or \
@@ -30,7 +31,7 @@ pub struct Cli {
     pub format_short: Option<Format>,
 
     /// Server profile or group from the config file (short for --server; before the command name only).
-    #[arg(short = 's', value_name = "NAME", value_delimiter = ',')]
+    #[arg(short = 's', value_name = "NAME", value_delimiter = ',', add = ArgValueCompleter::new(crate::complete::profiles))]
     pub server_short: Vec<String>,
 
     #[command(flatten)]
@@ -65,7 +66,7 @@ pub struct GlobalArgs {
 
     /// Use this server profile or group from the config file; repeat it or give a comma list to ask
     /// several servers at once (`-s` before the command name). Environment: RDOVEADM_SERVER.
-    #[arg(long = "server", global = true, value_name = "NAME", value_delimiter = ',')]
+    #[arg(long = "server", global = true, value_name = "NAME", value_delimiter = ',', add = ArgValueCompleter::new(crate::complete::profiles))]
     pub server: Vec<String>,
 
     /// Ask every server profile of the config file at once.

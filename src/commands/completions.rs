@@ -1,14 +1,13 @@
-//! `completions SHELL`: the completion script, generated from the clap definition.
-//! The same scripts are committed under `completions/`.
+//! `completions SHELL`: the completion script, the same as the one committed under
+//! `completions/` (see [`crate::docs::completion_script`]): it registers live
+//! completion, so Tab asks `rdoveadm` itself for commands, user and mailbox names.
 
-use clap::CommandFactory;
+use std::io::Write;
 
-use crate::cli::{Cli, CompletionsArgs};
+use crate::cli::CompletionsArgs;
 use crate::error::Error;
 
 pub fn run(a: &CompletionsArgs) -> Result<(), Error> {
-    let mut out = Vec::new();
-    clap_complete::generate(a.shell, &mut Cli::command(), "rdoveadm", &mut out);
-    use std::io::Write;
-    std::io::stdout().lock().write_all(&out).map_err(Error::from_write)
+    let script = crate::docs::completion_script(a.shell);
+    std::io::stdout().lock().write_all(script.as_bytes()).map_err(Error::from_write)
 }

@@ -4,11 +4,13 @@
 mod harness;
 
 mod batch;
+mod completion;
 mod core;
 mod exit_codes;
 mod fleet;
+mod generated;
 mod mail;
 mod passthrough;
+mod probe;
 mod profiles;
 mod versions;
-mod probe;

@@ -1,0 +1,161 @@
+//! Live completion in real shells: a clean bash and zsh in tmux load the generated
+//! scripts from `completions/`, Tab is pressed, and the screen is read back. Names come
+//! from a sandbox Dovecot (`-u` users, mailboxes of the `-u` user).
+
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::harness::{repo, versions, Dovecot};
+
+const ALICE: &str = "alice@example.org";
+
+/// A tmux server of its own (`tmux -L NAME`) running one shell; killed on drop.
+struct Tmux {
+    socket: String,
+}
+
+impl Tmux {
+    /// Starts `shell` with a blank environment plus `env`, in a 200x50 pane.
+    fn start(name: &str, shell: &str, env: &[(&str, String)]) -> Tmux {
+        let socket = format!("rdoveadm-it-{name}-{}", std::process::id());
+        let mut cmd = String::from("env -i TERM=screen");
+        for (k, v) in env {
+            cmd.push_str(&format!(" {k}='{}'", v.replace('\'', r"'\''")));
+        }
+        cmd.push(' ');
+        cmd.push_str(shell);
+        let ok = Command::new("tmux")
+            .args(["-L", &socket, "-f", "/dev/null", "new-session", "-d", "-s", "t", "-x", "200", "-y", "50", &cmd])
+            .stdin(Stdio::null())
+            .status()
+            .unwrap_or_else(|e| panic!("cannot run tmux (apt-get install -y tmux): {e}"));
+        assert!(ok.success(), "tmux new-session failed");
+        Tmux { socket }
+    }
+
+    fn tmux(&self, args: &[&str]) -> String {
+        let out = Command::new("tmux").args(["-L", &self.socket]).args(args).output().expect("run tmux");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// Sends keys (tmux key names like `Tab`, `Enter`, `C-c`) or literal text with `-l`.
+    fn keys(&self, keys: &[&str]) {
+        self.tmux(&[&["send-keys", "-t", "t"][..], keys].concat());
+    }
+
+    fn type_text(&self, text: &str) {
+        self.tmux(&["send-keys", "-t", "t", "-l", text]);
+    }
+
+    fn screen(&self) -> String {
+        self.tmux(&["capture-pane", "-p", "-J", "-t", "t"])
+    }
+
+    /// Polls the screen until `ok` holds; panics with the screen after 15 s.
+    fn wait(&self, what: &str, ok: impl Fn(&str) -> bool) -> String {
+        let deadline = Instant::now() + Duration::from_secs(15);
+        loop {
+            let s = self.screen();
+            if ok(&s) {
+                return s;
+            }
+            assert!(Instant::now() < deadline, "timed out waiting for {what}; the screen:\n{s}");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// Runs a command line and waits until it printed `marker` on a line of its own.
+    fn run(&self, line: &str, marker: &str) {
+        self.type_text(&format!("{line}; echo {marker}"));
+        self.keys(&["Enter"]);
+        self.wait(&format!("`{line}`"), |s| s.lines().any(|l| l.trim() == marker));
+    }
+
+    /// Clears the line and the screen, so the next check sees only what follows. (Not C-c:
+    /// bash can drop the next typed character while it handles the interrupt.)
+    fn clear(&self, n: usize) {
+        self.keys(&["C-e", "C-u"]);
+        let marker = format!("CLEARED-{n}");
+        self.run("clear", &marker);
+        self.wait("a cleared screen", |s| s.lines().filter(|l| !l.trim().is_empty()).count() <= 2);
+    }
+
+    /// Types `line`, presses Tab `tabs` times and waits until the screen satisfies `ok`.
+    fn complete(&self, n: usize, line: &str, tabs: usize, what: &str, ok: impl Fn(&str) -> bool) -> String {
+        self.clear(n);
+        self.type_text(line);
+        for _ in 0..tabs {
+            self.keys(&["Tab"]);
+            std::thread::sleep(Duration::from_millis(300));
+        }
+        self.wait(what, ok)
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = Command::new("tmux").args(["-L", &self.socket, "kill-server"]).stderr(Stdio::null()).status();
+    }
+}
+
+/// The environment of the shells: the built binary first on PATH, the sandbox's URL
+/// and password, and a HOME without any config.
+fn shell_env(d: &Dovecot) -> Vec<(&'static str, String)> {
+    let bin = PathBuf::from(env!("CARGO_BIN_EXE_rdoveadm"));
+    let home = tempfile::tempdir().unwrap().keep();
+    vec![
+        ("PATH", format!("{}:/usr/local/bin:/usr/bin:/bin", bin.parent().unwrap().display())),
+        ("HOME", home.display().to_string()),
+        ("XDG_CONFIG_HOME", home.join("config").display().to_string()),
+        ("PS1", "$ ".to_string()),
+        ("RDOVEADM_URL", d.url().to_string()),
+        ("RDOVEADM_PASSWORD", d.password().to_string()),
+    ]
+}
+
+fn sandbox_with_archive(version: &str) -> Dovecot {
+    let d = Dovecot::start(version, &[]);
+    d.rdoveadm().args(["mailbox", "create", "-u", ALICE, "Archive"]).run().ok();
+    d
+}
+
+/// The three checks, the same in both shells; `list_tabs` is how many Tabs list the choices.
+fn check_completions(t: &Tmux, shell: &str, list_tabs: usize) {
+    let s = t.complete(1, "rdoveadm qu", 1, "`qu` to complete to `quota`", |s| s.contains("rdoveadm quota "));
+    eprintln!("--- {shell}: rdoveadm qu<TAB>\n{}", s.trim_end());
+    let s = t.complete(2, "rdoveadm quota get -u al", 1, "`-u al` to complete to alice", |s| {
+        s.contains(&format!("rdoveadm quota get -u {ALICE}"))
+    });
+    eprintln!("--- {shell}: rdoveadm quota get -u al<TAB>\n{}", s.trim_end());
+    let line = format!("rdoveadm mailbox status -u {ALICE} all ");
+    let s = t.complete(3, &line, list_tabs, "alice's mailboxes to be offered", |s| {
+        let words: Vec<&str> = s.split_whitespace().collect();
+        words.contains(&"INBOX") && words.iter().any(|w| *w == "Archive" || w.starts_with("Archive"))
+    });
+    eprintln!("--- {shell}: {line}<TAB>\n{}", s.trim_end());
+}
+
+#[test]
+fn bash_completes_commands_users_and_mailboxes() {
+    for v in versions() {
+        let d = sandbox_with_archive(v);
+        let t = Tmux::start("bash", "bash --norc --noprofile", &shell_env(&d));
+        let script = repo().join("completions/rdoveadm.bash");
+        t.run(&format!("source '{}'", script.display()), "SOURCED");
+        // bash lists the choices on the second Tab.
+        check_completions(&t, "bash", 2);
+    }
+}
+
+#[test]
+fn zsh_completes_commands_users_and_mailboxes() {
+    for v in versions() {
+        let d = sandbox_with_archive(v);
+        let t = Tmux::start("zsh", "zsh -f", &shell_env(&d));
+        // From $fpath, as installed: compinit autoloads `_rdoveadm` on the first Tab.
+        let dir = repo().join("completions");
+        t.run(&format!("fpath=('{}' $fpath); autoload -U compinit; compinit -u -D", dir.display()), "COMPINIT");
+        check_completions(&t, "zsh", 1);
+    }
+}
