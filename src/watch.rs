@@ -11,6 +11,9 @@ pub async fn run(settings: &Settings, command: &Command, secs: f64) -> Result<()
     if !secs.is_finite() || secs < 0.1 {
         return Err(Error::Usage(format!("--watch: `{secs}` must be at least 0.1 seconds")));
     }
+    // Listen for Ctrl-C from the start, so an interrupt during a refresh also ends cleanly.
+    let mut interrupt = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())
+        .map_err(|e| Error::Unavailable(format!("--watch: cannot listen for Ctrl-C: {e}")))?;
     loop {
         {
             use std::io::Write;
@@ -25,7 +28,11 @@ pub async fn run(settings: &Settings, command: &Command, secs: f64) -> Result<()
                 dispatch(&Ctx::new(settings.clone()), command).await
             }
         };
-        if let Err(e) = once.await {
+        let result = tokio::select! {
+            r = once => r,
+            _ = interrupt.recv() => return Ok(()),
+        };
+        if let Err(e) = result {
             if matches!(e, Error::BrokenPipe) {
                 return Err(e);
             }
@@ -35,7 +42,7 @@ pub async fn run(settings: &Settings, command: &Command, secs: f64) -> Result<()
         }
         tokio::select! {
             _ = tokio::time::sleep(std::time::Duration::from_secs_f64(secs)) => {}
-            _ = tokio::signal::ctrl_c() => return Ok(()),
+            _ = interrupt.recv() => return Ok(()),
         }
     }
 }

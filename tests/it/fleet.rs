@@ -186,3 +186,36 @@ fn early_close_exits_zero_and_json_formats_parse() {
     assert_eq!(lines.len(), 2 * 306);
     assert_eq!(multiset(&Value::Array(lines)), multiset(&j));
 }
+
+#[test]
+fn watch_redraws_until_interrupted_and_progress_only_on_a_terminal() {
+    let v = versions();
+    let a = Dovecot::start(v[0], &[]);
+    let b = Dovecot::start(v[v.len() - 1], &[]);
+    let _s = a.imap_login("alice@example.org", "alicepw");
+    a.wait_for_connections(1);
+    let (_dir, cfg) = config_for(&[("mx1", &a), ("mx2", &b)]);
+    // Interrupted after ~2.5 s with SIGINT (Ctrl-C): exit 0, at least two redraws of the merged rows.
+    let out = Command::new("timeout")
+        .args(["--preserve-status", "-s", "INT", "2.5", env!("CARGO_BIN_EXE_rdoveadm"), "-f", "tab", "-s", "mx1,mx2", "who", "--watch", "1"])
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap())
+        .env("RDOVEADM_CONFIG", &cfg)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.matches("\x1b[H\x1b[2J").count() >= 2, "{text:?}");
+    assert!(text.matches("mx1\talice@example.org\t1\timap").count() >= 2, "{text:?}");
+    // Progress goes to stderr only when stderr is a terminal: none here...
+    let out = rd(&cfg).args(["-s", "mx1,mx2", "who"]).run().ok();
+    assert!(out.stderr.is_empty(), "{}", out.stderr);
+    // ...and on a terminal a bar with servers done / total (cleared at the end).
+    let shown = Command::new("script")
+        .args(["-qec", &format!("env -i PATH=/usr/bin:/bin RDOVEADM_CONFIG={cfg} {} -f tab -s mx1,mx2 who", env!("CARGO_BIN_EXE_rdoveadm")), "/dev/null"])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let screen = String::from_utf8_lossy(&shown.stdout);
+    assert!(screen.contains("/2 servers"), "{screen:?}");
+}
