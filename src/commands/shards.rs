@@ -7,8 +7,9 @@
 
 use std::collections::BTreeMap;
 
-/// About `n` masks (at least `n` when there are enough users) that together match each
-/// user exactly once. Larger groups are split first, so shards come out balanced.
+/// Masks that together match each user exactly once, for `n` concurrent requests: the
+/// largest group is split until there are at least `n` masks and none holds more than
+/// its share (`users / n`), or there are `4 n` masks (each mask is one request).
 pub fn shard_masks(users: &[String], n: usize) -> Vec<String> {
     let mut names: Vec<String> = users.iter().map(|u| u.to_lowercase()).collect();
     names.sort();
@@ -18,7 +19,12 @@ pub fn shard_masks(users: &[String], n: usize) -> Vec<String> {
     }
     // Nodes: (prefix, exact) where exact = the mask is the prefix itself (one user).
     let mut nodes: Vec<Node> = vec![Node { prefix: String::new(), exact: false, count: names.len() }];
-    while nodes.len() < n {
+    let share = names.len().div_ceil(n.max(1));
+    loop {
+        let largest = nodes.iter().filter(|nd| !nd.exact).map(|nd| nd.count).max().unwrap_or(0);
+        if (nodes.len() >= n && largest <= share) || nodes.len() >= 4 * n {
+            break;
+        }
         // Split the largest splittable node.
         let Some(i) = nodes
             .iter()
@@ -117,12 +123,16 @@ mod tests {
 
     #[test]
     fn thousands_of_numbered_users_split_evenly() {
-        let users: Vec<String> = (1..=5000).map(|i| format!("u{i:05}@bulk.test")).collect();
-        let masks = check(&users, 10);
-        assert!(masks.len() >= 10, "{masks:?}");
-        assert!(masks.len() <= 20, "{masks:?}");
-        let biggest = masks.iter().map(|m| users.iter().filter(|u| mask_matches(m, u)).count()).max().unwrap();
-        assert!(biggest <= 1000, "largest shard {biggest}");
+        let mut users: Vec<String> = (1..=5000).map(|i| format!("u{i:05}@bulk.test")).collect();
+        users.extend(["alice@example.org", "bob@example.org", "carol@example.org", "dave@other.test"].map(String::from));
+        for n in [2, 4, 8, 10] {
+            let masks = check(&users, n);
+            // One split can add up to one mask per next character past the 4n soft cap.
+            assert!(masks.len() >= n && masks.len() <= 4 * n + 10, "{n}: {masks:?}");
+            let biggest = masks.iter().map(|m| users.iter().filter(|u| mask_matches(m, u)).count()).max().unwrap();
+            // No request carries much more than its share of the users.
+            assert!(biggest <= users.len().div_ceil(n), "{n}: largest shard {biggest} of {}: {masks:?}", users.len());
+        }
     }
 
     #[test]
