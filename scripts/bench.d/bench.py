@@ -102,7 +102,11 @@ class Sandboxes:
         dirs = list(self.dirs if dirs is None else dirs)
         if not dirs:
             return
-        subprocess.run([SANDBOX, "stop", *dirs], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        # One stop per instance, concurrently: each waits for its master to exit.
+        procs = [subprocess.Popen([SANDBOX, "stop", d], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                 for d in dirs]
+        for p in procs:
+            p.wait()
         self.dirs = [d for d in self.dirs if d not in dirs]
 
 
@@ -570,4 +574,8 @@ def main():
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except KeyboardInterrupt as ex:
+        log(f"interrupted ({ex or 'SIGINT'}); sandboxes stopped")
+        sys.exit(130)
