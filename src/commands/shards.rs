@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 
 /// Masks that together match each user exactly once, for `n` concurrent requests: the
 /// largest group is split until there are at least `n` masks and none holds more than
-/// its share (`users / n`), or there are `4 n` masks (each mask is one request).
+/// its share (`users / n`), or there are `16 n` masks (each mask is one request).
 pub fn shard_masks(users: &[String], n: usize) -> Vec<String> {
     let mut names: Vec<String> = users.iter().map(|u| u.to_lowercase()).collect();
     names.sort();
@@ -22,7 +22,7 @@ pub fn shard_masks(users: &[String], n: usize) -> Vec<String> {
     let share = names.len().div_ceil(n.max(1));
     loop {
         let largest = nodes.iter().filter(|nd| !nd.exact).map(|nd| nd.count).max().unwrap_or(0);
-        if (nodes.len() >= n && largest <= share) || nodes.len() >= 4 * n {
+        if (nodes.len() >= n && largest <= share) || nodes.len() >= 16 * n {
             break;
         }
         // Split the largest splittable node.
@@ -127,8 +127,8 @@ mod tests {
         users.extend(["alice@example.org", "bob@example.org", "carol@example.org", "dave@other.test"].map(String::from));
         for n in [2, 4, 8, 10] {
             let masks = check(&users, n);
-            // One split can add up to one mask per next character past the 4n soft cap.
-            assert!(masks.len() >= n && masks.len() <= 4 * n + 10, "{n}: {masks:?}");
+            // One split can add up to one mask per next character past the 16n soft cap.
+            assert!(masks.len() >= n && masks.len() <= 16 * n + 40, "{n}: {masks:?}");
             let biggest = masks.iter().map(|m| users.iter().filter(|u| mask_matches(m, u)).count()).max().unwrap();
             // No request carries much more than its share of the users.
             assert!(biggest <= users.len().div_ceil(n), "{n}: largest shard {biggest} of {}: {masks:?}", users.len());
