@@ -4,7 +4,11 @@
 use std::process::Command;
 
 fn git(args: &[&str]) -> Option<String> {
-    let o = Command::new("git").args(args).output().ok().filter(|o| o.status.success())?;
+    let o = Command::new("git")
+        .args(args)
+        .output()
+        .ok()
+        .filter(|o| o.status.success())?;
     Some(String::from_utf8_lossy(&o.stdout).trim().to_string())
 }
 

@@ -5,7 +5,10 @@
 fn main() {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
     match rdoveadm::docs::write_to(root) {
-        Ok(written) => println!("gen-docs: wrote {} files under completions/ and man/", written.len()),
+        Ok(written) => println!(
+            "gen-docs: wrote {} files under completions/ and man/",
+            written.len()
+        ),
         Err(e) => {
             eprintln!("gen-docs: error: {e}");
             std::process::exit(1);

@@ -21,7 +21,13 @@ pub async fn run(batch_global: &GlobalArgs, term: Terminal, args: &BatchArgs) ->
     let out_settings = Settings::resolve_output(batch_global, &ProcessEnv, term);
     let stdout = std::io::stdout();
     let json_array = out_settings.format == Format::Json;
-    let mut sink = (!json_array).then(|| output::sink(&out_settings, &["line"], Box::new(std::io::BufWriter::new(stdout.lock()))));
+    let mut sink = (!json_array).then(|| {
+        output::sink(
+            &out_settings,
+            &["line"],
+            Box::new(std::io::BufWriter::new(stdout.lock())),
+        )
+    });
     let mut json_out = std::io::BufWriter::new(std::io::stdout());
     let mut worst = 0;
     let mut first = true;
@@ -48,7 +54,10 @@ pub async fn run(batch_global: &GlobalArgs, term: Terminal, args: &BatchArgs) ->
         }
     }
     if json_array {
-        json_out.write_all(b"]\n").and_then(|_| json_out.flush()).map_err(Error::from_write)?;
+        json_out
+            .write_all(b"]\n")
+            .and_then(|_| json_out.flush())
+            .map_err(Error::from_write)?;
     }
     if let Some(s) = sink.as_mut() {
         s.finish().map_err(Error::from_write)?;
@@ -61,21 +70,34 @@ pub async fn run(batch_global: &GlobalArgs, term: Terminal, args: &BatchArgs) ->
 }
 
 /// Runs one line; returns its rows and exit code (errors are printed, naming the line).
-async fn run_line(batch_global: &GlobalArgs, term: Terminal, n: usize, text: &str) -> (Vec<Row>, i32) {
+async fn run_line(
+    batch_global: &GlobalArgs,
+    term: Terminal,
+    n: usize,
+    text: &str,
+) -> (Vec<Row>, i32) {
     let fail = |e: Error| {
         eprintln!("rdoveadm: error: line {n}: {e}");
         (Vec::new(), e.exit_code())
     };
     let Some(words) = shlex::split(text) else {
-        return fail(Error::Usage(format!("cannot split `{text}`: unbalanced quotes")));
+        return fail(Error::Usage(format!(
+            "cannot split `{text}`: unbalanced quotes"
+        )));
     };
     let argv = std::iter::once("rdoveadm".to_string()).chain(words);
     let mut cli = match Cli::try_parse_from(argv) {
         Ok(c) => c,
         Err(e) => {
             let msg = e.render().to_string();
-            let first = msg.split("\n\n").next().unwrap_or("bad usage").replace('\n', " ");
-            return fail(Error::Usage(first.trim_start_matches("error: ").to_string()));
+            let first = msg
+                .split("\n\n")
+                .next()
+                .unwrap_or("bad usage")
+                .replace('\n', " ");
+            return fail(Error::Usage(
+                first.trim_start_matches("error: ").to_string(),
+            ));
         }
     };
     if matches!(cli.command, Command::Batch(_)) {
@@ -84,14 +106,18 @@ async fn run_line(batch_global: &GlobalArgs, term: Terminal, n: usize, text: &st
     if cli.format_short.is_some() {
         cli.global.format = cli.format_short;
     }
-    cli.global.server.extend(std::mem::take(&mut cli.server_short));
+    cli.global
+        .server
+        .extend(std::mem::take(&mut cli.server_short));
     let global = cli.global.or(batch_global);
     let settings = match Settings::resolve(&global, &ProcessEnv, term) {
         Ok(s) => s,
         Err(e) => return fail(e),
     };
     if settings.targets.len() > 1 {
-        return fail(Error::Usage("several servers in one batch line: use one server per line".into()));
+        return fail(Error::Usage(
+            "several servers in one batch line: use one server per line".into(),
+        ));
     }
     let ctx = Ctx::capturing(settings);
     let result = crate::dispatch(&ctx, &cli.command).await;
@@ -108,14 +134,17 @@ async fn run_line(batch_global: &GlobalArgs, term: Terminal, n: usize, text: &st
 
 fn read_lines(args: &BatchArgs) -> Result<Vec<(usize, String)>, Error> {
     let reader: Box<dyn BufRead> = match &args.file {
-        Some(p) if p.as_os_str() != "-" => Box::new(std::io::BufReader::new(
-            std::fs::File::open(p).map_err(|e| Error::NoInput(format!("batch: cannot read `{}`: {e}", p.display())))?,
-        )),
+        Some(p) if p.as_os_str() != "-" => {
+            Box::new(std::io::BufReader::new(std::fs::File::open(p).map_err(
+                |e| Error::NoInput(format!("batch: cannot read `{}`: {e}", p.display())),
+            )?))
+        }
         _ => Box::new(std::io::BufReader::new(std::io::stdin())),
     };
     let mut out = Vec::new();
     for (i, line) in reader.lines().enumerate() {
-        let line = line.map_err(|e| Error::NoInput(format!("batch: cannot read line {}: {e}", i + 1)))?;
+        let line =
+            line.map_err(|e| Error::NoInput(format!("batch: cannot read line {}: {e}", i + 1)))?;
         let t = line.trim();
         if !t.is_empty() && !t.starts_with('#') {
             out.push((i + 1, t.to_string()));

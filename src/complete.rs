@@ -37,29 +37,57 @@ pub fn profiles(current: &OsStr) -> Vec<CompletionCandidate> {
 /// `-u/--user`: user names the userdb lists for the mask `PREFIX*`.
 pub fn users(current: &OsStr) -> Vec<CompletionCandidate> {
     let prefix = current.to_string_lossy().into_owned();
-    let Some(line) = partial_line() else { return Vec::new() };
+    let Some(line) = partial_line() else {
+        return Vec::new();
+    };
     let mask = format!("{prefix}*");
-    let names = ask(line.global, "user", [("userMask", json!([mask]))], |reply| {
-        crate::commands::user::object_rows(reply)
-            .map(|rows| rows.iter().filter_map(|r| r.get("username")?.as_str().map(String::from)).collect())
-            .unwrap_or_default()
-    });
-    names.into_iter().filter(|n| n.starts_with(&prefix)).map(CompletionCandidate::new).collect()
+    let names = ask(
+        line.global,
+        "user",
+        [("userMask", json!([mask]))],
+        |reply| {
+            crate::commands::user::object_rows(reply)
+                .map(|rows| {
+                    rows.iter()
+                        .filter_map(|r| r.get("username")?.as_str().map(String::from))
+                        .collect()
+                })
+                .unwrap_or_default()
+        },
+    );
+    names
+        .into_iter()
+        .filter(|n| n.starts_with(&prefix))
+        .map(CompletionCandidate::new)
+        .collect()
 }
 
 /// Mailbox arguments: the mailboxes of the `-u` user already on the command line that
 /// match `PREFIX*` (nothing without one `-u` user, or with a wildcard in it).
 pub fn mailboxes(current: &OsStr) -> Vec<CompletionCandidate> {
     let prefix = current.to_string_lossy().into_owned();
-    let Some(line) = partial_line() else { return Vec::new() };
-    let Some(user) = line.user.filter(|u| !crate::commands::is_user_mask(u)) else { return Vec::new() };
+    let Some(line) = partial_line() else {
+        return Vec::new();
+    };
+    let Some(user) = line.user.filter(|u| !crate::commands::is_user_mask(u)) else {
+        return Vec::new();
+    };
     let mask = format!("{prefix}*");
-    let names = ask(line.global, "mailboxList", [("user", json!(user)), ("mailboxMask", json!([mask]))], |reply| {
-        reply
-            .as_array()
-            .map(|rows| rows.iter().filter_map(|r| r.get("mailbox")?.as_str().map(String::from)).collect())
-            .unwrap_or_default()
-    });
+    let names = ask(
+        line.global,
+        "mailboxList",
+        [("user", json!(user)), ("mailboxMask", json!([mask]))],
+        |reply| {
+            reply
+                .as_array()
+                .map(|rows| {
+                    rows.iter()
+                        .filter_map(|r| r.get("mailbox")?.as_str().map(String::from))
+                        .collect()
+                })
+                .unwrap_or_default()
+        },
+    );
     names.into_iter().map(CompletionCandidate::new).collect()
 }
 
@@ -72,13 +100,20 @@ struct PartialLine {
 
 /// Parses the words the shell passed after `--`, up to the word being completed, leniently.
 fn partial_line() -> Option<PartialLine> {
-    let args: Vec<String> = std::env::args_os().map(|a| a.to_string_lossy().into_owned()).collect();
+    let args: Vec<String> = std::env::args_os()
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
     let start = args.iter().position(|a| a == "--")? + 1;
     let mut words = args[start..].to_vec();
     // bash and zsh say which word is being completed; fish passes the words up to it.
-    let index = std::env::var("_CLAP_COMPLETE_INDEX").ok().and_then(|i| i.parse().ok());
+    let index = std::env::var("_CLAP_COMPLETE_INDEX")
+        .ok()
+        .and_then(|i| i.parse().ok());
     words.truncate(index.unwrap_or(words.len().saturating_sub(1)));
-    let m = Cli::command().ignore_errors(true).try_get_matches_from(&words).ok()?;
+    let m = Cli::command()
+        .ignore_errors(true)
+        .try_get_matches_from(&words)
+        .ok()?;
     let mut global = GlobalArgs::from_arg_matches(&m).ok()?;
     if let Ok(Some(short)) = m.try_get_many::<String>("server_short") {
         global.server.extend(short.cloned());
@@ -102,7 +137,10 @@ fn ask<const N: usize>(
     params: [(&str, Value); N],
     names: fn(Value) -> Vec<String>,
 ) -> Vec<String> {
-    let params: Map<String, Value> = params.into_iter().map(|(k, v)| (k.to_string(), v)).collect();
+    let params: Map<String, Value> = params
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect();
     let (tx, rx) = std::sync::mpsc::channel();
     // A thread, so that a slow password_command is bounded by the deadline too.
     std::thread::spawn(move || {
@@ -111,8 +149,16 @@ fn ask<const N: usize>(
             let mut conn = settings.targets.first()?.connection.clone();
             conn.timeout = Some(conn.timeout.map_or(DEADLINE, |t| t.min(DEADLINE)));
             let client = Client::new(&conn, false).ok()?;
-            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().ok()?;
-            rt.block_on(async { tokio::time::timeout(DEADLINE, client.call(command, &params)).await.ok()?.ok() })
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .ok()?;
+            rt.block_on(async {
+                tokio::time::timeout(DEADLINE, client.call(command, &params))
+                    .await
+                    .ok()?
+                    .ok()
+            })
         })();
         let _ = tx.send(result.map(names).unwrap_or_default());
     });

@@ -84,15 +84,27 @@ pub fn path(env: &dyn Env) -> Option<(PathBuf, bool)> {
 
 /// Loads the config file; an absent default file is an empty config.
 pub fn load(env: &dyn Env) -> Result<Config, Error> {
-    let Some((path, explicit)) = path(env) else { return Ok(Config::default()) };
+    let Some((path, explicit)) = path(env) else {
+        return Ok(Config::default());
+    };
     let text = match std::fs::read_to_string(&path) {
         Ok(t) => t,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound && !explicit => return Ok(Config::default()),
-        Err(e) => return Err(Error::Config(format!("config file `{}`: {e}", path.display()))),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound && !explicit => {
+            return Ok(Config::default())
+        }
+        Err(e) => {
+            return Err(Error::Config(format!(
+                "config file `{}`: {e}",
+                path.display()
+            )))
+        }
     };
     let mut cfg: Config = toml::from_str(&text).map_err(|e| {
         let msg = e.message().replace('\n', " ");
-        let at = e.span().map(|s| format!(" (line {})", text[..s.start].lines().count().max(1))).unwrap_or_default();
+        let at = e
+            .span()
+            .map(|s| format!(" (line {})", text[..s.start].lines().count().max(1)))
+            .unwrap_or_default();
         Error::Config(format!("config file `{}`{at}: {msg}", path.display()))
     })?;
     check_private(&path, &cfg)?;
@@ -105,7 +117,9 @@ fn check_private(path: &Path, cfg: &Config) -> Result<(), Error> {
     if !cfg.servers.values().any(Profile::names_a_secret) {
         return Ok(());
     }
-    let mode = std::fs::metadata(path).map(|m| m.permissions().mode()).unwrap_or(0);
+    let mode = std::fs::metadata(path)
+        .map(|m| m.permissions().mode())
+        .unwrap_or(0);
     if mode & 0o077 != 0 {
         return Err(Error::Config(format!(
             "config file `{}` holds a password or API key and is readable by others (mode {:04o}); run `chmod 600 {}`",
@@ -149,7 +163,11 @@ impl Config {
 
     /// Profile and group names (for messages and completion).
     pub fn names(&self) -> Vec<String> {
-        self.servers.keys().chain(self.groups.keys()).cloned().collect()
+        self.servers
+            .keys()
+            .chain(self.groups.keys())
+            .cloned()
+            .collect()
     }
 
     pub fn describe_path(&self) -> String {
@@ -162,7 +180,9 @@ impl Config {
 
 /// Profile and group names from the config file, for shell completion; empty on any error.
 pub fn profile_names() -> Vec<String> {
-    load(&crate::settings::ProcessEnv).map(|c| c.names()).unwrap_or_default()
+    load(&crate::settings::ProcessEnv)
+        .map(|c| c.names())
+        .unwrap_or_default()
 }
 
 /// Runs `password_command` with `sh -c` and returns its first output line.
@@ -172,14 +192,23 @@ pub fn run_password_command(cmd: &str, profile: &str) -> Result<String, Error> {
         .stdin(std::process::Stdio::null())
         .stderr(std::process::Stdio::inherit())
         .output()
-        .map_err(|e| Error::Config(format!("server `{profile}`: cannot run password_command: {e}")))?;
+        .map_err(|e| {
+            Error::Config(format!(
+                "server `{profile}`: cannot run password_command: {e}"
+            ))
+        })?;
     if !out.status.success() {
-        return Err(Error::Config(format!("server `{profile}`: password_command failed ({})", out.status)));
+        return Err(Error::Config(format!(
+            "server `{profile}`: password_command failed ({})",
+            out.status
+        )));
     }
     let text = String::from_utf8_lossy(&out.stdout);
     let secret = text.lines().next().unwrap_or("").to_string();
     if secret.is_empty() {
-        return Err(Error::Config(format!("server `{profile}`: password_command printed nothing")));
+        return Err(Error::Config(format!(
+            "server `{profile}`: password_command printed nothing"
+        )));
     }
     Ok(secret)
 }

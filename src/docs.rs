@@ -17,8 +17,11 @@ use crate::error::EXIT_CODE_TABLE;
 pub const REGENERATE: &str = "cargo run --example gen-docs";
 
 /// The shells whose scripts are committed under `completions/`, with their file names.
-pub const COMMITTED_SHELLS: &[(Shell, &str)] =
-    &[(Shell::Bash, "rdoveadm.bash"), (Shell::Zsh, "_rdoveadm"), (Shell::Fish, "rdoveadm.fish")];
+pub const COMMITTED_SHELLS: &[(Shell, &str)] = &[
+    (Shell::Bash, "rdoveadm.bash"),
+    (Shell::Zsh, "_rdoveadm"),
+    (Shell::Fish, "rdoveadm.fish"),
+];
 
 /// The completion script for `shell`: clap_complete's registration for live completion
 /// (what `COMPLETE=SHELL rdoveadm` prints), calling `rdoveadm` from `PATH`, so that Tab
@@ -111,7 +114,12 @@ fn glue_bash_words(script: &str) -> String {
 pub fn files() -> Vec<(PathBuf, Vec<u8>)> {
     let mut out: Vec<(PathBuf, Vec<u8>)> = COMMITTED_SHELLS
         .iter()
-        .map(|(shell, name)| (Path::new("completions").join(name), completion_script(*shell).into_bytes()))
+        .map(|(shell, name)| {
+            (
+                Path::new("completions").join(name),
+                completion_script(*shell).into_bytes(),
+            )
+        })
         .collect();
     out.extend(man_pages());
     out
@@ -139,7 +147,9 @@ pub fn write_to(root: &Path) -> io::Result<Vec<PathBuf>> {
 pub fn stale_extras(root: &Path, files: &[(PathBuf, Vec<u8>)]) -> io::Result<Vec<PathBuf>> {
     let mut extra = Vec::new();
     for dir in ["completions", "man"] {
-        let Ok(entries) = std::fs::read_dir(root.join(dir)) else { continue };
+        let Ok(entries) = std::fs::read_dir(root.join(dir)) else {
+            continue;
+        };
         for e in entries {
             let rel = Path::new(dir).join(e?.file_name());
             if !files.iter().any(|(p, _)| *p == rel) {
@@ -154,7 +164,9 @@ pub fn stale_extras(root: &Path, files: &[(PathBuf, Vec<u8>)]) -> io::Result<Vec
 /// The command as the man pages show it: the package version without the git commit
 /// (so the pages don't change with every commit) and no `help` subcommand.
 fn man_command() -> clap::Command {
-    let mut cmd = Cli::command().version(env!("CARGO_PKG_VERSION")).disable_help_subcommand(true);
+    let mut cmd = Cli::command()
+        .version(env!("CARGO_PKG_VERSION"))
+        .disable_help_subcommand(true);
     cmd.build();
     cmd
 }
@@ -216,12 +228,20 @@ fn extra_sections(cmd: &clap::Command) -> String {
     s.push_str(".SH \"EXIT STATUS\"\n");
     for (i, (code, text)) in EXIT_CODE_TABLE.iter().enumerate() {
         // The table's last row (code 0 after the first) stands for every other server code.
-        let tag = if i > 0 && *code == 0 { "other".to_string() } else { code.to_string() };
+        let tag = if i > 0 && *code == 0 {
+            "other".to_string()
+        } else {
+            code.to_string()
+        };
         s.push_str(&format!(".TP\n\\fB{tag}\\fR\n{}\n", roff_text(text)));
     }
     s.push_str(".SH ENVIRONMENT\nA command-line flag beats its environment variable.\n");
     for (name, text) in ENVIRONMENT {
-        s.push_str(&format!(".TP\n\\fB{}\\fR\n{}\n", roff_text(name), roff_text(text)));
+        s.push_str(&format!(
+            ".TP\n\\fB{}\\fR\n{}\n",
+            roff_text(name),
+            roff_text(text)
+        ));
     }
     s.push_str(".SH FILES\n");
     s.push_str(&format!(
@@ -239,7 +259,12 @@ fn extra_sections(cmd: &clap::Command) -> String {
     let subs: Vec<String> = cmd
         .get_subcommands()
         .filter(|c| !c.is_hide_set())
-        .map(|c| format!("\\fB{}\\fR(1)", roff_text(c.get_display_name().unwrap_or(c.get_name()))))
+        .map(|c| {
+            format!(
+                "\\fB{}\\fR(1)",
+                roff_text(c.get_display_name().unwrap_or(c.get_name()))
+            )
+        })
         .chain(["\\fBdoveadm\\fR(1)".to_string()])
         .collect();
     s.push_str(&subs.join(", "));
@@ -251,11 +276,22 @@ fn extra_sections(cmd: &clap::Command) -> String {
 fn examples(cmd: &clap::Command, path: &mut Vec<String>, s: &mut String) {
     for sub in cmd.get_subcommands().filter(|c| !c.is_hide_set()) {
         path.push(sub.get_name().to_string());
-        let help = sub.get_after_help().map(|h| h.to_string()).unwrap_or_default();
-        let lines: Vec<&str> = help.lines().filter_map(|l| l.strip_prefix("  ")).filter(|l| l.starts_with("rdoveadm")).collect();
+        let help = sub
+            .get_after_help()
+            .map(|h| h.to_string())
+            .unwrap_or_default();
+        let lines: Vec<&str> = help
+            .lines()
+            .filter_map(|l| l.strip_prefix("  "))
+            .filter(|l| l.starts_with("rdoveadm"))
+            .collect();
         if !lines.is_empty() {
             let about = sub.get_about().map(|a| a.to_string()).unwrap_or_default();
-            s.push_str(&format!(".SS \"{}\"\n{}\n.PP\n.RS 4\n.nf\n", roff_text(&path.join(" ")), roff_text(&about)));
+            s.push_str(&format!(
+                ".SS \"{}\"\n{}\n.PP\n.RS 4\n.nf\n",
+                roff_text(&path.join(" ")),
+                roff_text(&about)
+            ));
             for l in lines {
                 s.push_str(&roff_text(l));
                 s.push('\n');
@@ -285,14 +321,26 @@ mod tests {
     fn every_subcommand_has_a_page_and_scripts_call_rdoveadm() {
         let files = files();
         let has = |p: &str| files.iter().any(|(f, _)| f == Path::new(p));
-        for p in ["man/rdoveadm.1", "man/rdoveadm-who.1", "man/rdoveadm-mailbox-list.1", "completions/_rdoveadm"] {
+        for p in [
+            "man/rdoveadm.1",
+            "man/rdoveadm-who.1",
+            "man/rdoveadm-mailbox-list.1",
+            "completions/_rdoveadm",
+        ] {
             assert!(has(p), "{p} is not generated");
         }
         assert!(!has("man/rdoveadm-help.1"));
         let zsh = completion_script(Shell::Zsh);
         assert!(zsh.starts_with("#compdef rdoveadm\n"));
-        assert!(completion_script(Shell::Bash).contains("COMPLETE=\"bash\"") || completion_script(Shell::Bash).contains("COMPLETE=bash"));
+        assert!(
+            completion_script(Shell::Bash).contains("COMPLETE=\"bash\"")
+                || completion_script(Shell::Bash).contains("COMPLETE=bash")
+        );
         let main = String::from_utf8(files[3].1.clone()).unwrap();
-        assert!(main.contains("RDOVEADM_API_KEY") && main.contains("EXIT STATUS") && main.contains("mailbox list"));
+        assert!(
+            main.contains("RDOVEADM_API_KEY")
+                && main.contains("EXIT STATUS")
+                && main.contains("mailbox list")
+        );
     }
 }

@@ -186,7 +186,13 @@ mod tests {
 
     #[test]
     fn server_codes_pass_through_and_odd_ones_map_to_one() {
-        let s = |c| Error::Server { command: "x".into(), code: c }.exit_code();
+        let s = |c| {
+            Error::Server {
+                command: "x".into(),
+                code: c,
+            }
+            .exit_code()
+        };
         assert_eq!(s(67), 67);
         assert_eq!(s(68), 68);
         assert_eq!(s(-1), 1);
@@ -196,7 +202,14 @@ mod tests {
     #[test]
     fn transport_and_auth_codes() {
         assert_eq!(Error::Unavailable("x".into()).exit_code(), 75);
-        assert_eq!(Error::Auth { status: 401, hint: String::new() }.exit_code(), 77);
+        assert_eq!(
+            Error::Auth {
+                status: 401,
+                hint: String::new()
+            }
+            .exit_code(),
+            77
+        );
         assert_eq!(Error::Protocol("x".into()).exit_code(), 76);
         assert_eq!(Error::BrokenPipe.exit_code(), 0);
         assert_eq!(Error::UnknownMethod("x".into()).exit_code(), 64);

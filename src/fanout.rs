@@ -37,7 +37,13 @@ pub async fn run(settings: &Settings, command: &Command) -> Result<(), Error> {
         done += 1;
         let s = sink.get_or_insert_with(|| {
             let mut cols: Vec<&str> = vec!["server"];
-            cols.extend(captured.columns.iter().map(String::as_str).filter(|c| *c != "server"));
+            cols.extend(
+                captured
+                    .columns
+                    .iter()
+                    .map(String::as_str)
+                    .filter(|c| *c != "server"),
+            );
             let w = std::io::BufWriter::new(stdout.lock());
             output::sink(&settings.output, &cols, Box::new(w))
         });

@@ -28,7 +28,12 @@ use error::{Error, Report};
 use settings::{ProcessEnv, Settings, Terminal};
 
 /// Version with the git commit it was built from.
-pub const VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), " (", env!("RDOVEADM_GIT_COMMIT"), ")");
+pub const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (",
+    env!("RDOVEADM_GIT_COMMIT"),
+    ")"
+);
 
 /// Runs rdoveadm with the process arguments and returns the exit code.
 pub fn run() -> i32 {
@@ -41,9 +46,14 @@ pub fn run() -> i32 {
     if cli.format_short.is_some() {
         cli.global.format = cli.format_short;
     }
-    cli.global.server.extend(std::mem::take(&mut cli.server_short));
+    cli.global
+        .server
+        .extend(std::mem::take(&mut cli.server_short));
     let stdout_tty = std::io::stdout().is_terminal();
-    let term = Terminal { stdout_tty, width: if stdout_tty { terminal::width() } else { None } };
+    let term = Terminal {
+        stdout_tty,
+        width: if stdout_tty { terminal::width() } else { None },
+    };
     let result = Settings::resolve(&cli.global, &ProcessEnv, term).and_then(|settings| {
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()
@@ -77,7 +87,10 @@ pub fn run() -> i32 {
 
 /// Commands that run once per server when several are selected.
 fn fans_out(command: &Command) -> bool {
-    !matches!(command, Command::Probe(_) | Command::Completions(_) | Command::Config(_))
+    !matches!(
+        command,
+        Command::Probe(_) | Command::Completions(_) | Command::Config(_)
+    )
 }
 
 /// The one dispatch: each arm is one call.
@@ -118,7 +131,9 @@ pub async fn dispatch(ctx: &Ctx, command: &Command) -> Result<(), Error> {
 fn clap_error(e: clap::Error) -> i32 {
     use clap::error::ErrorKind;
     match e.kind() {
-        ErrorKind::DisplayHelp | ErrorKind::DisplayVersion | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+        ErrorKind::DisplayHelp
+        | ErrorKind::DisplayVersion
+        | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
             let _ = e.print();
             if e.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
                 error::code::USAGE
@@ -130,7 +145,11 @@ fn clap_error(e: clap::Error) -> i32 {
             let text = e.render().to_string();
             // clap's message runs until its "Usage:" paragraph; make it one line.
             let message = text.split("\n\n").next().unwrap_or("bad usage");
-            let message: Vec<&str> = message.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
+            let message: Vec<&str> = message
+                .lines()
+                .map(str::trim)
+                .filter(|l| !l.is_empty())
+                .collect();
             let message = message.join(" ");
             eprintln!("rdoveadm: error: {}", message.trim_start_matches("error: "));
             eprintln!("rdoveadm: hint: see `rdoveadm --help` or `rdoveadm <command> --help`");
@@ -138,4 +157,3 @@ fn clap_error(e: clap::Error) -> i32 {
         }
     }
 }
-

@@ -11,7 +11,11 @@ pub struct Progress {
 
 impl Progress {
     pub fn new(what: &'static str, total: usize) -> Progress {
-        Progress { what, total, enabled: std::io::stderr().is_terminal() && total > 1 }
+        Progress {
+            what,
+            total,
+            enabled: std::io::stderr().is_terminal() && total > 1,
+        }
     }
 
     pub fn update(&self, done: usize, rows: usize) {
@@ -19,10 +23,17 @@ impl Progress {
             return;
         }
         const WIDTH: usize = 24;
-        let filled = if self.total == 0 { WIDTH } else { done * WIDTH / self.total };
+        let filled = (done * WIDTH)
+            .checked_div(self.total)
+            .unwrap_or(WIDTH)
+            .min(WIDTH);
         let bar: String = "#".repeat(filled) + &"-".repeat(WIDTH - filled);
         let mut e = std::io::stderr().lock();
-        let _ = write!(e, "\r\x1b[2K[{bar}] {done}/{} {} · {rows} rows", self.total, self.what);
+        let _ = write!(
+            e,
+            "\r\x1b[2K[{bar}] {done}/{} {} · {rows} rows",
+            self.total, self.what
+        );
         let _ = e.flush();
     }
 

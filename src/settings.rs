@@ -34,8 +34,15 @@ pub struct Tls {
 #[derive(Clone)]
 pub enum Auth {
     None,
-    Basic { user: String, password: String, source: String },
-    ApiKey { key: String, source: String },
+    Basic {
+        user: String,
+        password: String,
+        source: String,
+    },
+    ApiKey {
+        key: String,
+        source: String,
+    },
 }
 
 impl std::fmt::Debug for Auth {
@@ -50,7 +57,9 @@ impl Auth {
         let b64 = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
         match self {
             Auth::None => None,
-            Auth::Basic { user, password, .. } => Some(format!("Basic {}", b64(&format!("{user}:{password}")))),
+            Auth::Basic { user, password, .. } => {
+                Some(format!("Basic {}", b64(&format!("{user}:{password}"))))
+            }
             Auth::ApiKey { key, .. } => Some(format!("X-Dovecot-API {}", b64(key))),
         }
     }
@@ -140,20 +149,32 @@ impl Settings {
             targets,
             output,
             debug: g.debug,
-            concurrency: g.concurrency.map(usize::from).unwrap_or(DEFAULT_CONCURRENCY),
+            concurrency: g
+                .concurrency
+                .map(usize::from)
+                .unwrap_or(DEFAULT_CONCURRENCY),
             config_path,
         })
     }
 
     /// Only the output part (for `batch`, whose lines resolve their own servers).
     pub fn resolve_output(g: &GlobalArgs, env: &dyn Env, term: Terminal) -> OutputSettings {
-        let format = g.format.unwrap_or(if term.stdout_tty { Format::Table } else { Format::Tab });
+        let format = g.format.unwrap_or(if term.stdout_tty {
+            Format::Table
+        } else {
+            Format::Tab
+        });
         let color = match g.color {
             ColorWhen::Always => true,
             ColorWhen::Never => false,
             ColorWhen::Auto => term.stdout_tty && env.var("NO_COLOR").is_none(),
         };
-        OutputSettings { format, header: !g.no_header, width: if term.stdout_tty { term.width } else { None }, color }
+        OutputSettings {
+            format,
+            header: !g.no_header,
+            width: if term.stdout_tty { term.width } else { None },
+            color,
+        }
     }
 
     /// The connection of the one target, or a configuration error saying how to give one.
@@ -168,25 +189,48 @@ impl Settings {
 
     /// The same settings for one of the targets (fan-out runs a command once per target).
     pub fn for_target(&self, t: &Target) -> Settings {
-        Settings { targets: vec![t.clone()], ..self.clone() }
+        Settings {
+            targets: vec![t.clone()],
+            ..self.clone()
+        }
     }
 }
 
-fn resolve_targets(g: &GlobalArgs, env: &dyn Env) -> Result<(Vec<Target>, Option<std::path::PathBuf>), Error> {
-    let named: Vec<String> = g.server.iter().map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect();
+fn resolve_targets(
+    g: &GlobalArgs,
+    env: &dyn Env,
+) -> Result<(Vec<Target>, Option<std::path::PathBuf>), Error> {
+    let named: Vec<String> = g
+        .server
+        .iter()
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+        .collect();
     // 1. Profiles named on the command line.
     if !named.is_empty() || g.all_servers {
         let cfg = config::load(env)?;
-        let names = if g.all_servers { cfg.servers.keys().cloned().collect() } else { cfg.expand(&named)? };
+        let names = if g.all_servers {
+            cfg.servers.keys().cloned().collect()
+        } else {
+            cfg.expand(&named)?
+        };
         if names.is_empty() {
-            return Err(Error::Config(format!("--all-servers: no [servers.NAME] in {}", cfg.describe_path())));
+            return Err(Error::Config(format!(
+                "--all-servers: no [servers.NAME] in {}",
+                cfg.describe_path()
+            )));
         }
         let mut targets = Vec::new();
         for n in &names {
             targets.push(profile_target(g, env, n, &cfg.servers[n], true)?);
         }
         for u in &g.url {
-            targets.push(flag_target(g, env, Endpoint::Url(parse_url(u, "--url")?), "--url".into())?);
+            targets.push(flag_target(
+                g,
+                env,
+                Endpoint::Url(parse_url(u, "--url")?),
+                "--url".into(),
+            )?);
         }
         return Ok((targets, cfg.path));
     }
@@ -194,25 +238,53 @@ fn resolve_targets(g: &GlobalArgs, env: &dyn Env) -> Result<(Vec<Target>, Option
     if !g.url.is_empty() {
         let mut targets = Vec::new();
         for u in &g.url {
-            targets.push(flag_target(g, env, Endpoint::Url(parse_url(u, "--url")?), "--url".into())?);
+            targets.push(flag_target(
+                g,
+                env,
+                Endpoint::Url(parse_url(u, "--url")?),
+                "--url".into(),
+            )?);
         }
         return Ok((targets, None));
     }
     if let Some(p) = &g.socket {
-        return Ok((vec![flag_target(g, env, Endpoint::Socket(p.clone()), "--socket".into())?], None));
+        return Ok((
+            vec![flag_target(
+                g,
+                env,
+                Endpoint::Socket(p.clone()),
+                "--socket".into(),
+            )?],
+            None,
+        ));
     }
     // 3. Endpoint from the environment.
     match (env.var("RDOVEADM_URL"), env.var("RDOVEADM_SOCKET")) {
-        (Some(_), Some(_)) => {
-            return Err(Error::Config(
-                "both RDOVEADM_URL and RDOVEADM_SOCKET are set: unset one, or pick with --url/--socket".into(),
+        (Some(_), Some(_)) => return Err(Error::Config(
+            "both RDOVEADM_URL and RDOVEADM_SOCKET are set: unset one, or pick with --url/--socket"
+                .into(),
+        )),
+        (Some(u), None) => {
+            return Ok((
+                vec![flag_target(
+                    g,
+                    env,
+                    Endpoint::Url(parse_url(&u, "RDOVEADM_URL")?),
+                    "RDOVEADM_URL".into(),
+                )?],
+                None,
             ))
         }
-        (Some(u), None) => {
-            return Ok((vec![flag_target(g, env, Endpoint::Url(parse_url(&u, "RDOVEADM_URL")?), "RDOVEADM_URL".into())?], None))
-        }
         (None, Some(p)) => {
-            return Ok((vec![flag_target(g, env, Endpoint::Socket(PathBuf::from(p)), "RDOVEADM_SOCKET".into())?], None))
+            return Ok((
+                vec![flag_target(
+                    g,
+                    env,
+                    Endpoint::Socket(PathBuf::from(p)),
+                    "RDOVEADM_SOCKET".into(),
+                )?],
+                None,
+            ))
         }
         (None, None) => {}
     }
@@ -222,7 +294,9 @@ fn resolve_targets(g: &GlobalArgs, env: &dyn Env) -> Result<(Vec<Target>, Option
         Some(s) => Some((s, "RDOVEADM_SERVER")),
         None => cfg.default.clone().map(|d| (d, "default")),
     };
-    let Some((name, _why)) = chosen else { return Ok((Vec::new(), cfg.path)) };
+    let Some((name, _why)) = chosen else {
+        return Ok((Vec::new(), cfg.path));
+    };
     let names = cfg.expand(&[name])?;
     let mut targets = Vec::new();
     for n in &names {
@@ -232,57 +306,117 @@ fn resolve_targets(g: &GlobalArgs, env: &dyn Env) -> Result<(Vec<Target>, Option
 }
 
 /// A target whose endpoint came from a flag or the environment: credentials from flags, then env.
-fn flag_target(g: &GlobalArgs, env: &dyn Env, endpoint: Endpoint, source: String) -> Result<Target, Error> {
+fn flag_target(
+    g: &GlobalArgs,
+    env: &dyn Env,
+    endpoint: Endpoint,
+    source: String,
+) -> Result<Target, Error> {
     let name = match &endpoint {
-        Endpoint::Url(u) => format!("{}:{}", u.host_str().unwrap_or(""), u.port_or_known_default().unwrap_or(0)),
+        Endpoint::Url(u) => format!(
+            "{}:{}",
+            u.host_str().unwrap_or(""),
+            u.port_or_known_default().unwrap_or(0)
+        ),
         Endpoint::Socket(p) => p.display().to_string(),
     };
     let auth = resolve_auth(g, env, None)?;
     let connection = finish_connection(g, env, endpoint, auth, None)?;
-    Ok(Target { name, connection, source })
+    Ok(Target {
+        name,
+        connection,
+        source,
+    })
 }
 
 /// A target from a profile. `named`: chosen on the command line, so its values beat the environment.
-fn profile_target(g: &GlobalArgs, env: &dyn Env, name: &str, p: &Profile, named: bool) -> Result<Target, Error> {
+fn profile_target(
+    g: &GlobalArgs,
+    env: &dyn Env,
+    name: &str,
+    p: &Profile,
+    named: bool,
+) -> Result<Target, Error> {
     let endpoint = match (&p.url, &p.socket) {
-        (Some(_), Some(_)) => return Err(Error::Config(format!("server `{name}`: give `url` or `socket`, not both"))),
+        (Some(_), Some(_)) => {
+            return Err(Error::Config(format!(
+                "server `{name}`: give `url` or `socket`, not both"
+            )))
+        }
         (Some(u), None) => Endpoint::Url(parse_url(u, &format!("server `{name}` url"))?),
         (None, Some(s)) => Endpoint::Socket(s.clone()),
-        (None, None) => return Err(Error::Config(format!("server `{name}`: has neither `url` nor `socket`"))),
+        (None, None) => {
+            return Err(Error::Config(format!(
+                "server `{name}`: has neither `url` nor `socket`"
+            )))
+        }
     };
     let auth = resolve_auth(g, env, Some((name, p, named)))?;
     let connection = finish_connection(g, env, endpoint, auth, Some((name, p, named)))?;
-    Ok(Target { name: name.to_string(), connection, source: format!("profile `{name}`") })
+    Ok(Target {
+        name: name.to_string(),
+        connection,
+        source: format!("profile `{name}`"),
+    })
 }
 
 type ProfileRef<'a> = Option<(&'a str, &'a Profile, bool)>;
 
-fn finish_connection(g: &GlobalArgs, env: &dyn Env, endpoint: Endpoint, auth: Auth, prof: ProfileRef) -> Result<Connection, Error> {
+fn finish_connection(
+    g: &GlobalArgs,
+    env: &dyn Env,
+    endpoint: Endpoint,
+    auth: Auth,
+    prof: ProfileRef,
+) -> Result<Connection, Error> {
     let env_timeout = || -> Result<Option<f64>, Error> {
         env.var("RDOVEADM_TIMEOUT")
-            .map(|v| v.parse().map_err(|_| Error::Config(format!("RDOVEADM_TIMEOUT: `{v}` is not a number of seconds"))))
+            .map(|v| {
+                v.parse().map_err(|_| {
+                    Error::Config(format!(
+                        "RDOVEADM_TIMEOUT: `{v}` is not a number of seconds"
+                    ))
+                })
+            })
             .transpose()
     };
     let prof_timeout = prof.and_then(|(_, p, _)| p.timeout);
     let named = prof.is_some_and(|(_, _, n)| n);
     let timeout_secs = match g.timeout {
         Some(t) => t,
-        None if named => prof_timeout.or(env_timeout()?).unwrap_or(DEFAULT_TIMEOUT_SECS),
-        None => env_timeout()?.or(prof_timeout).unwrap_or(DEFAULT_TIMEOUT_SECS),
+        None if named => prof_timeout
+            .or(env_timeout()?)
+            .unwrap_or(DEFAULT_TIMEOUT_SECS),
+        None => env_timeout()?
+            .or(prof_timeout)
+            .unwrap_or(DEFAULT_TIMEOUT_SECS),
     };
     if !timeout_secs.is_finite() || timeout_secs < 0.0 {
-        return Err(Error::Usage(format!("--timeout: `{timeout_secs}` must be 0 or more seconds")));
+        return Err(Error::Usage(format!(
+            "--timeout: `{timeout_secs}` must be 0 or more seconds"
+        )));
     }
     let timeout = (timeout_secs > 0.0).then(|| Duration::from_secs_f64(timeout_secs));
     let insecure = g.insecure || prof.and_then(|(_, p, _)| p.insecure).unwrap_or(false);
-    let mut tls = Tls { insecure, cacert_pem: None };
-    let cacert = g.cacert.clone().or_else(|| prof.and_then(|(_, p, _)| p.cacert.clone()));
+    let mut tls = Tls {
+        insecure,
+        cacert_pem: None,
+    };
+    let cacert = g
+        .cacert
+        .clone()
+        .or_else(|| prof.and_then(|(_, p, _)| p.cacert.clone()));
     if let Some(path) = cacert {
         tls.cacert_pem = Some(std::fs::read(&path).map_err(|e| {
             Error::Config(format!("--cacert: cannot read `{}`: {e}", path.display()))
         })?);
     }
-    Ok(Connection { endpoint, auth, tls, timeout })
+    Ok(Connection {
+        endpoint,
+        auth,
+        tls,
+        timeout,
+    })
 }
 
 fn resolve_auth(g: &GlobalArgs, env: &dyn Env, prof: ProfileRef) -> Result<Auth, Error> {
@@ -295,16 +429,30 @@ fn resolve_auth(g: &GlobalArgs, env: &dyn Env, prof: ProfileRef) -> Result<Auth,
         .unwrap_or_else(|| DEFAULT_AUTH_USER.into());
     // 1. Flags.
     if let Some(f) = &g.api_key_file {
-        return Ok(Auth::ApiKey { key: read_secret(f, "--api-key-file")?, source: format!("--api-key-file `{}`", f.display()) });
+        return Ok(Auth::ApiKey {
+            key: read_secret(f, "--api-key-file")?,
+            source: format!("--api-key-file `{}`", f.display()),
+        });
     }
     if let Some(f) = &g.password_file {
-        return Ok(Auth::Basic { user, password: read_secret(f, "--password-file")?, source: format!("--password-file `{}`", f.display()) });
+        return Ok(Auth::Basic {
+            user,
+            password: read_secret(f, "--password-file")?,
+            source: format!("--password-file `{}`", f.display()),
+        });
     }
     let from_env = || -> Option<Auth> {
         if let Some(key) = env.var("RDOVEADM_API_KEY") {
-            return Some(Auth::ApiKey { key, source: "RDOVEADM_API_KEY".into() });
+            return Some(Auth::ApiKey {
+                key,
+                source: "RDOVEADM_API_KEY".into(),
+            });
         }
-        env.var("RDOVEADM_PASSWORD").map(|password| Auth::Basic { user: user.clone(), password, source: "RDOVEADM_PASSWORD".into() })
+        env.var("RDOVEADM_PASSWORD").map(|password| Auth::Basic {
+            user: user.clone(),
+            password,
+            source: "RDOVEADM_PASSWORD".into(),
+        })
     };
     // 2./3. Environment and profile, in the order that applies.
     let named = prof.is_some_and(|(_, _, n)| n);
@@ -324,13 +472,23 @@ fn resolve_auth(g: &GlobalArgs, env: &dyn Env, prof: ProfileRef) -> Result<Auth,
 fn profile_auth(name: &str, p: &Profile, user: &str) -> Result<Option<Auth>, Error> {
     let src = |what: &str| format!("profile `{name}` {what}");
     if let Some(k) = &p.api_key {
-        return Ok(Some(Auth::ApiKey { key: k.clone(), source: src("api_key") }));
+        return Ok(Some(Auth::ApiKey {
+            key: k.clone(),
+            source: src("api_key"),
+        }));
     }
     if let Some(f) = &p.api_key_file {
-        return Ok(Some(Auth::ApiKey { key: read_secret(f, &src("api_key_file"))?, source: src(&format!("api_key_file `{}`", f.display())) }));
+        return Ok(Some(Auth::ApiKey {
+            key: read_secret(f, &src("api_key_file"))?,
+            source: src(&format!("api_key_file `{}`", f.display())),
+        }));
     }
     if let Some(pw) = &p.password {
-        return Ok(Some(Auth::Basic { user: user.into(), password: pw.clone(), source: src("password") }));
+        return Ok(Some(Auth::Basic {
+            user: user.into(),
+            password: pw.clone(),
+            source: src("password"),
+        }));
     }
     if let Some(f) = &p.password_file {
         return Ok(Some(Auth::Basic {
@@ -340,7 +498,11 @@ fn profile_auth(name: &str, p: &Profile, user: &str) -> Result<Option<Auth>, Err
         }));
     }
     if let Some(cmd) = &p.password_command {
-        return Ok(Some(Auth::Basic { user: user.into(), password: config::run_password_command(cmd, name)?, source: src("password_command") }));
+        return Ok(Some(Auth::Basic {
+            user: user.into(),
+            password: config::run_password_command(cmd, name)?,
+            source: src("password_command"),
+        }));
     }
     Ok(None)
 }
@@ -351,7 +513,10 @@ pub fn read_secret(path: &Path, what: &str) -> Result<String, Error> {
         .map_err(|e| Error::Config(format!("{what}: cannot read `{}`: {e}", path.display())))?;
     let secret = text.lines().next().unwrap_or("").to_string();
     if secret.is_empty() {
-        return Err(Error::Config(format!("{what}: `{}` is empty", path.display())));
+        return Err(Error::Config(format!(
+            "{what}: `{}` is empty",
+            path.display()
+        )));
     }
     Ok(secret)
 }
@@ -359,10 +524,14 @@ pub fn read_secret(path: &Path, what: &str) -> Result<String, Error> {
 /// Parses an endpoint URL; appends the API path when the URL has none.
 pub fn parse_url(text: &str, what: &str) -> Result<reqwest::Url, Error> {
     let mut url = reqwest::Url::parse(text).map_err(|e| {
-        Error::Config(format!("{what}: `{text}` is not a URL ({e}); use e.g. http://127.0.0.1:8080"))
+        Error::Config(format!(
+            "{what}: `{text}` is not a URL ({e}); use e.g. http://127.0.0.1:8080"
+        ))
     })?;
     if !matches!(url.scheme(), "http" | "https") {
-        return Err(Error::Config(format!("{what}: `{text}` must start with http:// or https://")));
+        return Err(Error::Config(format!(
+            "{what}: `{text}` must start with http:// or https://"
+        )));
     }
     if url.host_str().is_none() {
         return Err(Error::Config(format!("{what}: `{text}` has no host")));
@@ -400,40 +569,87 @@ mod tests {
 
     #[test]
     fn url_gets_the_api_path() {
-        assert_eq!(parse_url("http://127.0.0.1:8080", "x").unwrap().as_str(), "http://127.0.0.1:8080/doveadm/v1");
-        assert_eq!(parse_url("http://h:1/doveadm/v1/", "x").unwrap().as_str(), "http://h:1/doveadm/v1");
-        assert_eq!(parse_url("https://h/proxy", "x").unwrap().as_str(), "https://h/proxy/doveadm/v1");
+        assert_eq!(
+            parse_url("http://127.0.0.1:8080", "x").unwrap().as_str(),
+            "http://127.0.0.1:8080/doveadm/v1"
+        );
+        assert_eq!(
+            parse_url("http://h:1/doveadm/v1/", "x").unwrap().as_str(),
+            "http://h:1/doveadm/v1"
+        );
+        assert_eq!(
+            parse_url("https://h/proxy", "x").unwrap().as_str(),
+            "https://h/proxy/doveadm/v1"
+        );
         assert!(parse_url("127.0.0.1:8080", "x").is_err());
         assert!(parse_url("ftp://h", "x").is_err());
-        assert!(parse_url("http://doveadm:secret@h", "x").unwrap_err().to_string().contains("not accepted"));
+        assert!(parse_url("http://doveadm:secret@h", "x")
+            .unwrap_err()
+            .to_string()
+            .contains("not accepted"));
     }
 
     #[test]
     fn flag_beats_env_and_api_key_beats_password() {
-        let g = GlobalArgs { url: vec!["http://a:1".into()], ..Default::default() };
-        let e = env(&[("RDOVEADM_URL", "http://b:2"), ("RDOVEADM_PASSWORD", "pw"), ("RDOVEADM_API_KEY", "k")]);
+        let g = GlobalArgs {
+            url: vec!["http://a:1".into()],
+            ..Default::default()
+        };
+        let e = env(&[
+            ("RDOVEADM_URL", "http://b:2"),
+            ("RDOVEADM_PASSWORD", "pw"),
+            ("RDOVEADM_API_KEY", "k"),
+        ]);
         let s = Settings::resolve(&g, &e, Terminal::default()).unwrap();
         let c = s.targets[0].connection.clone();
-        assert_eq!(c.endpoint, Endpoint::Url(parse_url("http://a:1", "").unwrap()));
+        assert_eq!(
+            c.endpoint,
+            Endpoint::Url(parse_url("http://a:1", "").unwrap())
+        );
         assert!(matches!(c.auth, Auth::ApiKey { .. }));
         assert_eq!(c.auth.header_value().unwrap(), "X-Dovecot-API aw==");
     }
 
     #[test]
     fn basic_auth_header_and_description_hide_the_secret() {
-        let e = env(&[("RDOVEADM_SOCKET", "/run/x/http"), ("RDOVEADM_PASSWORD", "s3cret")]);
+        let e = env(&[
+            ("RDOVEADM_SOCKET", "/run/x/http"),
+            ("RDOVEADM_PASSWORD", "s3cret"),
+        ]);
         let s = Settings::resolve(&GlobalArgs::default(), &e, Terminal::default()).unwrap();
         let c = s.targets[0].connection.clone();
-        assert_eq!(c.auth.header_value().unwrap(), format!("Basic {}", base64::engine::general_purpose::STANDARD.encode("doveadm:s3cret")));
+        assert_eq!(
+            c.auth.header_value().unwrap(),
+            format!(
+                "Basic {}",
+                base64::engine::general_purpose::STANDARD.encode("doveadm:s3cret")
+            )
+        );
         assert!(!c.auth.describe().contains("s3cret"));
         assert!(!format!("{c:?}").contains("s3cret"));
     }
 
     #[test]
     fn format_defaults_by_terminal() {
-        let s = Settings::resolve(&GlobalArgs::default(), &env(&[]), Terminal { stdout_tty: true, width: Some(80) }).unwrap();
+        let s = Settings::resolve(
+            &GlobalArgs::default(),
+            &env(&[]),
+            Terminal {
+                stdout_tty: true,
+                width: Some(80),
+            },
+        )
+        .unwrap();
         assert_eq!(s.output.format, Format::Table);
-        let s = Settings::resolve(&GlobalArgs::default(), &env(&[]), Terminal { stdout_tty: false, width: Some(80) }).unwrap();
+        let s = Settings::resolve(
+            &GlobalArgs::default(),
+            &env(&[]),
+            Terminal {
+                stdout_tty: false,
+                width: Some(80),
+            },
+        )
+        .unwrap();
         assert_eq!(s.output.format, Format::Tab);
         assert!(s.targets.is_empty());
     }
@@ -441,6 +657,11 @@ mod tests {
     #[test]
     fn both_endpoints_in_env_is_a_config_error() {
         let e = env(&[("RDOVEADM_URL", "http://a:1"), ("RDOVEADM_SOCKET", "/x")]);
-        assert_eq!(Settings::resolve(&GlobalArgs::default(), &e, Terminal::default()).unwrap_err().exit_code(), 78);
+        assert_eq!(
+            Settings::resolve(&GlobalArgs::default(), &e, Terminal::default())
+                .unwrap_err()
+                .exit_code(),
+            78
+        );
     }
 }

@@ -9,17 +9,30 @@ use crate::{dispatch, fanout};
 /// `who --watch`: clear the screen and redraw every `secs` seconds until Ctrl-C.
 pub async fn run(settings: &Settings, command: &Command, secs: f64) -> Result<(), Error> {
     if !secs.is_finite() || secs < 0.1 {
-        return Err(Error::Usage(format!("--watch: `{secs}` must be at least 0.1 seconds")));
+        return Err(Error::Usage(format!(
+            "--watch: `{secs}` must be at least 0.1 seconds"
+        )));
     }
     // Listen for Ctrl-C from the start, so an interrupt during a refresh also ends cleanly.
-    let mut interrupt = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())
-        .map_err(|e| Error::Unavailable(format!("--watch: cannot listen for Ctrl-C: {e}")))?;
+    let mut interrupt =
+        tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())
+            .map_err(|e| Error::Unavailable(format!("--watch: cannot listen for Ctrl-C: {e}")))?;
     loop {
         {
             use std::io::Write;
             let mut o = std::io::stdout().lock();
-            let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
-            write!(o, "\x1b[H\x1b[2J").and_then(|_| writeln!(o, "Every {secs} s: rdoveadm who (Unix time {now}); Ctrl-C to stop")).map_err(Error::from_write)?;
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_secs())
+                .unwrap_or(0);
+            write!(o, "\x1b[H\x1b[2J")
+                .and_then(|_| {
+                    writeln!(
+                        o,
+                        "Every {secs} s: rdoveadm who (Unix time {now}); Ctrl-C to stop"
+                    )
+                })
+                .map_err(Error::from_write)?;
         }
         let once = async {
             if settings.targets.len() > 1 {
@@ -46,4 +59,3 @@ pub async fn run(settings: &Settings, command: &Command, secs: f64) -> Result<()
         }
     }
 }
-

@@ -72,7 +72,9 @@ pub struct StopArgs {
 #[derive(Debug, Subcommand)]
 pub enum LogCommand {
     /// Show recent errors from the log service's memory (type, timestamp, prefix, text).
-    #[command(after_help = "Examples:\n  rdoveadm log errors\n  rdoveadm log errors --since 1764000000")]
+    #[command(
+        after_help = "Examples:\n  rdoveadm log errors\n  rdoveadm log errors --since 1764000000"
+    )]
     Errors(LogErrorsArgs),
     /// Make Dovecot reopen its log files (after rotation).
     Reopen,
@@ -88,7 +90,9 @@ pub struct LogErrorsArgs {
 #[derive(Debug, Subcommand)]
 pub enum ProcessCommand {
     /// Show the running processes of each service.
-    #[command(after_help = "Examples:\n  rdoveadm process status\n  rdoveadm process status imap pop3")]
+    #[command(
+        after_help = "Examples:\n  rdoveadm process status\n  rdoveadm process status imap pop3"
+    )]
     Status(ServicesArgs),
 }
 

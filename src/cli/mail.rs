@@ -30,25 +30,37 @@ pub struct UserArgs {
 #[derive(Debug, Subcommand)]
 pub enum MailboxCommand {
     /// List a user's mailboxes.
-    #[command(after_help = "Examples:\n  rdoveadm mailbox list -u alice@example.org\n  rdoveadm mailbox list -s -u alice@example.org 'Arch*'")]
+    #[command(
+        after_help = "Examples:\n  rdoveadm mailbox list -u alice@example.org\n  rdoveadm mailbox list -s -u alice@example.org 'Arch*'"
+    )]
     List(MailboxListArgs),
     /// Show mailbox status fields (messages, unseen, vsize, ...).
-    #[command(after_help = "Examples:\n  rdoveadm mailbox status -u alice@example.org all INBOX\n  rdoveadm mailbox status -t -u alice@example.org 'messages vsize' '*'")]
+    #[command(
+        after_help = "Examples:\n  rdoveadm mailbox status -u alice@example.org all INBOX\n  rdoveadm mailbox status -t -u alice@example.org 'messages vsize' '*'"
+    )]
     Status(MailboxStatusArgs),
     /// Create mailboxes. Exit 65 when one exists.
-    #[command(after_help = "Example:\n  rdoveadm mailbox create -s -u alice@example.org Archive Archive/2024")]
+    #[command(
+        after_help = "Example:\n  rdoveadm mailbox create -s -u alice@example.org Archive Archive/2024"
+    )]
     Create(MailboxCreateArgs),
     /// Delete mailboxes (asks first on a terminal).
-    #[command(after_help = "Example:\n  rdoveadm mailbox delete --yes -r -u alice@example.org Archive")]
+    #[command(
+        after_help = "Example:\n  rdoveadm mailbox delete --yes -r -u alice@example.org Archive"
+    )]
     Delete(MailboxDeleteArgs),
     /// Rename a mailbox.
-    #[command(after_help = "Example:\n  rdoveadm mailbox rename -u alice@example.org Archive Old-Archive")]
+    #[command(
+        after_help = "Example:\n  rdoveadm mailbox rename -u alice@example.org Archive Old-Archive"
+    )]
     Rename(MailboxRenameArgs),
     /// Subscribe to mailboxes.
     #[command(after_help = "Example:\n  rdoveadm mailbox subscribe -u alice@example.org Archive")]
     Subscribe(MailboxNamesArgs),
     /// Unsubscribe from mailboxes.
-    #[command(after_help = "Example:\n  rdoveadm mailbox unsubscribe -u alice@example.org Archive")]
+    #[command(
+        after_help = "Example:\n  rdoveadm mailbox unsubscribe -u alice@example.org Archive"
+    )]
     Unsubscribe(MailboxNamesArgs),
 }
 
@@ -67,8 +79,18 @@ pub struct MailboxListArgs {
 }
 
 /// Fields `mailbox status` knows (Dovecot 2.3 and 2.4.0-2.4.1).
-pub const STATUS_FIELDS: &[&str] =
-    &["all", "messages", "recent", "uidnext", "uidvalidity", "unseen", "highestmodseq", "vsize", "guid", "firstsaved"];
+pub const STATUS_FIELDS: &[&str] = &[
+    "all",
+    "messages",
+    "recent",
+    "uidnext",
+    "uidvalidity",
+    "unseen",
+    "highestmodseq",
+    "vsize",
+    "guid",
+    "firstsaved",
+];
 /// Fields allowed with `--total-sum`.
 pub const TOTAL_SUM_FIELDS: &[&str] = &["all", "messages", "recent", "unseen", "vsize"];
 
@@ -165,7 +187,9 @@ pub struct MailboxNamesArgs {
 #[derive(Debug, Subcommand)]
 pub enum QuotaCommand {
     /// Show quota usage and limits (STORAGE in KiB, MESSAGE in messages).
-    #[command(after_help = "Examples:\n  rdoveadm quota get -u alice@example.org\n  rdoveadm quota get -A")]
+    #[command(
+        after_help = "Examples:\n  rdoveadm quota get -u alice@example.org\n  rdoveadm quota get -A"
+    )]
     Get(QuotaArgs),
     /// Recalculate the quota usage from the mailboxes.
     #[command(after_help = "Example:\n  rdoveadm quota recalc -u alice@example.org")]
@@ -227,13 +251,19 @@ pub struct ExpungeArgs {
 #[derive(Debug, Subcommand)]
 pub enum FlagsCommand {
     /// Add flags to the matching messages.
-    #[command(after_help = "Example:\n  rdoveadm flags add -u alice@example.org '\\Seen \\Flagged' mailbox INBOX all")]
+    #[command(
+        after_help = "Example:\n  rdoveadm flags add -u alice@example.org '\\Seen \\Flagged' mailbox INBOX all"
+    )]
     Add(FlagsArgs),
     /// Remove flags from the matching messages.
-    #[command(after_help = "Example:\n  rdoveadm flags remove -u alice@example.org '\\Flagged' mailbox INBOX all")]
+    #[command(
+        after_help = "Example:\n  rdoveadm flags remove -u alice@example.org '\\Flagged' mailbox INBOX all"
+    )]
     Remove(FlagsArgs),
     /// Replace the flags of the matching messages.
-    #[command(after_help = "Example:\n  rdoveadm flags replace -u alice@example.org '\\Seen' mailbox INBOX uid 1")]
+    #[command(
+        after_help = "Example:\n  rdoveadm flags replace -u alice@example.org '\\Seen' mailbox INBOX uid 1"
+    )]
     Replace(FlagsArgs),
 }
 

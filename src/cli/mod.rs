@@ -27,7 +27,12 @@ denied, 78 configuration error; other doveadm codes are passed through.";
 #[command(name = "rdoveadm", version = crate::VERSION, propagate_version = true, after_help = AFTER_HELP)]
 pub struct Cli {
     /// Output format (short for --format; before the command name only, as in doveadm).
-    #[arg(short = 'f', value_enum, value_name = "FORMAT", conflicts_with = "format")]
+    #[arg(
+        short = 'f',
+        value_enum,
+        value_name = "FORMAT",
+        conflicts_with = "format"
+    )]
     pub format_short: Option<Format>,
 
     /// Server profile or group from the config file (short for --server; before the command name only).
@@ -92,7 +97,12 @@ pub struct GlobalArgs {
     pub password_file: Option<PathBuf>,
 
     /// Read the doveadm_api_key from this file (first line). Environment instead: RDOVEADM_API_KEY.
-    #[arg(long, global = true, value_name = "FILE", conflicts_with = "password_file")]
+    #[arg(
+        long,
+        global = true,
+        value_name = "FILE",
+        conflicts_with = "password_file"
+    )]
     pub api_key_file: Option<PathBuf>,
 
     /// Trust the CA certificates in this PEM file for HTTPS, instead of the system roots.
@@ -110,11 +120,23 @@ pub struct GlobalArgs {
     /// Output format: `table` (default on a terminal), `tab` (default when piped), `flow`, `json` or `jsonl`.
     /// Environment: RDOVEADM_FORMAT. `-f` works before the command name, as in doveadm
     /// (after it, `-f` is the command's own option, e.g. `user -f FIELD`).
-    #[arg(long, global = true, value_enum, env = "RDOVEADM_FORMAT", value_name = "FORMAT")]
+    #[arg(
+        long,
+        global = true,
+        value_enum,
+        env = "RDOVEADM_FORMAT",
+        value_name = "FORMAT"
+    )]
     pub format: Option<Format>,
 
     /// Colour in tables: `auto` (only on a terminal, and not when NO_COLOR is set), `always` or `never`.
-    #[arg(long, global = true, value_enum, value_name = "WHEN", default_value = "auto")]
+    #[arg(
+        long,
+        global = true,
+        value_enum,
+        value_name = "WHEN",
+        default_value = "auto"
+    )]
     pub color: ColorWhen,
 
     /// Leave out the header line of `table` and `tab` output.
@@ -132,7 +154,11 @@ impl GlobalArgs {
         let b = base.clone();
         GlobalArgs {
             url: if self.url.is_empty() { b.url } else { self.url },
-            server: if self.server.is_empty() { b.server } else { self.server },
+            server: if self.server.is_empty() {
+                b.server
+            } else {
+                self.server
+            },
             all_servers: self.all_servers || b.all_servers,
             concurrency: self.concurrency.or(b.concurrency),
             socket: self.socket.or(b.socket),
@@ -175,11 +201,15 @@ pub enum Format {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Show who is logged in (sessions tracked by anvil).
-    #[command(after_help = "Examples:\n  rdoveadm who\n  rdoveadm who -1 'alice@*'\n  rdoveadm -f json who 192.0.2.0/24")]
+    #[command(
+        after_help = "Examples:\n  rdoveadm who\n  rdoveadm who -1 'alice@*'\n  rdoveadm -f json who 192.0.2.0/24"
+    )]
     Who(WhoArgs),
 
     /// Disconnect the sessions that match the masks; prints who was kicked. Exit 68 when nothing matched.
-    #[command(after_help = "Examples:\n  rdoveadm kick bob@example.org\n  rdoveadm kick --yes 'spam*' 192.0.2.7")]
+    #[command(
+        after_help = "Examples:\n  rdoveadm kick bob@example.org\n  rdoveadm kick --yes 'spam*' 192.0.2.7"
+    )]
     Kick(KickArgs),
 
     /// Mailbox commands: list, status, create, delete, rename, subscribe, unsubscribe.
@@ -191,7 +221,9 @@ pub enum Command {
     Quota(QuotaCommand),
 
     /// Fetch message fields (e.g. `uid flags hdr.subject`) of the messages matching a search query.
-    #[command(after_help = "Examples:\n  rdoveadm fetch -u alice@example.org 'uid flags hdr.subject' mailbox INBOX all\n  rdoveadm -f json fetch -u alice@example.org 'hdr body' mailbox INBOX uid 1")]
+    #[command(
+        after_help = "Examples:\n  rdoveadm fetch -u alice@example.org 'uid flags hdr.subject' mailbox INBOX all\n  rdoveadm -f json fetch -u alice@example.org 'hdr body' mailbox INBOX uid 1"
+    )]
     Fetch(FetchArgs),
 
     /// List the mailbox GUID and UID of the messages matching a search query.
@@ -199,7 +231,9 @@ pub enum Command {
     Search(SearchArgs),
 
     /// Delete the messages matching a search query (asks first on a terminal; --dry-run shows them).
-    #[command(after_help = "Examples:\n  rdoveadm expunge --dry-run -u alice@example.org mailbox Trash savedbefore 30d\n  rdoveadm expunge --yes -u alice@example.org mailbox Trash savedbefore 30d")]
+    #[command(
+        after_help = "Examples:\n  rdoveadm expunge --dry-run -u alice@example.org mailbox Trash savedbefore 30d\n  rdoveadm expunge --yes -u alice@example.org mailbox Trash savedbefore 30d"
+    )]
     Expunge(ExpungeArgs),
 
     /// Add, remove or replace message flags.
@@ -207,11 +241,15 @@ pub enum Command {
     Flags(FlagsCommand),
 
     /// Move the messages matching a search query to another mailbox.
-    #[command(after_help = "Example:\n  rdoveadm move -u alice@example.org Archive mailbox INBOX before 2024-01-01")]
+    #[command(
+        after_help = "Example:\n  rdoveadm move -u alice@example.org Archive mailbox INBOX before 2024-01-01"
+    )]
     Move(MoveArgs),
 
     /// Copy the messages matching a search query to another mailbox.
-    #[command(after_help = "Example:\n  rdoveadm copy -u alice@example.org Archive mailbox INBOX flagged")]
+    #[command(
+        after_help = "Example:\n  rdoveadm copy -u alice@example.org Archive mailbox INBOX flagged"
+    )]
     Copy(MoveArgs),
 
     /// Index the mailboxes matching a mask (e.g. for full-text search).
@@ -227,7 +265,9 @@ pub enum Command {
     Purge(PurgeArgs),
 
     /// Look up users in the userdb (one row per user and field).
-    #[command(after_help = "Examples:\n  rdoveadm user alice@example.org\n  rdoveadm user -f home 'alice@*'\n  rdoveadm user '*'")]
+    #[command(
+        after_help = "Examples:\n  rdoveadm user alice@example.org\n  rdoveadm user -f home 'alice@*'\n  rdoveadm user '*'"
+    )]
     User(UserLookupArgs),
 
     /// Reload the Dovecot configuration.
@@ -258,7 +298,9 @@ pub enum Command {
     Config(ConfigCommand),
 
     /// Print a shell completion script (bash, zsh, fish) to stdout.
-    #[command(after_help = "Examples:\n  rdoveadm completions bash > /etc/bash_completion.d/rdoveadm\n  rdoveadm completions zsh > ~/.zfunc/_rdoveadm")]
+    #[command(
+        after_help = "Examples:\n  rdoveadm completions bash > /etc/bash_completion.d/rdoveadm\n  rdoveadm completions zsh > ~/.zfunc/_rdoveadm"
+    )]
     Completions(CompletionsArgs),
 
     /// What rdoveadm detected about the server: API generation, command count, optional features.

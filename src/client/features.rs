@@ -34,7 +34,10 @@ pub const KNOWN: &[(&str, &str, &str)] = &[
 impl Features {
     pub fn from_schema(schema: Schema) -> Features {
         let order = schema.iter().map(|(c, _)| c.clone()).collect();
-        Features { commands: schema.into_iter().collect(), order }
+        Features {
+            commands: schema.into_iter().collect(),
+            order,
+        }
     }
 
     pub fn command_count(&self) -> usize {
@@ -50,19 +53,31 @@ impl Features {
     }
 
     pub fn has_param(&self, command: &str, param: &str) -> bool {
-        self.commands.get(command).is_some_and(|ps| ps.iter().any(|(p, _)| p == param))
+        self.commands
+            .get(command)
+            .is_some_and(|ps| ps.iter().any(|(p, _)| p == param))
     }
 
     pub fn param_type(&self, command: &str, param: &str) -> Option<&str> {
-        self.commands.get(command)?.iter().find(|(p, _)| p == param).map(|(_, t)| t.as_str())
+        self.commands
+            .get(command)?
+            .iter()
+            .find(|(p, _)| p == param)
+            .map(|(_, t)| t.as_str())
     }
 
     /// The API generation these features point to, for messages: "2.4" when 2.4-only
     /// features are present, "2.3" when 2.3-only ones are, else "unknown".
     pub fn generation(&self) -> &'static str {
-        if self.has_param("kick", "destHost") || self.has_command("indexerAdd") || self.has_command("statsReopen") {
+        if self.has_param("kick", "destHost")
+            || self.has_command("indexerAdd")
+            || self.has_command("statsReopen")
+        {
             "2.4"
-        } else if self.has_param("kick", "force") || self.has_command("directorStatus") || self.has_command("batch") {
+        } else if self.has_param("kick", "force")
+            || self.has_command("directorStatus")
+            || self.has_command("batch")
+        {
             "2.3"
         } else {
             "unknown"
@@ -70,7 +85,12 @@ impl Features {
     }
 
     /// A local usage error for an option the server lacks, naming the API generation.
-    pub fn require_param(&self, command: &str, param: &str, option: &str) -> Result<(), crate::error::Error> {
+    pub fn require_param(
+        &self,
+        command: &str,
+        param: &str,
+        option: &str,
+    ) -> Result<(), crate::error::Error> {
         if self.has_param(command, param) {
             return Ok(());
         }
@@ -86,22 +106,49 @@ mod tests {
     use super::*;
 
     fn schema(kick: &[&str], extra: &[&str]) -> Schema {
-        let mut s: Schema = vec![("kick".into(), kick.iter().map(|p| (p.to_string(), "string".to_string())).collect())];
+        let mut s: Schema = vec![(
+            "kick".into(),
+            kick.iter()
+                .map(|p| (p.to_string(), "string".to_string()))
+                .collect(),
+        )];
         s.extend(extra.iter().map(|c| (c.to_string(), vec![])));
         s
     }
 
     #[test]
     fn generation_from_features() {
-        assert_eq!(Features::from_schema(schema(&["socketPath", "force", "mask"], &["directorStatus"])).generation(), "2.3");
-        assert_eq!(Features::from_schema(schema(&["socketPath", "passdbField", "destHost", "mask"], &["indexerAdd"])).generation(), "2.4");
-        assert_eq!(Features::from_schema(schema(&["mask"], &[])).generation(), "unknown");
+        assert_eq!(
+            Features::from_schema(schema(
+                &["socketPath", "force", "mask"],
+                &["directorStatus"]
+            ))
+            .generation(),
+            "2.3"
+        );
+        assert_eq!(
+            Features::from_schema(schema(
+                &["socketPath", "passdbField", "destHost", "mask"],
+                &["indexerAdd"]
+            ))
+            .generation(),
+            "2.4"
+        );
+        assert_eq!(
+            Features::from_schema(schema(&["mask"], &[])).generation(),
+            "unknown"
+        );
     }
 
     #[test]
     fn missing_param_is_a_usage_error_naming_the_generation() {
-        let f = Features::from_schema(schema(&["socketPath", "passdbField", "destHost", "mask"], &["indexerAdd"]));
-        let e = f.require_param("kick", "force", "kick --force").unwrap_err();
+        let f = Features::from_schema(schema(
+            &["socketPath", "passdbField", "destHost", "mask"],
+            &["indexerAdd"],
+        ));
+        let e = f
+            .require_param("kick", "force", "kick --force")
+            .unwrap_err();
         assert_eq!(e.exit_code(), 64);
         assert!(e.to_string().contains("Dovecot 2.4 API"), "{e}");
         assert!(f.require_param("kick", "destHost", "--dest-host").is_ok());

@@ -24,8 +24,7 @@ pub struct Client {
     debug: bool,
 }
 
-/// What `GET /doveadm/v1` advertises: command name and its (parameter, type) list.
-pub type Schema = Vec<(String, Vec<(String, String)>)>;
+pub use wire::Schema;
 
 impl Client {
     pub fn new(conn: &Connection, debug: bool) -> Result<Self, Error> {
@@ -82,7 +81,9 @@ impl Client {
         if self.debug {
             self.trace_request(method, body.as_deref());
         }
-        let fut = self.transport.send(method, body, self.authorization.as_deref());
+        let fut = self
+            .transport
+            .send(method, body, self.authorization.as_deref());
         let reply = match self.timeout {
             Some(t) => tokio::time::timeout(t, fut).await.map_err(|_| {
                 Error::Unavailable(format!(
@@ -123,10 +124,22 @@ impl Client {
                 let text = String::from_utf8_lossy(&reply.body);
                 let text = text.trim();
                 let detail = match status {
-                    404 => format!(": nothing at `{}` (the API path is {})", self.transport.target(), transport::API_PATH),
-                    500 => ": is doveadm_password or doveadm_api_key set on the server?".to_string(),
+                    404 => format!(
+                        ": nothing at `{}` (the API path is {})",
+                        self.transport.target(),
+                        transport::API_PATH
+                    ),
+                    500 => {
+                        ": is doveadm_password or doveadm_api_key set on the server?".to_string()
+                    }
                     _ if text.is_empty() => String::new(),
-                    _ => format!(": {}", text.chars().take(200).collect::<String>().replace('\n', " ")),
+                    _ => format!(
+                        ": {}",
+                        text.chars()
+                            .take(200)
+                            .collect::<String>()
+                            .replace('\n', " ")
+                    ),
                 };
                 Err(Error::Http { status, detail })
             }
@@ -138,7 +151,10 @@ impl Client {
         eprintln!("rdoveadm: debug: > {m} {}", self.transport.target());
         if let Some(a) = &self.authorization {
             let scheme = a.split_whitespace().next().unwrap_or("");
-            eprintln!("rdoveadm: debug: > Authorization: {scheme} <redacted> ({})", self.auth_source);
+            eprintln!(
+                "rdoveadm: debug: > Authorization: {scheme} <redacted> ({})",
+                self.auth_source
+            );
         }
         if let Some(b) = body {
             eprintln!("rdoveadm: debug: > {}", String::from_utf8_lossy(b));

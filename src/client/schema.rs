@@ -35,14 +35,23 @@ fn cache_path(target: &str) -> Option<PathBuf> {
     let base = std::env::var_os("XDG_CACHE_HOME")
         .filter(|v| !v.is_empty())
         .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").filter(|v| !v.is_empty()).map(|h| PathBuf::from(h).join(".cache")))?;
+        .or_else(|| {
+            std::env::var_os("HOME")
+                .filter(|v| !v.is_empty())
+                .map(|h| PathBuf::from(h).join(".cache"))
+        })?;
     let mut h = std::collections::hash_map::DefaultHasher::new();
     target.hash(&mut h);
-    Some(base.join("rdoveadm").join(format!("schema-{:016x}.json", h.finish())))
+    Some(
+        base.join("rdoveadm")
+            .join(format!("schema-{:016x}.json", h.finish())),
+    )
 }
 
 fn fresh(path: &PathBuf) -> Option<Vec<u8>> {
-    let age = SystemTime::now().duration_since(std::fs::metadata(path).ok()?.modified().ok()?).ok()?;
+    let age = SystemTime::now()
+        .duration_since(std::fs::metadata(path).ok()?.modified().ok()?)
+        .ok()?;
     (age < TTL).then(|| std::fs::read(path).ok()).flatten()
 }
 

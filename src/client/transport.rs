@@ -31,8 +31,14 @@ pub struct RawReply {
 
 #[derive(Clone)]
 pub enum Transport {
-    Http { client: reqwest::Client, url: reqwest::Url },
-    Unix { client: HyperClient<UnixConnector, Full<Bytes>>, path: PathBuf },
+    Http {
+        client: reqwest::Client,
+        url: reqwest::Url,
+    },
+    Unix {
+        client: HyperClient<UnixConnector, Full<Bytes>>,
+        path: PathBuf,
+    },
 }
 
 impl Transport {
@@ -67,9 +73,15 @@ impl Transport {
                 let client = b
                     .build()
                     .map_err(|e| Error::Config(format!("cannot set up the HTTP client: {e}")))?;
-                Ok(Transport::Http { client, url: url.clone() })
+                Ok(Transport::Http {
+                    client,
+                    url: url.clone(),
+                })
             }
-            Endpoint::Socket(path) => Ok(Transport::Unix { client: HyperClient::unix(), path: path.clone() }),
+            Endpoint::Socket(path) => Ok(Transport::Unix {
+                client: HyperClient::unix(),
+                path: path.clone(),
+            }),
         }
     }
 
@@ -88,8 +100,12 @@ impl Transport {
         authorization: Option<&str>,
     ) -> Result<RawReply, Error> {
         match self {
-            Transport::Http { client, url } => send_http(client, url, method, body, authorization).await,
-            Transport::Unix { client, path } => send_unix(client, path, method, body, authorization).await,
+            Transport::Http { client, url } => {
+                send_http(client, url, method, body, authorization).await
+            }
+            Transport::Unix { client, path } => {
+                send_unix(client, path, method, body, authorization).await
+            }
         }
     }
 }
@@ -103,7 +119,9 @@ async fn send_http(
 ) -> Result<RawReply, Error> {
     let mut req = match method {
         Method::Get => client.get(url.clone()),
-        Method::Post => client.post(url.clone()).header("Content-Type", "application/json"),
+        Method::Post => client
+            .post(url.clone())
+            .header("Content-Type", "application/json"),
     };
     if let Some(a) = authorization {
         req = req.header("Authorization", a);
@@ -111,7 +129,10 @@ async fn send_http(
     if let Some(b) = body {
         req = req.body(b);
     }
-    let resp = req.send().await.map_err(|e| request_error(url.as_str(), &e))?;
+    let resp = req
+        .send()
+        .await
+        .map_err(|e| request_error(url.as_str(), &e))?;
     let status = resp.status().as_u16();
     let headers = header_pairs(resp.headers());
     let body = resp
@@ -119,7 +140,11 @@ async fn send_http(
         .await
         .map_err(|e| Error::Protocol(format!("the reply is truncated: {}", chain(&e))))?
         .to_vec();
-    Ok(RawReply { status, headers, body })
+    Ok(RawReply {
+        status,
+        headers,
+        body,
+    })
 }
 
 async fn send_unix(
@@ -137,7 +162,10 @@ async fn send_unix(
         })
         .uri(uri)
         .header("Host", "localhost")
-        .header("User-Agent", concat!("rdoveadm/", env!("CARGO_PKG_VERSION")));
+        .header(
+            "User-Agent",
+            concat!("rdoveadm/", env!("CARGO_PKG_VERSION")),
+        );
     if method == Method::Post {
         req = req.header("Content-Type", "application/json");
     }
@@ -150,7 +178,10 @@ async fn send_unix(
     let resp = client.request(req).await.map_err(|e| {
         let detail = root_cause(&e);
         if e.is_connect() {
-            Error::Unavailable(format!("cannot connect to unix socket `{}`: {detail}", path.display()))
+            Error::Unavailable(format!(
+                "cannot connect to unix socket `{}`: {detail}",
+                path.display()
+            ))
         } else {
             Error::Unavailable(format!(
                 "unix socket `{}` closed the connection without a reply: {detail}",
@@ -167,12 +198,21 @@ async fn send_unix(
         .map_err(|e| Error::Protocol(format!("the reply is truncated: {}", chain(&e))))?
         .to_bytes()
         .to_vec();
-    Ok(RawReply { status, headers, body })
+    Ok(RawReply {
+        status,
+        headers,
+        body,
+    })
 }
 
 fn header_pairs(h: &hyper::HeaderMap) -> Vec<(String, String)> {
     h.iter()
-        .map(|(k, v)| (k.as_str().to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+        .map(|(k, v)| {
+            (
+                k.as_str().to_string(),
+                String::from_utf8_lossy(v.as_bytes()).into_owned(),
+            )
+        })
         .collect()
 }
 
@@ -188,7 +228,9 @@ fn request_error(url: &str, e: &reqwest::Error) -> Error {
         };
         Error::Unavailable(format!("cannot connect to `{url}`: {detail}{hint}"))
     } else {
-        Error::Unavailable(format!("`{url}` closed the connection without a reply: {detail}"))
+        Error::Unavailable(format!(
+            "`{url}` closed the connection without a reply: {detail}"
+        ))
     }
 }
 

@@ -46,7 +46,9 @@ pub fn parse_reply(command: &str, body: &[u8]) -> Result<Value, Error> {
         }
     })?;
     let Value::Array(mut entries) = top else {
-        return Err(Error::Protocol(format!("the reply to `{command}` is not a JSON array")));
+        return Err(Error::Protocol(format!(
+            "the reply to `{command}` is not a JSON array"
+        )));
     };
     if entries.len() != 1 {
         return Err(Error::Protocol(format!(
@@ -55,7 +57,9 @@ pub fn parse_reply(command: &str, body: &[u8]) -> Result<Value, Error> {
         )));
     }
     let Value::Array(entry) = entries.pop().unwrap_or_default() else {
-        return Err(Error::Protocol(format!("the reply entry for `{command}` is not an array")));
+        return Err(Error::Protocol(format!(
+            "the reply entry for `{command}` is not an array"
+        )));
     };
     parse_entry(command, entry)
 }
@@ -72,11 +76,19 @@ fn parse_entry(command: &str, mut entry: Vec<Value>) -> Result<Value, Error> {
     }
     match entry.pop() {
         Some(Value::String(_)) => {}
-        _ => return Err(Error::Protocol(format!("the reply entry for `{command}` has no tag"))),
+        _ => {
+            return Err(Error::Protocol(format!(
+                "the reply entry for `{command}` has no tag"
+            )))
+        }
     }
     let kind = match entry.remove(0) {
         Value::String(s) => s,
-        _ => return Err(Error::Protocol(format!("the reply entry for `{command}` has no type"))),
+        _ => {
+            return Err(Error::Protocol(format!(
+                "the reply entry for `{command}` has no type"
+            )))
+        }
     };
     match kind.as_str() {
         "doveadmResponse" => flatten_result(command, entry),
@@ -104,13 +116,21 @@ fn flatten_result(command: &str, middle: Vec<Value>) -> Result<Value, Error> {
     let mut rows = match first {
         Value::Array(rows) => rows,
         obj @ Value::Object(_) => vec![obj],
-        _ => return Err(Error::Protocol(format!("the result of `{command}` is malformed"))),
+        _ => {
+            return Err(Error::Protocol(format!(
+                "the result of `{command}` is malformed"
+            )))
+        }
     };
     for item in rest {
         match item {
             Value::Object(_) => rows.push(item),
             Value::Array(more) => rows.extend(more),
-            _ => return Err(Error::Protocol(format!("the result of `{command}` is malformed"))),
+            _ => {
+                return Err(Error::Protocol(format!(
+                    "the result of `{command}` is malformed"
+                )))
+            }
         }
     }
     Ok(Value::Array(rows))
@@ -119,16 +139,25 @@ fn flatten_result(command: &str, middle: Vec<Value>) -> Result<Value, Error> {
 /// Maps an error entry to a typed error. Keys off `type`: the `exitCode` of the
 /// non-`exitCode` types is stale (often 0).
 fn server_error(command: &str, detail: Option<&Value>) -> Error {
-    let kind = detail.and_then(|d| d.get("type")).and_then(Value::as_str).unwrap_or("");
+    let kind = detail
+        .and_then(|d| d.get("type"))
+        .and_then(Value::as_str)
+        .unwrap_or("");
     let command = command.to_string();
     match kind {
         "exitCode" => {
-            let code = detail
-                .and_then(|d| d.get("exitCode"))
-                .and_then(|c| c.as_i64().or_else(|| c.as_str().and_then(|s| s.parse().ok())));
+            let code = detail.and_then(|d| d.get("exitCode")).and_then(|c| {
+                c.as_i64()
+                    .or_else(|| c.as_str().and_then(|s| s.parse().ok()))
+            });
             match code {
-                Some(code) => Error::Server { command, code: code as i32 },
-                None => Error::Protocol(format!("error reply for `{command}` without an exit code")),
+                Some(code) => Error::Server {
+                    command,
+                    code: code as i32,
+                },
+                None => {
+                    Error::Protocol(format!("error reply for `{command}` without an exit code"))
+                }
             }
         }
         "unknownMethod" => Error::UnknownMethod(command),
@@ -139,18 +168,24 @@ fn server_error(command: &str, detail: Option<&Value>) -> Error {
     }
 }
 
-/// Reads the command list of `GET /doveadm/v1` into (command, [(param, type)]).
-pub fn parse_schema(body: &[u8]) -> Result<Vec<(String, Vec<(String, String)>)>, Error> {
+/// What `GET /doveadm/v1` advertises: command name and its (parameter, type) list.
+pub type Schema = Vec<(String, Vec<(String, String)>)>;
+
+/// Reads the command list of `GET /doveadm/v1`.
+pub fn parse_schema(body: &[u8]) -> Result<Schema, Error> {
     let top: Value = serde_json::from_slice(body)
         .map_err(|e| Error::Protocol(format!("the command list is not JSON ({e})")))?;
     let Value::Array(cmds) = top else {
-        return Err(Error::Protocol("the command list is not a JSON array".into()));
+        return Err(Error::Protocol(
+            "the command list is not a JSON array".into(),
+        ));
     };
     let mut out = Vec::with_capacity(cmds.len());
     for c in cmds {
-        let name = c.get("command").and_then(Value::as_str).ok_or_else(|| {
-            Error::Protocol("a command list entry has no `command` name".into())
-        })?;
+        let name = c
+            .get("command")
+            .and_then(Value::as_str)
+            .ok_or_else(|| Error::Protocol("a command list entry has no `command` name".into()))?;
         let params = c
             .get("parameters")
             .and_then(Value::as_array)
@@ -186,12 +221,16 @@ mod tests {
         p.insert("mask".into(), json!(["a*"]));
         p.insert("allUsers".into(), json!(true));
         let body: Value = serde_json::from_slice(&request_body("who", &p)).unwrap();
-        assert_eq!(body, json!([["who", {"mask": ["a*"], "allUsers": true}, TAG]]));
+        assert_eq!(
+            body,
+            json!([["who", {"mask": ["a*"], "allUsers": true}, TAG]])
+        );
     }
 
     #[test]
     fn success_rows() {
-        let v = parse(r#"[["doveadmResponse",[{"mailbox":"INBOX"},{"mailbox":"Archive"}],"t"]]"#).unwrap();
+        let v = parse(r#"[["doveadmResponse",[{"mailbox":"INBOX"},{"mailbox":"Archive"}],"t"]]"#)
+            .unwrap();
         assert_eq!(v, json!([{"mailbox":"INBOX"},{"mailbox":"Archive"}]));
     }
 
@@ -210,7 +249,10 @@ mod tests {
     fn dovecot_23_who_framing_quirk_keeps_every_row() {
         let body = r#"[["doveadmResponse",[{"username":"carol"}],{"username":"bob"},{"username":"alice"},"w1"]]"#;
         let v = parse(body).unwrap();
-        assert_eq!(v, json!([{"username":"carol"},{"username":"bob"},{"username":"alice"}]));
+        assert_eq!(
+            v,
+            json!([{"username":"carol"},{"username":"bob"},{"username":"alice"}])
+        );
     }
 
     #[test]
@@ -228,7 +270,9 @@ mod tests {
 
     #[test]
     fn each_error_type() {
-        let e = |t: &str| parse(&format!(r#"[["error",{{"type":"{t}","exitCode":0}},"t"]]"#)).unwrap_err();
+        let e = |t: &str| {
+            parse(&format!(r#"[["error",{{"type":"{t}","exitCode":0}},"t"]]"#)).unwrap_err()
+        };
         assert!(matches!(e("unknownMethod"), Error::UnknownMethod(_)));
         assert!(matches!(e("invalidRequest"), Error::InvalidRequest(_)));
         assert!(matches!(e("unAuthorized"), Error::NotAllowed(_)));
@@ -246,17 +290,35 @@ mod tests {
 
     #[test]
     fn garbage_and_truncation_are_protocol_errors() {
-        for body in ["<html>oops</html>", r#"[["doveadmResponse",[{"a":"b"}"#, "{}", "[1]", "[[1,2]]", r#"[["doveadmResponse",[],5]]"#] {
+        for body in [
+            "<html>oops</html>",
+            r#"[["doveadmResponse",[{"a":"b"}"#,
+            "{}",
+            "[1]",
+            "[[1,2]]",
+            r#"[["doveadmResponse",[],5]]"#,
+        ] {
             let e = parse(body).unwrap_err();
             assert_eq!(e.exit_code(), 76, "{body}: {e}");
         }
-        assert!(parse(r#"[["doveadmResponse",[{"a":"b"}"#).unwrap_err().to_string().contains("truncated"));
+        assert!(parse(r#"[["doveadmResponse",[{"a":"b"}"#)
+            .unwrap_err()
+            .to_string()
+            .contains("truncated"));
     }
 
     #[test]
     fn schema_lists_commands_and_types() {
-        let s = parse_schema(br#"[{"command":"who","parameters":[{"name":"mask","type":"array"}]}]"#).unwrap();
-        assert_eq!(s, vec![("who".to_string(), vec![("mask".to_string(), "array".to_string())])]);
+        let s =
+            parse_schema(br#"[{"command":"who","parameters":[{"name":"mask","type":"array"}]}]"#)
+                .unwrap();
+        assert_eq!(
+            s,
+            vec![(
+                "who".to_string(),
+                vec![("mask".to_string(), "array".to_string())]
+            )]
+        );
     }
 }
 
@@ -264,7 +326,11 @@ mod tests {
 /// that a large reply never exists as one tree of values. Same rules as [`parse_reply`]
 /// (including the Dovecot 2.3 `who` framing quirk); an object result (as `user` gives)
 /// is handed over as one row.
-pub fn stream_rows(command: &str, body: &[u8], on_row: &mut dyn FnMut(Map<String, Value>) -> Result<(), Error>) -> Result<(), Error> {
+pub fn stream_rows(
+    command: &str,
+    body: &[u8],
+    on_row: &mut dyn FnMut(Map<String, Value>) -> Result<(), Error>,
+) -> Result<(), Error> {
     use serde::de::{DeserializeSeed, Deserializer, SeqAccess, Visitor};
     use std::fmt;
 
@@ -292,7 +358,9 @@ pub fn stream_rows(command: &str, body: &[u8], on_row: &mut dyn FnMut(Map<String
                 n += 1;
             }
             if n != 1 {
-                return Err(serde::de::Error::custom(format!("expected one reply entry, got {n}")));
+                return Err(serde::de::Error::custom(format!(
+                    "expected one reply entry, got {n}"
+                )));
             }
             Ok(())
         }
@@ -310,7 +378,9 @@ pub fn stream_rows(command: &str, body: &[u8], on_row: &mut dyn FnMut(Map<String
         }
         fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
             use serde::de::Error as _;
-            let kind: String = seq.next_element()?.ok_or_else(|| A::Error::custom("empty reply entry"))?;
+            let kind: String = seq
+                .next_element()?
+                .ok_or_else(|| A::Error::custom("empty reply entry"))?;
             match kind.as_str() {
                 "doveadmResponse" => {
                     // Items until the tag: arrays of rows or loose row objects (2.3 quirk).
@@ -354,7 +424,9 @@ pub fn stream_rows(command: &str, body: &[u8], on_row: &mut dyn FnMut(Map<String
             use serde::de::Error as _;
             while let Some(v) = seq.next_element::<Value>()? {
                 match v {
-                    Value::Object(row) => (self.0.on_row)(row).map_err(|e| A::Error::custom(Passthrough::wrap(e)))?,
+                    Value::Object(row) => {
+                        (self.0.on_row)(row).map_err(|e| A::Error::custom(Passthrough::wrap(e)))?
+                    }
                     _ => return Err(A::Error::custom("a row that is not an object")),
                 }
             }
@@ -362,14 +434,20 @@ pub fn stream_rows(command: &str, body: &[u8], on_row: &mut dyn FnMut(Map<String
         }
         fn visit_map<M: serde::de::MapAccess<'de>>(self, map: M) -> Result<bool, M::Error> {
             use serde::de::Error as _;
-            let row = Map::<String, Value>::deserialize(serde::de::value::MapAccessDeserializer::new(map))?;
+            let row = Map::<String, Value>::deserialize(
+                serde::de::value::MapAccessDeserializer::new(map),
+            )?;
             (self.0.on_row)(row).map_err(|e| M::Error::custom(Passthrough::wrap(e)))?;
             Ok(false)
         }
     }
 
     use serde::Deserialize;
-    let mut outer = Outer { command, on_row, failure: None };
+    let mut outer = Outer {
+        command,
+        on_row,
+        failure: None,
+    };
     let mut de = serde_json::Deserializer::from_slice(body);
     let parsed = (&mut de).deserialize_seq(&mut outer).and_then(|_| de.end());
     if let Err(e) = parsed {
@@ -438,9 +516,22 @@ mod stream_tests {
 
     #[test]
     fn errors_match_the_tree_parser() {
-        assert!(matches!(collect(r#"[["error",{"type":"exitCode", "exitCode":67},"t"]]"#), Err(Error::Server { code: 67, .. })));
-        assert!(matches!(collect(r#"[["error",{"type":"unknownMethod","exitCode":0},"t"]]"#), Err(Error::UnknownMethod(_))));
-        for bad in ["", "garbage", r#"[["doveadmResponse",[{"a":"b"}"#, r#"[["doveadmResponse",[1],"t"]]"#, r#"[["doveadmResponse",[]]]"#, "[]"] {
+        assert!(matches!(
+            collect(r#"[["error",{"type":"exitCode", "exitCode":67},"t"]]"#),
+            Err(Error::Server { code: 67, .. })
+        ));
+        assert!(matches!(
+            collect(r#"[["error",{"type":"unknownMethod","exitCode":0},"t"]]"#),
+            Err(Error::UnknownMethod(_))
+        ));
+        for bad in [
+            "",
+            "garbage",
+            r#"[["doveadmResponse",[{"a":"b"}"#,
+            r#"[["doveadmResponse",[1],"t"]]"#,
+            r#"[["doveadmResponse",[]]]"#,
+            "[]",
+        ] {
             let e = collect(bad).unwrap_err();
             assert!(matches!(e.exit_code(), 75 | 76), "{bad}: {e}");
         }
@@ -448,7 +539,12 @@ mod stream_tests {
 
     #[test]
     fn a_callback_error_comes_back_as_itself() {
-        let e = stream_rows("who", br#"[["doveadmResponse",[{"a":"1"}],"t"]]"#, &mut |_| Err(Error::BrokenPipe)).unwrap_err();
+        let e = stream_rows(
+            "who",
+            br#"[["doveadmResponse",[{"a":"1"}],"t"]]"#,
+            &mut |_| Err(Error::BrokenPipe),
+        )
+        .unwrap_err();
         assert!(matches!(e, Error::BrokenPipe));
     }
 }

@@ -34,10 +34,18 @@ pub async fn api(ctx: &Ctx, a: &ApiArgs) -> Result<(), Error> {
             let near: Vec<&str> = schema
                 .iter()
                 .map(|(n, _)| n.as_str())
-                .filter(|n| n.eq_ignore_ascii_case(&command) || n.to_ascii_lowercase().contains(&command.to_ascii_lowercase()))
+                .filter(|n| {
+                    n.eq_ignore_ascii_case(&command)
+                        || n.to_ascii_lowercase()
+                            .contains(&command.to_ascii_lowercase())
+                })
                 .take(8)
                 .collect();
-            let hint = if near.is_empty() { String::new() } else { format!("; did you mean: {}", near.join(", ")) };
+            let hint = if near.is_empty() {
+                String::new()
+            } else {
+                format!("; did you mean: {}", near.join(", "))
+            };
             return Err(Error::Usage(format!(
                 "the server does not advertise `{command}` (see `rdoveadm commands`){hint}"
             )));
@@ -67,15 +75,25 @@ pub fn camel_case(name: &str) -> String {
 }
 
 /// Converts `NAME=VALUE` / `NAME:=JSON` arguments by the advertised types.
-pub fn build_params(command: &str, schema: &[(String, String)], args: &[String]) -> Result<Map<String, Value>, Error> {
+pub fn build_params(
+    command: &str,
+    schema: &[(String, String)],
+    args: &[String],
+) -> Result<Map<String, Value>, Error> {
     let valid = || {
-        schema.iter().map(|(n, t)| format!("{n} ({t})")).collect::<Vec<_>>().join(", ")
+        schema
+            .iter()
+            .map(|(n, t)| format!("{n} ({t})"))
+            .collect::<Vec<_>>()
+            .join(", ")
     };
     let mut out: Map<String, Value> = Map::new();
     let mut repeated_array: std::collections::HashSet<String> = Default::default();
     for arg in args {
         let Some((raw_name, value)) = arg.split_once('=') else {
-            return Err(Error::Usage(format!("api: `{arg}` is not NAME=VALUE or NAME:=JSON")));
+            return Err(Error::Usage(format!(
+                "api: `{arg}` is not NAME=VALUE or NAME:=JSON"
+            )));
         };
         let (raw_name, is_json) = match raw_name.strip_suffix(':') {
             Some(n) => (n, true),
@@ -88,9 +106,14 @@ pub fn build_params(command: &str, schema: &[(String, String)], args: &[String])
                 valid()
             )));
         };
-        let bad = |why: String| Error::Usage(format!("api: parameter `{name}` of `{command}` is {ty}: {why}"));
+        let bad = |why: String| {
+            Error::Usage(format!(
+                "api: parameter `{name}` of `{command}` is {ty}: {why}"
+            ))
+        };
         let v: Value = if is_json {
-            let v: Value = serde_json::from_str(value).map_err(|e| bad(format!("`{value}` is not JSON ({e})")))?;
+            let v: Value = serde_json::from_str(value)
+                .map_err(|e| bad(format!("`{value}` is not JSON ({e})")))?;
             let fits = match ty.as_str() {
                 "boolean" => v.is_boolean(),
                 "integer" => v.is_i64() || v.is_u64(),
@@ -99,7 +122,10 @@ pub fn build_params(command: &str, schema: &[(String, String)], args: &[String])
                 _ => true,
             };
             if !fits {
-                return Err(bad(format!("`{value}` is not a JSON {ty}{}", if ty == "array" { " of strings" } else { "" })));
+                return Err(bad(format!(
+                    "`{value}` is not a JSON {ty}{}",
+                    if ty == "array" { " of strings" } else { "" }
+                )));
             }
             v
         } else {
@@ -109,7 +135,11 @@ pub fn build_params(command: &str, schema: &[(String, String)], args: &[String])
                     "false" | "no" | "0" | "off" => Value::Bool(false),
                     _ => return Err(bad(format!("`{value}` is not true or false"))),
                 },
-                "integer" => Value::from(value.parse::<i64>().map_err(|_| bad(format!("`{value}` is not a whole number")))?),
+                "integer" => Value::from(
+                    value
+                        .parse::<i64>()
+                        .map_err(|_| bad(format!("`{value}` is not a whole number")))?,
+                ),
                 "array" => {
                     // Repeated NAME= appends; a single value may be a comma list.
                     if let Some(Value::Array(items)) = out.get_mut(&name) {
@@ -119,7 +149,12 @@ pub fn build_params(command: &str, schema: &[(String, String)], args: &[String])
                         items.push(Value::String(value.to_string()));
                         continue;
                     }
-                    Value::Array(value.split(',').map(|s| Value::String(s.to_string())).collect())
+                    Value::Array(
+                        value
+                            .split(',')
+                            .map(|s| Value::String(s.to_string()))
+                            .collect(),
+                    )
                 }
                 _ => {
                     if out.contains_key(&name) {
@@ -146,14 +181,25 @@ mod tests {
     use serde_json::json;
 
     fn schema() -> Vec<(String, String)> {
-        [("user", "string"), ("allUsers", "boolean"), ("transFlags", "integer"), ("mailboxMask", "array"), ("field", "array")]
-            .iter()
-            .map(|(a, b)| (a.to_string(), b.to_string()))
-            .collect()
+        [
+            ("user", "string"),
+            ("allUsers", "boolean"),
+            ("transFlags", "integer"),
+            ("mailboxMask", "array"),
+            ("field", "array"),
+        ]
+        .iter()
+        .map(|(a, b)| (a.to_string(), b.to_string()))
+        .collect()
     }
 
     fn build(args: &[&str]) -> Result<Value, Error> {
-        build_params("x", &schema(), &args.iter().map(|s| s.to_string()).collect::<Vec<_>>()).map(Value::Object)
+        build_params(
+            "x",
+            &schema(),
+            &args.iter().map(|s| s.to_string()).collect::<Vec<_>>(),
+        )
+        .map(Value::Object)
     }
 
     #[test]
@@ -167,18 +213,36 @@ mod tests {
     #[test]
     fn each_type_converts() {
         assert_eq!(
-            build(&["user=a", "all-users=true", "transFlags=3", "field=messages,unseen", "mailboxMask=INBOX", "mailboxMask=Sent"]).unwrap(),
+            build(&[
+                "user=a",
+                "all-users=true",
+                "transFlags=3",
+                "field=messages,unseen",
+                "mailboxMask=INBOX",
+                "mailboxMask=Sent"
+            ])
+            .unwrap(),
             json!({"user":"a","allUsers":true,"transFlags":3,"field":["messages","unseen"],"mailboxMask":["INBOX","Sent"]})
         );
-        assert_eq!(build(&["mailboxMask:=[\"a,b\"]"]).unwrap(), json!({"mailboxMask":["a,b"]}));
+        assert_eq!(
+            build(&["mailboxMask:=[\"a,b\"]"]).unwrap(),
+            json!({"mailboxMask":["a,b"]})
+        );
     }
 
     #[test]
     fn wrong_name_or_type_is_usage_with_the_valid_list() {
         let e = build(&["bogus=1"]).unwrap_err();
         assert_eq!(e.exit_code(), 64);
-        assert!(e.to_string().contains("valid parameters: user (string), allUsers (boolean)"), "{e}");
-        assert!(build(&["transFlags=abc"]).unwrap_err().to_string().contains("is integer"));
+        assert!(
+            e.to_string()
+                .contains("valid parameters: user (string), allUsers (boolean)"),
+            "{e}"
+        );
+        assert!(build(&["transFlags=abc"])
+            .unwrap_err()
+            .to_string()
+            .contains("is integer"));
         assert!(build(&["allUsers=maybe"]).is_err());
         assert!(build(&["user:=5"]).is_err());
         assert!(build(&["noequals"]).is_err());

@@ -9,5 +9,8 @@ use crate::error::Error;
 
 pub fn run(a: &CompletionsArgs) -> Result<(), Error> {
     let script = crate::docs::completion_script(a.shell);
-    std::io::stdout().lock().write_all(script.as_bytes()).map_err(Error::from_write)
+    std::io::stdout()
+        .lock()
+        .write_all(script.as_bytes())
+        .map_err(Error::from_write)
 }

@@ -19,8 +19,19 @@ pub async fn run(ctx: &Ctx, cmd: &ConfigCommand) -> Result<(), Error> {
         r.insert("value".into(), json!(value));
         rows.push(r);
     };
-    add("", "config_file", s.config_path.as_ref().map(|p| p.display().to_string()).unwrap_or_else(|| "(none)".into()));
-    add("", "format", format!("{:?}", s.output.format).to_lowercase());
+    add(
+        "",
+        "config_file",
+        s.config_path
+            .as_ref()
+            .map(|p| p.display().to_string())
+            .unwrap_or_else(|| "(none)".into()),
+    );
+    add(
+        "",
+        "format",
+        format!("{:?}", s.output.format).to_lowercase(),
+    );
     if s.targets.is_empty() {
         add("", "endpoint", "(none: use --url, --socket or -s)".into());
     }
@@ -30,10 +41,30 @@ pub async fn run(ctx: &Ctx, cmd: &ConfigCommand) -> Result<(), Error> {
             Endpoint::Url(u) => u.to_string(),
             Endpoint::Socket(p) => format!("unix:{}", p.display()),
         };
-        add(&t.name, "endpoint", format!("{endpoint} (from {})", t.source));
+        add(
+            &t.name,
+            "endpoint",
+            format!("{endpoint} (from {})", t.source),
+        );
         add(&t.name, "credentials", c.auth.describe());
-        add(&t.name, "timeout", c.timeout.map(|d| format!("{} s", d.as_secs_f64())).unwrap_or_else(|| "none".into()));
-        add(&t.name, "tls", if c.tls.insecure { "NOT verified (--insecure)".into() } else if c.tls.cacert_pem.is_some() { "verified with --cacert/profile cacert".into() } else { "verified with the system roots".into() });
+        add(
+            &t.name,
+            "timeout",
+            c.timeout
+                .map(|d| format!("{} s", d.as_secs_f64()))
+                .unwrap_or_else(|| "none".into()),
+        );
+        add(
+            &t.name,
+            "tls",
+            if c.tls.insecure {
+                "NOT verified (--insecure)".into()
+            } else if c.tls.cacert_pem.is_some() {
+                "verified with --cacert/profile cacert".into()
+            } else {
+                "verified with the system roots".into()
+            },
+        );
     }
     ctx.emit(&["server", "setting", "value"], &rows)
 }

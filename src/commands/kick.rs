@@ -19,29 +19,47 @@ pub const COLUMNS: &[&str] = &["username", "connections"];
 pub async fn run(ctx: &Ctx, args: &KickArgs) -> Result<(), Error> {
     require_non_blank("kick: MASK", &args.masks)?;
     if args.masks.is_empty() {
-        return Err(Error::Usage("kick: give at least one user mask or IP".into()));
+        return Err(Error::Usage(
+            "kick: give at least one user mask or IP".into(),
+        ));
     }
     // Options one API generation lacks: a clear local error rather than a server 400.
     if args.force {
-        ctx.features().await?.require_param("kick", "force", "kick --force")?;
+        ctx.features()
+            .await?
+            .require_param("kick", "force", "kick --force")?;
     }
     if args.passdb_field.is_some() {
-        ctx.features().await?.require_param("kick", "passdbField", "kick --passdb-field")?;
+        ctx.features()
+            .await?
+            .require_param("kick", "passdbField", "kick --passdb-field")?;
     }
     if args.dest_host.is_some() {
-        ctx.features().await?.require_param("kick", "destHost", "kick --dest-host")?;
+        ctx.features()
+            .await?
+            .require_param("kick", "destHost", "kick --dest-host")?;
     }
     // What is about to be kicked, per user (the server's reply does not say on 2.4).
     let before = who::sessions(ctx, &args.masks, true, args.passdb_field.as_deref()).await?;
     if args.dry_run {
-        eprintln!("rdoveadm: dry run: {} session(s) would be kicked; nothing was kicked", before.len());
+        eprintln!(
+            "rdoveadm: dry run: {} session(s) would be kicked; nothing was kicked",
+            before.len()
+        );
         return ctx.emit(who::SEPARATE, &before);
     }
     if args.masks.iter().any(|m| super::is_user_mask(m)) {
-        let users: std::collections::BTreeSet<&str> =
-            before.iter().filter_map(|r| r.get("username").and_then(Value::as_str)).collect();
+        let users: std::collections::BTreeSet<&str> = before
+            .iter()
+            .filter_map(|r| r.get("username").and_then(Value::as_str))
+            .collect();
         super::users::confirm(
-            &format!("kick {} session(s) of {} user(s) matching `{}`", before.len(), users.len(), args.masks.join(" ")),
+            &format!(
+                "kick {} session(s) of {} user(s) matching `{}`",
+                before.len(),
+                users.len(),
+                args.masks.join(" ")
+            ),
             args.yes,
         )?;
     }
@@ -62,7 +80,10 @@ pub async fn run(ctx: &Ctx, args: &KickArgs) -> Result<(), Error> {
     }
     let rows = kicked_rows(&before, &result);
     if rows.is_empty() {
-        return Err(Error::NotFound(format!("kick: no session matched `{}`", args.masks.join(" "))));
+        return Err(Error::NotFound(format!(
+            "kick: no session matched `{}`",
+            args.masks.join(" ")
+        )));
     }
     ctx.emit(COLUMNS, &rows)
 }
@@ -76,13 +97,23 @@ pub fn kicked_rows(before: &[Row], result: &[Row]) -> Vec<Row> {
             *per_user.entry(u.to_string()).or_default() += 1;
         }
     }
-    let named: Vec<&str> = result.iter().filter_map(|r| r.get("result").and_then(Value::as_str)).collect();
+    let named: Vec<&str> = result
+        .iter()
+        .filter_map(|r| r.get("result").and_then(Value::as_str))
+        .collect();
     let count: Option<u64> = result
         .iter()
-        .filter_map(|r| r.get("count").and_then(Value::as_str).and_then(|c| c.parse().ok()))
+        .filter_map(|r| {
+            r.get("count")
+                .and_then(Value::as_str)
+                .and_then(|c| c.parse().ok())
+        })
         .reduce(|a, b| a + b);
     let users: Vec<(String, u64)> = if !named.is_empty() {
-        named.iter().map(|u| (u.to_string(), per_user.get(*u).copied().unwrap_or(0))).collect()
+        named
+            .iter()
+            .map(|u| (u.to_string(), per_user.get(*u).copied().unwrap_or(0)))
+            .collect()
     } else if count.unwrap_or(0) > 0 {
         per_user.into_iter().collect()
     } else {

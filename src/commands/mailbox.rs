@@ -5,8 +5,8 @@ use serde_json::json;
 use super::users::{confirm, Users};
 use super::{params, require_non_blank, user_columns, Ctx};
 use crate::cli::{
-    MailboxCommand, MailboxCreateArgs, MailboxDeleteArgs, MailboxListArgs, MailboxNamesArgs, MailboxRenameArgs,
-    MailboxStatusArgs, STATUS_FIELDS, TOTAL_SUM_FIELDS,
+    MailboxCommand, MailboxCreateArgs, MailboxDeleteArgs, MailboxListArgs, MailboxNamesArgs,
+    MailboxRenameArgs, MailboxStatusArgs, STATUS_FIELDS, TOTAL_SUM_FIELDS,
 };
 use crate::error::Error;
 
@@ -24,8 +24,17 @@ pub async fn run(ctx: &Ctx, cmd: &MailboxCommand) -> Result<(), Error> {
 
 async fn list(ctx: &Ctx, a: &MailboxListArgs) -> Result<(), Error> {
     let users = Users::from_args(&a.users)?;
-    let p = params([("mailboxMask", json!(a.masks)), ("subscriptions", json!(a.subscriptions))]);
-    ctx.mail_emit("mailboxList", &users, p, &user_columns(users.many(), &["mailbox"])).await
+    let p = params([
+        ("mailboxMask", json!(a.masks)),
+        ("subscriptions", json!(a.subscriptions)),
+    ]);
+    ctx.mail_emit(
+        "mailboxList",
+        &users,
+        p,
+        &user_columns(users.many(), &["mailbox"]),
+    )
+    .await
 }
 
 async fn status(ctx: &Ctx, a: &MailboxStatusArgs) -> Result<(), Error> {
@@ -37,7 +46,8 @@ async fn status(ctx: &Ctx, a: &MailboxStatusArgs) -> Result<(), Error> {
         ("mailboxMask", json!(a.masks)),
         ("totalSum", json!(a.total_sum)),
     ]);
-    ctx.mail_emit("mailboxStatus", &users, p, &user_columns(users.many(), &[])).await
+    ctx.mail_emit("mailboxStatus", &users, p, &user_columns(users.many(), &[]))
+        .await
 }
 
 /// Validates status fields locally: an unknown one kills the server's worker
@@ -47,7 +57,11 @@ pub fn status_fields(text: &str, total_sum: bool) -> Result<Vec<String>, Error> 
     if fields.is_empty() {
         return Err(Error::Usage("mailbox status: FIELDS is empty".into()));
     }
-    let allowed = if total_sum { TOTAL_SUM_FIELDS } else { STATUS_FIELDS };
+    let allowed = if total_sum {
+        TOTAL_SUM_FIELDS
+    } else {
+        STATUS_FIELDS
+    };
     for f in &fields {
         if !allowed.contains(&f.as_str()) {
             return Err(Error::Usage(format!(
@@ -63,7 +77,10 @@ pub fn status_fields(text: &str, total_sum: bool) -> Result<Vec<String>, Error> 
 async fn create(ctx: &Ctx, a: &MailboxCreateArgs) -> Result<(), Error> {
     require_non_blank("mailbox create: NAME", &a.names)?;
     let users = Users::from_args(&a.users)?;
-    let p = params([("mailbox", json!(a.names)), ("subscriptions", json!(a.subscribe))]);
+    let p = params([
+        ("mailbox", json!(a.names)),
+        ("subscriptions", json!(a.subscribe)),
+    ]);
     ctx.mail_rows("mailboxCreate", &users, p).await.map(|_| ())
 }
 
@@ -74,9 +91,17 @@ async fn delete(ctx: &Ctx, a: &MailboxDeleteArgs) -> Result<(), Error> {
         &format!(
             "delete mailbox{} {} of {}{}",
             if a.names.len() > 1 { "es" } else { "" },
-            a.names.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", "),
+            a.names
+                .iter()
+                .map(|n| format!("`{n}`"))
+                .collect::<Vec<_>>()
+                .join(", "),
             users.describe(),
-            if a.recursive { ", with all children" } else { "" }
+            if a.recursive {
+                ", with all children"
+            } else {
+                ""
+            }
         ),
         a.yes,
     )?;
@@ -104,7 +129,9 @@ async fn rename(ctx: &Ctx, a: &MailboxRenameArgs) -> Result<(), Error> {
 async fn names(ctx: &Ctx, command: &str, a: &MailboxNamesArgs) -> Result<(), Error> {
     require_non_blank("NAME", &a.names)?;
     let users = Users::from_args(&a.users)?;
-    ctx.mail_rows(command, &users, params([("mailbox", json!(a.names))])).await.map(|_| ())
+    ctx.mail_rows(command, &users, params([("mailbox", json!(a.names))]))
+        .await
+        .map(|_| ())
 }
 
 #[cfg(test)]
@@ -113,7 +140,10 @@ mod tests {
 
     #[test]
     fn status_fields_are_checked_locally() {
-        assert_eq!(status_fields("messages  unseen", false).unwrap(), ["messages", "unseen"]);
+        assert_eq!(
+            status_fields("messages  unseen", false).unwrap(),
+            ["messages", "unseen"]
+        );
         assert_eq!(status_fields("bogus", false).unwrap_err().exit_code(), 64);
         assert!(status_fields("guid", true).is_err());
         assert!(status_fields("vsize", true).is_ok());

@@ -25,12 +25,19 @@ pub async fn fetch(ctx: &Ctx, a: &FetchArgs) -> Result<(), Error> {
     // The server's keys are the field names, lower-cased.
     let cols: Vec<String> = fields.iter().map(|f| f.to_ascii_lowercase()).collect();
     let cols: Vec<&str> = cols.iter().map(String::as_str).collect();
-    ctx.mail_emit("fetch", &users, p, &user_columns(users.many(), &cols)).await
+    ctx.mail_emit("fetch", &users, p, &user_columns(users.many(), &cols))
+        .await
 }
 
 pub async fn search(ctx: &Ctx, a: &SearchArgs) -> Result<(), Error> {
     let users = Users::from_args(&a.users)?;
-    ctx.mail_emit("search", &users, params([("query", json!(a.query))]), &user_columns(users.many(), &["mailbox-guid", "uid"])).await
+    ctx.mail_emit(
+        "search",
+        &users,
+        params([("query", json!(a.query))]),
+        &user_columns(users.many(), &["mailbox-guid", "uid"]),
+    )
+    .await
 }
 
 pub async fn expunge(ctx: &Ctx, a: &ExpungeArgs) -> Result<(), Error> {
@@ -41,12 +48,26 @@ pub async fn expunge(ctx: &Ctx, a: &ExpungeArgs) -> Result<(), Error> {
         let p = params([("field", json!(DRY_RUN_FIELDS)), ("query", json!(a.query))]);
         let rows = ctx.mail_rows("fetch", &users, p).await?;
         if a.dry_run {
-            eprintln!("rdoveadm: dry run: {} message(s) of {} match `{query}`; nothing was expunged", rows.len(), users.describe());
+            eprintln!(
+                "rdoveadm: dry run: {} message(s) of {} match `{query}`; nothing was expunged",
+                rows.len(),
+                users.describe()
+            );
             return ctx.emit(&user_columns(users.many(), DRY_RUN_FIELDS), &rows);
         }
-        confirm(&format!("expunge {} message(s) of {} matching `{query}`", rows.len(), users.describe()), a.yes)?;
+        confirm(
+            &format!(
+                "expunge {} message(s) of {} matching `{query}`",
+                rows.len(),
+                users.describe()
+            ),
+            a.yes,
+        )?;
     }
-    let p = params([("query", json!(a.query)), ("deleteEmptyMailbox", json!(a.delete_empty_mailbox))]);
+    let p = params([
+        ("query", json!(a.query)),
+        ("deleteEmptyMailbox", json!(a.delete_empty_mailbox)),
+    ]);
     ctx.mail_rows("expunge", &users, p).await.map(|_| ())
 }
 
@@ -67,6 +88,9 @@ pub async fn move_or_copy(ctx: &Ctx, command: &str, a: &MoveArgs) -> Result<(), 
     if a.destination.trim().is_empty() {
         return Err(Error::Usage(format!("{command}: DEST is empty")));
     }
-    let p = params([("destinationMailbox", json!(a.destination)), ("query", json!(a.query))]);
+    let p = params([
+        ("destinationMailbox", json!(a.destination)),
+        ("query", json!(a.query)),
+    ]);
     ctx.mail_rows(command, &users, p).await.map(|_| ())
 }

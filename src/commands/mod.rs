@@ -45,17 +45,28 @@ pub struct Captured {
 
 impl Ctx {
     pub fn new(settings: Settings) -> Self {
-        Ctx { settings, client: OnceCell::new(), features: OnceCell::new(), capture: None }
+        Ctx {
+            settings,
+            client: OnceCell::new(),
+            features: OnceCell::new(),
+            capture: None,
+        }
     }
 
     /// A context whose rows are captured rather than written.
     pub fn capturing(settings: Settings) -> Self {
-        Ctx { capture: Some(Default::default()), ..Ctx::new(settings) }
+        Ctx {
+            capture: Some(Default::default()),
+            ..Ctx::new(settings)
+        }
     }
 
     /// The captured rows (empty unless made with [`Ctx::capturing`]).
     pub fn take_captured(&self) -> Captured {
-        self.capture.as_ref().map(|c| std::mem::take(&mut *c.lock().unwrap_or_else(|e| e.into_inner()))).unwrap_or_default()
+        self.capture
+            .as_ref()
+            .map(|c| std::mem::take(&mut *c.lock().unwrap_or_else(|e| e.into_inner())))
+            .unwrap_or_default()
     }
 
     /// The client for the configured server (made once).
@@ -64,7 +75,9 @@ impl Ctx {
             .get_or_try_init(|| async {
                 let conn = self.settings.require_connection()?;
                 if conn.tls.insecure {
-                    eprintln!("rdoveadm: warning: --insecure: the server's certificate is not verified");
+                    eprintln!(
+                        "rdoveadm: warning: --insecure: the server's certificate is not verified"
+                    );
                 }
                 Client::new(conn, self.settings.debug)
             })
@@ -74,12 +87,20 @@ impl Ctx {
     /// What the server advertises (cached per endpoint; fetched only when a command needs it).
     pub async fn features(&self) -> Result<&Features, Error> {
         self.features
-            .get_or_try_init(|| async { Ok(Features::from_schema(schema::cached(self.client().await?).await?)) })
+            .get_or_try_init(|| async {
+                Ok(Features::from_schema(
+                    schema::cached(self.client().await?).await?,
+                ))
+            })
             .await
     }
 
     /// Runs one command and returns its rows.
-    pub async fn rows(&self, command: &str, params: &Map<String, Value>) -> Result<Vec<Row>, Error> {
+    pub async fn rows(
+        &self,
+        command: &str,
+        params: &Map<String, Value>,
+    ) -> Result<Vec<Row>, Error> {
         into_rows(command, self.client().await?.call(command, params).await?)
     }
 
@@ -116,7 +137,11 @@ struct CaptureSink<'a>(&'a std::sync::Mutex<Captured>);
 
 impl RowSink for CaptureSink<'_> {
     fn row(&mut self, row: &Row) -> std::io::Result<()> {
-        self.0.lock().unwrap_or_else(|e| e.into_inner()).rows.push(row.clone());
+        self.0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .rows
+            .push(row.clone());
         Ok(())
     }
     fn finish(&mut self) -> std::io::Result<()> {
@@ -127,13 +152,17 @@ impl RowSink for CaptureSink<'_> {
 /// A command's result as rows; anything else is a protocol error.
 pub fn into_rows(command: &str, result: Value) -> Result<Vec<Row>, Error> {
     let Value::Array(items) = result else {
-        return Err(Error::Protocol(format!("`{command}` returned an object where rows were expected")));
+        return Err(Error::Protocol(format!(
+            "`{command}` returned an object where rows were expected"
+        )));
     };
     items
         .into_iter()
         .map(|v| match v {
             Value::Object(m) => Ok(m),
-            _ => Err(Error::Protocol(format!("`{command}` returned a row that is not an object"))),
+            _ => Err(Error::Protocol(format!(
+                "`{command}` returned a row that is not an object"
+            ))),
         })
         .collect()
 }
@@ -142,7 +171,10 @@ pub fn into_rows(command: &str, result: Value) -> Result<Vec<Row>, Error> {
 pub fn params<const N: usize>(pairs: [(&str, Value); N]) -> Map<String, Value> {
     pairs
         .into_iter()
-        .filter(|(_, v)| !matches!(v, Value::Bool(false) | Value::Null) && !matches!(v, Value::Array(a) if a.is_empty()))
+        .filter(|(_, v)| {
+            !matches!(v, Value::Bool(false) | Value::Null)
+                && !matches!(v, Value::Array(a) if a.is_empty())
+        })
         .map(|(k, v)| (k.to_string(), v))
         .collect()
 }
@@ -166,7 +198,9 @@ pub fn user_columns<'a>(many_users: bool, columns: &[&'a str]) -> Vec<&'a str> {
 /// or kills its worker.
 pub fn require_non_blank(what: &str, values: &[String]) -> Result<(), Error> {
     if values.iter().any(|v| v.trim().is_empty()) {
-        return Err(Error::Usage(format!("{what}: an empty value is not allowed")));
+        return Err(Error::Usage(format!(
+            "{what}: an empty value is not allowed"
+        )));
     }
     Ok(())
 }

@@ -38,16 +38,21 @@ fn options(args: &ProbeArgs) -> Result<Options, Error> {
     let secs = args.timeout.unwrap_or(DEFAULT_TIMEOUT_SECS);
     // Unlike the API commands, 0 does not mean "forever": a probe must always end.
     if !secs.is_finite() || secs <= 0.0 {
-        return Err(Error::Usage(format!("probe: --timeout: `{secs}` must be more than 0 seconds")));
+        return Err(Error::Usage(format!(
+            "probe: --timeout: `{secs}` must be more than 0 seconds"
+        )));
     }
     let pem = match &args.cacert {
-        Some(p) => Some(
-            std::fs::read(p).map_err(|e| Error::NoInput(format!("--cacert: cannot read `{}`: {e}", p.display())))?,
-        ),
+        Some(p) => Some(std::fs::read(p).map_err(|e| {
+            Error::NoInput(format!("--cacert: cannot read `{}`: {e}", p.display()))
+        })?),
         None => None,
     };
     let tls = TlsSetup::new(pem.as_deref()).map_err(|e| {
-        Error::Config(format!("--cacert: `{}`: {e}", args.cacert.as_deref().unwrap_or("".as_ref()).display()))
+        Error::Config(format!(
+            "--cacert: `{}`: {e}",
+            args.cacert.as_deref().unwrap_or("".as_ref()).display()
+        ))
     })?;
     Ok(Options {
         timeout: Duration::from_secs_f64(secs),
@@ -70,7 +75,11 @@ fn targets(args: &ProbeArgs) -> Result<Vec<Target>, Error> {
     for host in &args.hosts {
         for (wanted, service, port) in all {
             if args.only.is_empty() || args.only.contains(&wanted) {
-                out.push(Target { host: host.clone(), port, service });
+                out.push(Target {
+                    host: host.clone(),
+                    port,
+                    service,
+                });
             }
         }
     }
@@ -79,13 +88,26 @@ fn targets(args: &ProbeArgs) -> Result<Vec<Target>, Error> {
 
 /// `-D`: what the rows leave out (greeting, capabilities, SANs) on stderr.
 fn debug(r: &Report) {
-    let caps = |c: &Option<Vec<String>>| c.as_ref().map(|c| c.join(" ")).unwrap_or_else(|| "-".into());
+    let caps = |c: &Option<Vec<String>>| {
+        c.as_ref()
+            .map(|c| c.join(" "))
+            .unwrap_or_else(|| "-".into())
+    };
     let at = format!("{}:{} {}", r.host, r.port, r.service.name());
     eprintln!("rdoveadm: debug: {at}: greeting: {}", r.greeting);
-    eprintln!("rdoveadm: debug: {at}: capabilities before TLS: {}", caps(&r.caps_before_tls));
-    eprintln!("rdoveadm: debug: {at}: capabilities over TLS: {}", caps(&r.caps_after_tls));
+    eprintln!(
+        "rdoveadm: debug: {at}: capabilities before TLS: {}",
+        caps(&r.caps_before_tls)
+    );
+    eprintln!(
+        "rdoveadm: debug: {at}: capabilities over TLS: {}",
+        caps(&r.caps_after_tls)
+    );
     if let Some(cert) = r.tls_info.as_ref().and_then(|i| i.cert.as_ref()) {
-        eprintln!("rdoveadm: debug: {at}: certificate SAN: {}", cert.sans.join(", "));
+        eprintln!(
+            "rdoveadm: debug: {at}: certificate SAN: {}",
+            cert.sans.join(", ")
+        );
     }
 }
 

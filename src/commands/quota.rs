@@ -11,11 +11,19 @@ pub async fn run(ctx: &Ctx, cmd: &QuotaCommand) -> Result<(), Error> {
     match cmd {
         QuotaCommand::Get(a) => {
             let users = Users::from_args(&a.users)?;
-            ctx.mail_emit("quotaGet", &users, Default::default(), &user_columns(users.many(), COLUMNS)).await
+            ctx.mail_emit(
+                "quotaGet",
+                &users,
+                Default::default(),
+                &user_columns(users.many(), COLUMNS),
+            )
+            .await
         }
         QuotaCommand::Recalc(a) => {
             let users = Users::from_args(&a.users)?;
-            ctx.mail_rows("quotaRecalc", &users, Default::default()).await.map(|_| ())
+            ctx.mail_rows("quotaRecalc", &users, Default::default())
+                .await
+                .map(|_| ())
         }
     }
 }

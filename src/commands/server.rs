@@ -5,10 +5,12 @@ use serde_json::json;
 
 use super::users::confirm;
 use super::{params, Ctx};
-use crate::cli::{LogCommand, ProcessCommand, ServerCommand, ServiceCommand, StatsCommand, StopArgs};
+use crate::cli::{
+    LogCommand, ProcessCommand, ServerCommand, ServiceCommand, StatsCommand, StopArgs,
+};
 use crate::client::features::KNOWN;
-use crate::output::Row;
 use crate::error::Error;
+use crate::output::Row;
 
 pub async fn reload(ctx: &Ctx) -> Result<(), Error> {
     ctx.rows("reload", &Default::default()).await.map(|_| ())
@@ -30,7 +32,9 @@ pub async fn stop(ctx: &Ctx, a: &StopArgs) -> Result<(), Error> {
 pub async fn log(ctx: &Ctx, cmd: &LogCommand) -> Result<(), Error> {
     match cmd {
         LogCommand::Errors(a) => {
-            let rows = ctx.rows("logErrors", &params([("since", json!(a.since))])).await?;
+            let rows = ctx
+                .rows("logErrors", &params([("since", json!(a.since))]))
+                .await?;
             ctx.emit(&["timestamp", "type", "prefix", "text"], &rows)
         }
         LogCommand::Reopen => ctx.rows("logReopen", &Default::default()).await.map(|_| ()),
@@ -39,19 +43,39 @@ pub async fn log(ctx: &Ctx, cmd: &LogCommand) -> Result<(), Error> {
 
 pub async fn process(ctx: &Ctx, cmd: &ProcessCommand) -> Result<(), Error> {
     let ProcessCommand::Status(a) = cmd;
-    let rows = ctx.rows("processStatus", &params([("service", json!(a.services))])).await?;
-    ctx.emit(&["name", "pid", "available_count", "total_count", "idle_start", "last_status_update", "last_kill_sent"], &rows)
+    let rows = ctx
+        .rows("processStatus", &params([("service", json!(a.services))]))
+        .await?;
+    ctx.emit(
+        &[
+            "name",
+            "pid",
+            "available_count",
+            "total_count",
+            "idle_start",
+            "last_status_update",
+            "last_kill_sent",
+        ],
+        &rows,
+    )
 }
 
 pub async fn service(ctx: &Ctx, cmd: &ServiceCommand) -> Result<(), Error> {
     let ServiceCommand::Status(a) = cmd;
-    let rows = ctx.rows("serviceStatus", &params([("service", json!(a.services))])).await?;
+    let rows = ctx
+        .rows("serviceStatus", &params([("service", json!(a.services))]))
+        .await?;
     ctx.emit(&["name"], &rows)
 }
 
 pub async fn stats(ctx: &Ctx, cmd: &StatsCommand) -> Result<(), Error> {
     let StatsCommand::Dump(a) = cmd;
-    let rows = ctx.rows("statsDump", &params([("reset", json!(a.reset)), ("fields", json!(a.fields))])).await?;
+    let rows = ctx
+        .rows(
+            "statsDump",
+            &params([("reset", json!(a.reset)), ("fields", json!(a.fields))]),
+        )
+        .await?;
     ctx.emit(&["metric_name", "field"], &rows)
 }
 
@@ -70,7 +94,11 @@ pub async fn info(ctx: &Ctx, cmd: &ServerCommand) -> Result<(), Error> {
     add("api_generation", f.generation().to_string());
     add("commands", f.command_count().to_string());
     for (name, command, param) in KNOWN {
-        let present = if param.is_empty() { f.has_command(command) } else { f.has_param(command, param) };
+        let present = if param.is_empty() {
+            f.has_command(command)
+        } else {
+            f.has_param(command, param)
+        };
         add(name, if present { "yes" } else { "no" }.to_string());
     }
     ctx.emit(&["name", "value"], &rows)

@@ -25,7 +25,11 @@ pub fn shard_masks(users: &[String], n: usize) -> Vec<String> {
     }
     let n = n.max(1);
     let share = names.len().div_ceil(n);
-    let mut nodes: Vec<Node> = vec![Node { prefix: String::new(), exact: false, count: names.len() }];
+    let mut nodes: Vec<Node> = vec![Node {
+        prefix: String::new(),
+        exact: false,
+        count: names.len(),
+    }];
     loop {
         let splittable: Vec<usize> = nodes
             .iter()
@@ -51,7 +55,13 @@ pub fn shard_masks(users: &[String], n: usize) -> Vec<String> {
     }
     nodes
         .into_iter()
-        .map(|nd| if nd.exact { escape_exact(&nd.prefix) } else { format!("{}*", nd.prefix) })
+        .map(|nd| {
+            if nd.exact {
+                escape_exact(&nd.prefix)
+            } else {
+                format!("{}*", nd.prefix)
+            }
+        })
         .collect()
 }
 
@@ -99,12 +109,20 @@ fn split(names: &[String], prefix: &str) -> Vec<Node> {
     }
     let mut out = Vec::new();
     if exact {
-        out.push(Node { prefix: prefix.to_string(), exact: true, count: 1 });
+        out.push(Node {
+            prefix: prefix.to_string(),
+            exact: true,
+            count: 1,
+        });
     }
     for (c, count) in next {
         let p = format!("{prefix}{c}");
         // A single user under this prefix: its whole name is an exact mask.
-        out.push(Node { prefix: p, exact: false, count });
+        out.push(Node {
+            prefix: p,
+            exact: false,
+            count,
+        });
     }
     out
 }
@@ -146,10 +164,18 @@ mod tests {
 
     #[test]
     fn every_user_exactly_once_with_prefix_names() {
-        let users: Vec<String> = ["ann@x", "anna@x", "annabel@x", "bob@y", "b@y", "carol@z", "Ann@y"]
-            .iter()
-            .map(|s| s.to_string())
-            .collect();
+        let users: Vec<String> = [
+            "ann@x",
+            "anna@x",
+            "annabel@x",
+            "bob@y",
+            "b@y",
+            "carol@z",
+            "Ann@y",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
         for n in 1..12 {
             check(&users, n);
         }
@@ -158,11 +184,23 @@ mod tests {
     #[test]
     fn thousands_of_numbered_users_split_evenly() {
         let mut users: Vec<String> = (1..=5000).map(|i| format!("u{i:05}@bulk.test")).collect();
-        users.extend(["alice@example.org", "bob@example.org", "carol@example.org", "dave@other.test"].map(String::from));
+        users.extend(
+            [
+                "alice@example.org",
+                "bob@example.org",
+                "carol@example.org",
+                "dave@other.test",
+            ]
+            .map(String::from),
+        );
         for (n, most) in [(2, 1000), (4, 1000), (8, 1000), (16, 100)] {
             let masks = check(&users, n);
             assert!(masks.len() <= 16 * n + 40, "{n}: {masks:?}");
-            let biggest = masks.iter().map(|m| users.iter().filter(|u| mask_matches(m, u)).count()).max().unwrap();
+            let biggest = masks
+                .iter()
+                .map(|m| users.iter().filter(|u| mask_matches(m, u)).count())
+                .max()
+                .unwrap();
             assert!(biggest <= most, "{n}: largest shard {biggest}: {masks:?}");
         }
         // 8 lanes: the six 1,000-user groups run side by side; splitting them further

@@ -24,5 +24,7 @@ pub async fn force_resync(ctx: &Ctx, a: &ForceResyncArgs) -> Result<(), Error> {
 
 pub async fn purge(ctx: &Ctx, a: &PurgeArgs) -> Result<(), Error> {
     let users = Users::from_args(&a.users)?;
-    ctx.mail_rows("purge", &users, Default::default()).await.map(|_| ())
+    ctx.mail_rows("purge", &users, Default::default())
+        .await
+        .map(|_| ())
 }

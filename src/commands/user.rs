@@ -23,7 +23,9 @@ pub fn add_mail_path(row: &mut Row) {
     if row.contains_key("mail_path") {
         return;
     }
-    let Some(mail) = row.get("mail").and_then(Value::as_str) else { return };
+    let Some(mail) = row.get("mail").and_then(Value::as_str) else {
+        return;
+    };
     let path = mail.split_once(':').map_or(mail, |(_, rest)| rest);
     let path = path.split(':').next().unwrap_or(path).to_string();
     row.insert("mail_path".into(), Value::String(path));
@@ -61,7 +63,9 @@ pub fn object_rows(reply: Value) -> Result<Vec<Row>, Error> {
             }
             Ok(rows)
         }
-        _ => Err(Error::Protocol("`user` returned neither an object nor rows".into())),
+        _ => Err(Error::Protocol(
+            "`user` returned neither an object nor rows".into(),
+        )),
     }
 }
 
@@ -72,9 +76,13 @@ mod tests {
     #[test]
     fn user_objects_become_rows() {
         let rows = object_rows(json!({"a@x":{"uid":"1","home":"/h"},"b@x":{"uid":"2"}})).unwrap();
-        assert_eq!(Value::Array(rows.into_iter().map(Value::Object).collect()),
-            json!([{"username":"a@x","uid":"1","home":"/h"},{"username":"b@x","uid":"2"}]));
-        let mut r = object_rows(json!({"a@x":{"mail":"maildir:/m/a:LAYOUT=fs"}})).unwrap().remove(0);
+        assert_eq!(
+            Value::Array(rows.into_iter().map(Value::Object).collect()),
+            json!([{"username":"a@x","uid":"1","home":"/h"},{"username":"b@x","uid":"2"}])
+        );
+        let mut r = object_rows(json!({"a@x":{"mail":"maildir:/m/a:LAYOUT=fs"}}))
+            .unwrap()
+            .remove(0);
         add_mail_path(&mut r);
         assert_eq!(r["mail_path"], "/m/a");
         let rows = object_rows(json!({"userList":["a@x","b@x"]})).unwrap();

@@ -76,7 +76,10 @@ pub fn read_user_file(path: &Path) -> Result<Vec<String>, Error> {
         .map(str::to_string)
         .collect();
     if users.is_empty() {
-        return Err(Error::Usage(format!("-F: `{}` lists no users", path.display())));
+        return Err(Error::Usage(format!(
+            "-F: `{}` lists no users",
+            path.display()
+        )));
     }
     Ok(users)
 }
@@ -91,14 +94,21 @@ struct Unit {
 
 impl Ctx {
     /// Runs a mail command for the selected users and writes its rows as they arrive.
-    pub async fn mail_emit(&self, command: &str, users: &Users, params: Map<String, Value>, columns: &[&str]) -> Result<(), Error> {
+    pub async fn mail_emit(
+        &self,
+        command: &str,
+        users: &Users,
+        params: Map<String, Value>,
+        columns: &[&str],
+    ) -> Result<(), Error> {
         let mut sink = self.open(columns);
         let mut wrote = false;
-        let result = self.mail_each(command, users, params, |row| {
-            wrote = true;
-            sink.row(&row).map_err(Error::from_write)
-        })
-        .await;
+        let result = self
+            .mail_each(command, users, params, |row| {
+                wrote = true;
+                sink.row(&row).map_err(Error::from_write)
+            })
+            .await;
         // Rows that did arrive are written even when some requests failed; a failure
         // with no rows at all leaves stdout empty (not even a header).
         if result.is_ok() || wrote {
@@ -108,7 +118,12 @@ impl Ctx {
     }
 
     /// Runs a mail command for the selected users and returns all rows.
-    pub async fn mail_rows(&self, command: &str, users: &Users, params: Map<String, Value>) -> Result<Vec<Row>, Error> {
+    pub async fn mail_rows(
+        &self,
+        command: &str,
+        users: &Users,
+        params: Map<String, Value>,
+    ) -> Result<Vec<Row>, Error> {
         let mut all = Vec::new();
         self.mail_each(command, users, params, |row| {
             all.push(row);
@@ -131,13 +146,20 @@ impl Ctx {
         let (units, parallel) = self.plan(command, users, params).await?;
         if units.len() == 1 {
             // One request: rows go out as they are parsed.
-            return self.client().await?.call_rows(command, &units[0].params, &mut on_row).await;
+            return self
+                .client()
+                .await?
+                .call_rows(command, &units[0].params, &mut on_row)
+                .await;
         }
         let client = self.client().await?;
         let progress = Progress::new("requests", units.len());
         let mut results = stream::iter(units.iter())
             .map(|u| async move {
-                let r = client.call(command, &u.params).await.and_then(|v| super::into_rows(command, v));
+                let r = client
+                    .call(command, &u.params)
+                    .await
+                    .and_then(|v| super::into_rows(command, v));
                 (u, r)
             })
             .buffered(parallel);
@@ -172,19 +194,47 @@ impl Ctx {
     }
 
     /// The requests for a user selection, and how many may run at once.
-    async fn plan(&self, command: &str, users: &Users, params: Map<String, Value>) -> Result<(Vec<Unit>, usize), Error> {
-        let unit = |p: Map<String, Value>, username: Option<String>, label: String| Unit { params: p, username, label };
+    async fn plan(
+        &self,
+        command: &str,
+        users: &Users,
+        params: Map<String, Value>,
+    ) -> Result<(Vec<Unit>, usize), Error> {
+        let unit = |p: Map<String, Value>, username: Option<String>, label: String| Unit {
+            params: p,
+            username,
+            label,
+        };
         match users {
-            Users::One(u) => Ok((vec![unit(with(params, "user", Value::String(u.clone())), None, format!("user `{u}`"))], 1)),
+            Users::One(u) => Ok((
+                vec![unit(
+                    with(params, "user", Value::String(u.clone())),
+                    None,
+                    format!("user `{u}`"),
+                )],
+                1,
+            )),
             Users::List(list, parallel) => {
                 let units = list
                     .iter()
-                    .map(|u| unit(with(params.clone(), "user", Value::String(u.clone())), Some(u.clone()), format!("user `{u}`")))
+                    .map(|u| {
+                        unit(
+                            with(params.clone(), "user", Value::String(u.clone())),
+                            Some(u.clone()),
+                            format!("user `{u}`"),
+                        )
+                    })
                     .collect();
                 Ok((units, *parallel))
             }
             Users::All(parallel) => {
-                let all = || vec![unit(with(params.clone(), "allUsers", Value::Bool(true)), None, "all users".into())];
+                let all = || {
+                    vec![unit(
+                        with(params.clone(), "allUsers", Value::Bool(true)),
+                        None,
+                        "all users".into(),
+                    )]
+                };
                 if *parallel <= 1 {
                     return Ok((all(), 1));
                 }
@@ -192,7 +242,13 @@ impl Ctx {
                     Ok(list) if list.len() > 1 => {
                         let units = shards::shard_masks(&list, *parallel)
                             .into_iter()
-                            .map(|m| unit(with(params.clone(), "user", Value::String(m.clone())), None, format!("shard `{m}`")))
+                            .map(|m| {
+                                unit(
+                                    with(params.clone(), "user", Value::String(m.clone())),
+                                    None,
+                                    format!("shard `{m}`"),
+                                )
+                            })
                             .collect();
                         Ok((units, *parallel))
                     }
@@ -214,8 +270,14 @@ impl Ctx {
         let p = super::params([("userMask", serde_json::json!(["*"]))]);
         let reply = self.client().await?.call("user", &p).await?;
         match reply.get("userList").and_then(Value::as_array) {
-            Some(list) => Ok(list.iter().filter_map(Value::as_str).map(str::to_string).collect()),
-            None => Err(Error::Protocol("`user *` did not return a user list".into())),
+            Some(list) => Ok(list
+                .iter()
+                .filter_map(Value::as_str)
+                .map(str::to_string)
+                .collect()),
+            None => Err(Error::Protocol(
+                "`user *` did not return a user list".into(),
+            )),
         }
     }
 }
@@ -245,7 +307,9 @@ pub fn confirm(what: &str, yes: bool) -> Result<(), Error> {
     }
     eprint!("rdoveadm: {what}\nProceed? [y/N] ");
     let mut answer = String::new();
-    std::io::stdin().read_line(&mut answer).map_err(|_| Error::Aborted)?;
+    std::io::stdin()
+        .read_line(&mut answer)
+        .map_err(|_| Error::Aborted)?;
     if matches!(answer.trim().to_ascii_lowercase().as_str(), "y" | "yes") {
         Ok(())
     } else {

@@ -18,14 +18,34 @@ pub const SEPARATE: &[&str] = &["username", "service", "pid", "ip"];
 
 pub async fn run(ctx: &Ctx, args: &WhoArgs) -> Result<(), Error> {
     if args.passdb_field.is_some() {
-        ctx.features().await?.require_param("who", "passdbField", "who --passdb-field")?;
+        ctx.features()
+            .await?
+            .require_param("who", "passdbField", "who --passdb-field")?;
     }
-    let rows = sessions(ctx, &args.masks, args.separate_connections, args.passdb_field.as_deref()).await?;
-    ctx.emit(if args.separate_connections { SEPARATE } else { GROUPED }, &rows)
+    let rows = sessions(
+        ctx,
+        &args.masks,
+        args.separate_connections,
+        args.passdb_field.as_deref(),
+    )
+    .await?;
+    ctx.emit(
+        if args.separate_connections {
+            SEPARATE
+        } else {
+            GROUPED
+        },
+        &rows,
+    )
 }
 
 /// The sessions matching `masks`, sorted so output is stable (anvil's order is a hash order).
-pub async fn sessions(ctx: &Ctx, masks: &[String], separate: bool, passdb_field: Option<&str>) -> Result<Vec<Row>, Error> {
+pub async fn sessions(
+    ctx: &Ctx,
+    masks: &[String],
+    separate: bool,
+    passdb_field: Option<&str>,
+) -> Result<Vec<Row>, Error> {
     require_non_blank("who: MASK", masks)?;
     let mut rows = Vec::new();
     for call_masks in split_masks(masks) {
@@ -58,7 +78,12 @@ pub fn split_masks(masks: &[String]) -> Vec<Vec<String>> {
     }
     users
         .into_iter()
-        .map(|u| std::iter::once(u).chain(ips.iter().copied()).cloned().collect())
+        .map(|u| {
+            std::iter::once(u)
+                .chain(ips.iter().copied())
+                .cloned()
+                .collect()
+        })
         .collect()
 }
 
@@ -68,11 +93,19 @@ pub fn sort_sessions(rows: &mut [Row]) {
     let pid = |r: &Row| {
         let p = s(r, "pid");
         let p = if p.is_empty() { s(r, "pids") } else { p };
-        p.trim_matches(['(', ')']).split_whitespace().next().and_then(|x| x.parse::<u64>().ok()).unwrap_or(0)
+        p.trim_matches(['(', ')'])
+            .split_whitespace()
+            .next()
+            .and_then(|x| x.parse::<u64>().ok())
+            .unwrap_or(0)
     };
     rows.sort_by(|a, b| {
-        (s(a, "username"), s(a, "service"), pid(a), s(a, "ip"))
-            .cmp(&(s(b, "username"), s(b, "service"), pid(b), s(b, "ip")))
+        (s(a, "username"), s(a, "service"), pid(a), s(a, "ip")).cmp(&(
+            s(b, "username"),
+            s(b, "service"),
+            pid(b),
+            s(b, "ip"),
+        ))
     });
 }
 
@@ -86,7 +119,10 @@ mod tests {
 
     #[test]
     fn masks_split_per_user_mask_keeping_ip_masks() {
-        assert_eq!(split_masks(&v(&["a*", "10.0.0.0/8"])), vec![v(&["a*", "10.0.0.0/8"])]);
+        assert_eq!(
+            split_masks(&v(&["a*", "10.0.0.0/8"])),
+            vec![v(&["a*", "10.0.0.0/8"])]
+        );
         assert_eq!(split_masks(&v(&[])), vec![v(&[])]);
         assert_eq!(
             split_masks(&v(&["alice@x", "127.0.0.1", "carol@x"])),

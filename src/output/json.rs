@@ -18,14 +18,16 @@ impl<'w> JsonSink<'w> {
 
 impl RowSink for JsonSink<'_> {
     fn row(&mut self, row: &Row) -> std::io::Result<()> {
-        self.w.write_all(if self.count == 0 { b"[" } else { b",\n" })?;
+        self.w
+            .write_all(if self.count == 0 { b"[" } else { b",\n" })?;
         serde_json::to_writer(&mut self.w, row)?;
         self.count += 1;
         Ok(())
     }
 
     fn finish(&mut self) -> std::io::Result<()> {
-        self.w.write_all(if self.count == 0 { b"[]\n" } else { b"]\n" })?;
+        self.w
+            .write_all(if self.count == 0 { b"[]\n" } else { b"]\n" })?;
         self.w.flush()
     }
 }

@@ -28,10 +28,20 @@ pub trait RowSink {
 
 /// A sink for `settings.format`. `columns` names the expected columns (used for the
 /// header of an empty result and to order columns); rows may add more.
-pub fn sink<'w>(settings: &OutputSettings, columns: &[&str], w: Box<dyn Write + 'w>) -> Box<dyn RowSink + 'w> {
+pub fn sink<'w>(
+    settings: &OutputSettings,
+    columns: &[&str],
+    w: Box<dyn Write + 'w>,
+) -> Box<dyn RowSink + 'w> {
     let columns: Vec<String> = columns.iter().map(|c| c.to_string()).collect();
     match settings.format {
-        Format::Table => Box::new(table::TableSink::new(w, columns, settings.header, settings.width, settings.color)),
+        Format::Table => Box::new(table::TableSink::new(
+            w,
+            columns,
+            settings.header,
+            settings.width,
+            settings.color,
+        )),
         Format::Tab => Box::new(tab::TabSink::new(w, columns, settings.header)),
         Format::Flow => Box::new(flow::FlowSink::new(w)),
         Format::Json => Box::new(json::JsonSink::new(w)),
@@ -40,7 +50,12 @@ pub fn sink<'w>(settings: &OutputSettings, columns: &[&str], w: Box<dyn Write + 
 }
 
 /// Writes all rows through a sink for the settings.
-pub fn render(settings: &OutputSettings, columns: &[&str], rows: &[Row], w: Box<dyn Write + '_>) -> std::io::Result<()> {
+pub fn render(
+    settings: &OutputSettings,
+    columns: &[&str],
+    rows: &[Row],
+    w: Box<dyn Write + '_>,
+) -> std::io::Result<()> {
     let mut s = sink(settings, columns, w);
     for r in rows {
         s.row(r)?;
@@ -98,8 +113,19 @@ mod tests {
 
     fn out(format: Format, header: bool) -> String {
         let mut buf = Vec::new();
-        let s = OutputSettings { format, header, width: None, color: false };
-        render(&s, &["username", "connections", "service"], &rows(), Box::new(&mut buf)).unwrap();
+        let s = OutputSettings {
+            format,
+            header,
+            width: None,
+            color: false,
+        };
+        render(
+            &s,
+            &["username", "connections", "service"],
+            &rows(),
+            Box::new(&mut buf),
+        )
+        .unwrap();
         String::from_utf8(buf).unwrap()
     }
 
@@ -123,14 +149,28 @@ mod tests {
     #[test]
     fn json_is_one_array_and_exact() {
         let v: Value = serde_json::from_str(&out(Format::Json, true)).unwrap();
-        assert_eq!(v, Value::Array(rows().into_iter().map(Value::Object).collect()));
+        assert_eq!(
+            v,
+            Value::Array(rows().into_iter().map(Value::Object).collect())
+        );
     }
 
     #[test]
     fn empty_json_is_an_empty_array_and_empty_tab_is_the_header() {
         let s = |f| {
             let mut buf = Vec::new();
-            render(&OutputSettings { format: f, header: true, width: None, color: false }, &["a", "b"], &[], Box::new(&mut buf)).unwrap();
+            render(
+                &OutputSettings {
+                    format: f,
+                    header: true,
+                    width: None,
+                    color: false,
+                },
+                &["a", "b"],
+                &[],
+                Box::new(&mut buf),
+            )
+            .unwrap();
             String::from_utf8(buf).unwrap()
         };
         assert_eq!(s(Format::Json), "[]\n");
@@ -144,6 +184,11 @@ mod tests {
         assert!(t.contains("alice@example.org"));
         assert!(t.contains("Subject: a\\r\\n\\tb"));
         // header + 2 rows + borders
-        assert_eq!(t.lines().filter(|l| l.contains("bob") || l.contains("alice")).count(), 2);
+        assert_eq!(
+            t.lines()
+                .filter(|l| l.contains("bob") || l.contains("alice"))
+                .count(),
+            2
+        );
     }
 }

@@ -17,11 +17,18 @@ pub struct TabSink<'w> {
 
 impl<'w> TabSink<'w> {
     pub fn new(w: Box<dyn Write + 'w>, columns: Vec<String>, header: bool) -> Self {
-        TabSink { w, columns, header, held: Some(Vec::new()) }
+        TabSink {
+            w,
+            columns,
+            header,
+            held: Some(Vec::new()),
+        }
     }
 
     fn release(&mut self) -> std::io::Result<()> {
-        let Some(held) = self.held.take() else { return Ok(()) };
+        let Some(held) = self.held.take() else {
+            return Ok(());
+        };
         if self.header && !self.columns.is_empty() {
             writeln!(self.w, "{}", self.columns.join("\t"))?;
         }

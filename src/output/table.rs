@@ -22,8 +22,21 @@ pub struct TableSink<'w> {
 }
 
 impl<'w> TableSink<'w> {
-    pub fn new(w: Box<dyn Write + 'w>, columns: Vec<String>, header: bool, width: Option<u16>, color: bool) -> Self {
-        TableSink { w, columns, rows: Vec::new(), header, width, color }
+    pub fn new(
+        w: Box<dyn Write + 'w>,
+        columns: Vec<String>,
+        header: bool,
+        width: Option<u16>,
+        color: bool,
+    ) -> Self {
+        TableSink {
+            w,
+            columns,
+            rows: Vec::new(),
+            header,
+            width,
+            color,
+        }
     }
 }
 
@@ -31,7 +44,15 @@ impl RowSink for TableSink<'_> {
     fn row(&mut self, row: &Row) -> std::io::Result<()> {
         // A table needs every row for its widths: keep just the cell texts until finish.
         merge_columns(&mut self.columns, row);
-        let cells = self.columns.iter().map(|c| row.get(c).map(|v| escape(&text(v)).into_owned()).unwrap_or_default()).collect();
+        let cells = self
+            .columns
+            .iter()
+            .map(|c| {
+                row.get(c)
+                    .map(|v| escape(&text(v)).into_owned())
+                    .unwrap_or_default()
+            })
+            .collect();
         self.rows.push(cells);
         Ok(())
     }
@@ -41,7 +62,11 @@ impl RowSink for TableSink<'_> {
         if n == 0 || (self.rows.is_empty() && !self.header) {
             return self.w.flush();
         }
-        let mut widths: Vec<usize> = if self.header { self.columns.iter().map(|c| c.width()).collect() } else { vec![0; n] };
+        let mut widths: Vec<usize> = if self.header {
+            self.columns.iter().map(|c| c.width()).collect()
+        } else {
+            vec![0; n]
+        };
         for r in &self.rows {
             for (i, cell) in r.iter().enumerate() {
                 widths[i] = widths[i].max(cell.width());
@@ -64,7 +89,14 @@ impl RowSink for TableSink<'_> {
     }
 }
 
-fn border(w: &mut dyn Write, widths: &[usize], left: char, fill: char, mid: char, right: char) -> std::io::Result<()> {
+fn border(
+    w: &mut dyn Write,
+    widths: &[usize],
+    left: char,
+    fill: char,
+    mid: char,
+    right: char,
+) -> std::io::Result<()> {
     let mut s = String::with_capacity(widths.iter().sum::<usize>() * 3 + 16);
     s.push(left);
     for (i, wd) in widths.iter().enumerate() {
@@ -126,7 +158,9 @@ fn shrink(widths: &mut [usize], width: usize) {
     let budget = width.saturating_sub(3 * widths.len() + 1);
     const MIN: usize = 6;
     while widths.iter().sum::<usize>() > budget {
-        let Some((i, w)) = widths.iter().copied().enumerate().max_by_key(|&(_, w)| w) else { return };
+        let Some((i, w)) = widths.iter().copied().enumerate().max_by_key(|&(_, w)| w) else {
+            return;
+        };
         if w <= MIN {
             return;
         }
@@ -153,7 +187,13 @@ mod tests {
 
     #[test]
     fn looks_like_a_condensed_box_table() {
-        let t = render(&[json!({"mailbox":"INBOX","messages":"2"}), json!({"mailbox":"Архив","messages":"10"})], None);
+        let t = render(
+            &[
+                json!({"mailbox":"INBOX","messages":"2"}),
+                json!({"mailbox":"Архив","messages":"10"}),
+            ],
+            None,
+        );
         assert_eq!(
             t,
             "┌─────────┬──────────┐\n│ mailbox ┆ messages │\n╞═════════╪══════════╡\n│ INBOX   ┆ 2        │\n│ Архив   ┆ 10       │\n└─────────┴──────────┘\n"

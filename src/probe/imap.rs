@@ -30,7 +30,11 @@ pub fn parse_greeting(line: &str) -> Greeting {
             w.next().filter(|c| c.eq_ignore_ascii_case("CAPABILITY"))?;
             Some(w.map(str::to_string).collect())
         });
-    Greeting { ok, line: line.to_string(), caps }
+    Greeting {
+        ok,
+        line: line.to_string(),
+        caps,
+    }
 }
 
 /// The text after the status and response code: `Dovecot ready.` in
@@ -47,7 +51,8 @@ pub fn greeting_text(line: &str) -> &str {
 pub fn parse_capability_line(line: &str) -> Option<Vec<String>> {
     let rest = line.strip_prefix("* ")?;
     let (word, caps) = rest.split_once(' ').unwrap_or((rest, ""));
-    word.eq_ignore_ascii_case("CAPABILITY").then(|| caps.split_ascii_whitespace().map(str::to_string).collect())
+    word.eq_ignore_ascii_case("CAPABILITY")
+        .then(|| caps.split_ascii_whitespace().map(str::to_string).collect())
 }
 
 pub fn has(caps: &[String], cap: &str) -> bool {
@@ -62,7 +67,9 @@ pub fn plaintext_login_offered(caps: &[String]) -> bool {
     !has(caps, "LOGINDISABLED") || has(caps, "AUTH=PLAIN") || has(caps, "AUTH=LOGIN")
 }
 
-pub async fn greeting<S: AsyncRead + AsyncWrite + Unpin>(c: &mut LineConn<S>) -> Result<Greeting, StepError> {
+pub async fn greeting<S: AsyncRead + AsyncWrite + Unpin>(
+    c: &mut LineConn<S>,
+) -> Result<Greeting, StepError> {
     let g = parse_greeting(&c.read_line().await?);
     if g.ok {
         Ok(g)
@@ -73,7 +80,10 @@ pub async fn greeting<S: AsyncRead + AsyncWrite + Unpin>(c: &mut LineConn<S>) ->
 
 /// Sends `TAG CAPABILITY` and collects the untagged answer (some servers send it in
 /// several lines; all are merged).
-pub async fn capability<S: AsyncRead + AsyncWrite + Unpin>(c: &mut LineConn<S>, tag: &str) -> Result<Vec<String>, StepError> {
+pub async fn capability<S: AsyncRead + AsyncWrite + Unpin>(
+    c: &mut LineConn<S>,
+    tag: &str,
+) -> Result<Vec<String>, StepError> {
     c.send(&format!("{tag} CAPABILITY")).await?;
     let mut caps = Vec::new();
     let tagged = command_reply(c, tag, |line| {
@@ -87,7 +97,10 @@ pub async fn capability<S: AsyncRead + AsyncWrite + Unpin>(c: &mut LineConn<S>, 
 }
 
 /// Sends `TAG STARTTLS`; on `OK` the caller starts the TLS handshake.
-pub async fn starttls<S: AsyncRead + AsyncWrite + Unpin>(c: &mut LineConn<S>, tag: &str) -> Result<(), StepError> {
+pub async fn starttls<S: AsyncRead + AsyncWrite + Unpin>(
+    c: &mut LineConn<S>,
+    tag: &str,
+) -> Result<(), StepError> {
     c.send(&format!("{tag} STARTTLS")).await?;
     let tagged = command_reply(c, tag, |_| {}).await?;
     tagged_ok(&tagged)
@@ -133,9 +146,14 @@ mod tests {
 
     #[test]
     fn greeting_with_capability_code() {
-        let g = parse_greeting("* OK [CAPABILITY IMAP4rev1 SASL-IR STARTTLS LOGINDISABLED] Dovecot (Debian) ready.");
+        let g = parse_greeting(
+            "* OK [CAPABILITY IMAP4rev1 SASL-IR STARTTLS LOGINDISABLED] Dovecot (Debian) ready.",
+        );
         assert!(g.ok);
-        assert_eq!(g.caps, Some(caps("IMAP4rev1 SASL-IR STARTTLS LOGINDISABLED")));
+        assert_eq!(
+            g.caps,
+            Some(caps("IMAP4rev1 SASL-IR STARTTLS LOGINDISABLED"))
+        );
         assert_eq!(greeting_text(&g.line), "Dovecot (Debian) ready.");
         let g = parse_greeting("* OK IMAP4rev1 Service Ready");
         assert!(g.ok && g.caps.is_none());
@@ -146,22 +164,36 @@ mod tests {
 
     #[test]
     fn capability_lines() {
-        assert_eq!(parse_capability_line("* CAPABILITY IMAP4rev1 STARTTLS"), Some(caps("IMAP4rev1 STARTTLS")));
-        assert_eq!(parse_capability_line("* capability IMAP4rev1"), Some(caps("IMAP4rev1")));
+        assert_eq!(
+            parse_capability_line("* CAPABILITY IMAP4rev1 STARTTLS"),
+            Some(caps("IMAP4rev1 STARTTLS"))
+        );
+        assert_eq!(
+            parse_capability_line("* capability IMAP4rev1"),
+            Some(caps("IMAP4rev1"))
+        );
         assert_eq!(parse_capability_line("* OK still here"), None);
     }
 
     #[test]
     fn plaintext_decision() {
         // Dovecot with ssl = required / disable_plaintext_auth = yes, before STARTTLS.
-        assert!(!plaintext_login_offered(&caps("IMAP4rev1 STARTTLS LOGINDISABLED")));
+        assert!(!plaintext_login_offered(&caps(
+            "IMAP4rev1 STARTTLS LOGINDISABLED"
+        )));
         // Dovecot with plaintext allowed.
-        assert!(plaintext_login_offered(&caps("IMAP4rev1 STARTTLS AUTH=PLAIN")));
+        assert!(plaintext_login_offered(&caps(
+            "IMAP4rev1 STARTTLS AUTH=PLAIN"
+        )));
         // Courier's default: no AUTH= before TLS, but LOGIN is not disabled.
         assert!(plaintext_login_offered(&caps("IMAP4rev1 STARTTLS")));
         // A broken mix still counts: AUTH=PLAIN sends the password in clear.
-        assert!(plaintext_login_offered(&caps("IMAP4rev1 LOGINDISABLED auth=plain")));
-        assert!(!plaintext_login_offered(&caps("IMAP4rev1 LOGINDISABLED AUTH=SCRAM-SHA-256")));
+        assert!(plaintext_login_offered(&caps(
+            "IMAP4rev1 LOGINDISABLED auth=plain"
+        )));
+        assert!(!plaintext_login_offered(&caps(
+            "IMAP4rev1 LOGINDISABLED AUTH=SCRAM-SHA-256"
+        )));
     }
 
     #[tokio::test]
@@ -173,8 +205,14 @@ mod tests {
             .await
             .unwrap();
         let mut c = LineConn::new(client);
-        assert_eq!(capability(&mut c, "t1").await.unwrap(), caps("IMAP4rev1 STARTTLS"));
-        assert_eq!(starttls(&mut c, "t2").await, Err(StepError::Refused("t2 NO not now".into())));
+        assert_eq!(
+            capability(&mut c, "t1").await.unwrap(),
+            caps("IMAP4rev1 STARTTLS")
+        );
+        assert_eq!(
+            starttls(&mut c, "t2").await,
+            Err(StepError::Refused("t2 NO not now".into()))
+        );
         let mut sent = vec![0; 64];
         let n = server.read(&mut sent).await.unwrap();
         assert_eq!(&sent[..n], b"t1 CAPABILITY\r\nt2 STARTTLS\r\n");

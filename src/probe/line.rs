@@ -46,8 +46,13 @@ pub fn secs(d: Duration) -> String {
 }
 
 /// Runs one protocol step under the timeout.
-pub async fn step<T>(timeout: Duration, f: impl Future<Output = Result<T, StepError>>) -> Result<T, StepError> {
-    tokio::time::timeout(timeout, f).await.unwrap_or(Err(StepError::Timeout))
+pub async fn step<T>(
+    timeout: Duration,
+    f: impl Future<Output = Result<T, StepError>>,
+) -> Result<T, StepError> {
+    tokio::time::timeout(timeout, f)
+        .await
+        .unwrap_or(Err(StepError::Timeout))
 }
 
 pub struct LineConn<S> {
@@ -57,7 +62,10 @@ pub struct LineConn<S> {
 
 impl<S: AsyncRead + AsyncWrite + Unpin> LineConn<S> {
     pub fn new(stream: S) -> Self {
-        LineConn { stream, buf: Vec::new() }
+        LineConn {
+            stream,
+            buf: Vec::new(),
+        }
     }
 
     /// The next line without its CRLF (invalid UTF-8 replaced, never an error).
@@ -75,7 +83,11 @@ impl<S: AsyncRead + AsyncWrite + Unpin> LineConn<S> {
                 return Err(StepError::Io(format!("line longer than {MAX_LINE} bytes")));
             }
             let mut chunk = [0u8; 4096];
-            let n = self.stream.read(&mut chunk).await.map_err(|e| StepError::Io(e.to_string()))?;
+            let n = self
+                .stream
+                .read(&mut chunk)
+                .await
+                .map_err(|e| StepError::Io(e.to_string()))?;
             if n == 0 {
                 return Err(StepError::Closed);
             }
@@ -86,8 +98,14 @@ impl<S: AsyncRead + AsyncWrite + Unpin> LineConn<S> {
     /// Sends one command line (CRLF added).
     pub async fn send(&mut self, line: &str) -> Result<(), StepError> {
         let data = format!("{line}\r\n");
-        self.stream.write_all(data.as_bytes()).await.map_err(|e| StepError::Io(e.to_string()))?;
-        self.stream.flush().await.map_err(|e| StepError::Io(e.to_string()))
+        self.stream
+            .write_all(data.as_bytes())
+            .await
+            .map_err(|e| StepError::Io(e.to_string()))?;
+        self.stream
+            .flush()
+            .await
+            .map_err(|e| StepError::Io(e.to_string()))
     }
 
     /// The stream back (for the TLS handshake after STARTTLS), with whatever the
@@ -120,6 +138,9 @@ mod tests {
         let mut c = LineConn::new(client);
         let r = step(Duration::from_millis(50), c.read_line()).await;
         assert_eq!(r, Err(StepError::Timeout));
-        assert_eq!(StepError::Timeout.describe("greeting", Duration::from_secs(3)), "no greeting within 3s");
+        assert_eq!(
+            StepError::Timeout.describe("greeting", Duration::from_secs(3)),
+            "no greeting within 3s"
+        );
     }
 }

@@ -96,7 +96,9 @@ pub async fn probe_all(targets: Vec<Target>, opts: Arc<Options>) -> Vec<Report> 
 /// Probes one port.
 pub async fn probe(t: Target, opts: &Options) -> Report {
     let mut r = Report::new(&t);
-    let Some(tcp) = connect(&t, opts, &mut r).await else { return r };
+    let Some(tcp) = connect(&t, opts, &mut r).await else {
+        return r;
+    };
     r.state = State::Open;
     if t.service.implicit_tls() {
         implicit_tls(tcp, &t, opts, &mut r).await;
@@ -111,19 +113,26 @@ pub async fn probe(t: Target, opts: &Options) -> Report {
 async fn connect(t: &Target, opts: &Options, r: &mut Report) -> Option<TcpStream> {
     let host = t.host.trim_start_matches('[').trim_end_matches(']');
     let deadline = tokio::time::Instant::now() + opts.timeout;
-    let addrs: Vec<_> = match tokio::time::timeout_at(deadline, tokio::net::lookup_host((host, t.port))).await {
-        Ok(Ok(a)) => a.collect(),
-        Ok(Err(e)) => {
-            r.state = State::Unreachable;
-            r.problem(Kind::Unavailable, format!("cannot resolve `{host}`: {e}"));
-            return None;
-        }
-        Err(_) => {
-            r.state = State::Unreachable;
-            r.problem(Kind::Unavailable, format!("cannot resolve `{host}` within {}", line::secs(opts.timeout)));
-            return None;
-        }
-    };
+    let addrs: Vec<_> =
+        match tokio::time::timeout_at(deadline, tokio::net::lookup_host((host, t.port))).await {
+            Ok(Ok(a)) => a.collect(),
+            Ok(Err(e)) => {
+                r.state = State::Unreachable;
+                r.problem(Kind::Unavailable, format!("cannot resolve `{host}`: {e}"));
+                return None;
+            }
+            Err(_) => {
+                r.state = State::Unreachable;
+                r.problem(
+                    Kind::Unavailable,
+                    format!(
+                        "cannot resolve `{host}` within {}",
+                        line::secs(opts.timeout)
+                    ),
+                );
+                return None;
+            }
+        };
     let mut last = None;
     for addr in addrs {
         let start = Instant::now();
@@ -140,7 +149,10 @@ async fn connect(t: &Target, opts: &Options, r: &mut Report) -> Option<TcpStream
                 // No answer at all, not even a refusal: typically a firewall dropping SYNs.
                 r.connect_ms = None;
                 r.state = State::Filtered;
-                r.problem(Kind::Unavailable, format!("no answer to connect within {}", line::secs(opts.timeout)));
+                r.problem(
+                    Kind::Unavailable,
+                    format!("no answer to connect within {}", line::secs(opts.timeout)),
+                );
                 return None;
             }
         }
@@ -162,11 +174,20 @@ async fn connect(t: &Target, opts: &Options, r: &mut Report) -> Option<TcpStream
     None
 }
 
-async fn connect_from(source: Option<IpAddr>, addr: std::net::SocketAddr) -> std::io::Result<TcpStream> {
-    let sock = if addr.is_ipv4() { tokio::net::TcpSocket::new_v4()? } else { tokio::net::TcpSocket::new_v6()? };
+async fn connect_from(
+    source: Option<IpAddr>,
+    addr: std::net::SocketAddr,
+) -> std::io::Result<TcpStream> {
+    let sock = if addr.is_ipv4() {
+        tokio::net::TcpSocket::new_v4()?
+    } else {
+        tokio::net::TcpSocket::new_v6()?
+    };
     if let Some(src) = source {
         if src.is_ipv4() != addr.is_ipv4() {
-            return Err(std::io::Error::other(format!("--source {src} and {addr} are different address families")));
+            return Err(std::io::Error::other(format!(
+                "--source {src} and {addr} are different address families"
+            )));
         }
         sock.bind(std::net::SocketAddr::new(src, 0))?;
     }
@@ -176,11 +197,17 @@ async fn connect_from(source: Option<IpAddr>, addr: std::net::SocketAddr) -> std
 /// The name the certificate must match: `--servername`, else the host (an IP host
 /// must then match an IP SAN).
 fn server_name(t: &Target, opts: &Options) -> Result<ServerName<'static>, String> {
-    let name = opts.servername.clone().unwrap_or_else(|| t.host.trim_start_matches('[').trim_end_matches(']').to_string());
+    let name = opts.servername.clone().unwrap_or_else(|| {
+        t.host
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .to_string()
+    });
     if let Ok(ip) = name.parse::<IpAddr>() {
         return Ok(ServerName::IpAddress(ip.into()));
     }
-    ServerName::try_from(name.clone()).map_err(|_| format!("`{name}` is not a valid TLS server name"))
+    ServerName::try_from(name.clone())
+        .map_err(|_| format!("`{name}` is not a valid TLS server name"))
 }
 
 /// imap/pop3: greeting and capabilities in clear, then STARTTLS/STLS if offered,
@@ -197,28 +224,56 @@ async fn plain_then_starttls(tcp: TcpStream, t: &Target, opts: &Options, r: &mut
         None => return,
     };
     let (starttls_offered, plaintext) = if imap {
-        (imap::has(&caps, "STARTTLS"), imap::plaintext_login_offered(&caps))
+        (
+            imap::has(&caps, "STARTTLS"),
+            imap::plaintext_login_offered(&caps),
+        )
     } else {
-        (pop3::has(&caps, "STLS"), r.capa_unsupported || pop3::plaintext_login_offered(&caps))
+        (
+            pop3::has(&caps, "STLS"),
+            r.capa_unsupported || pop3::plaintext_login_offered(&caps),
+        )
     };
     r.caps_before_tls = Some(caps);
     r.starttls = Some(starttls_offered);
     r.plaintext_before_tls = Some(plaintext);
     if plaintext {
-        let how = if imap { "LOGIN or AUTH=PLAIN/LOGIN" } else { "USER/PASS or SASL PLAIN/LOGIN" };
-        r.problem(Kind::Plaintext, format!("password login ({how}) offered before TLS"));
+        let how = if imap {
+            "LOGIN or AUTH=PLAIN/LOGIN"
+        } else {
+            "USER/PASS or SASL PLAIN/LOGIN"
+        };
+        r.problem(
+            Kind::Plaintext,
+            format!("password login ({how}) offered before TLS"),
+        );
     }
     if !starttls_offered {
         r.tls = Some(false);
-        r.problem(Kind::Trust, if imap { "STARTTLS not offered" } else { "STLS not offered" });
+        r.problem(
+            Kind::Trust,
+            if imap {
+                "STARTTLS not offered"
+            } else {
+                "STLS not offered"
+            },
+        );
         end(&mut c, imap).await;
         return;
     }
     let cmd = if imap { "STARTTLS" } else { "STLS" };
-    let res = if imap { step(to, imap::starttls(&mut c, "p2")).await } else { step(to, pop3::stls(&mut c)).await };
+    let res = if imap {
+        step(to, imap::starttls(&mut c, "p2")).await
+    } else {
+        step(to, pop3::stls(&mut c)).await
+    };
     if let Err(e) = res {
         r.tls = Some(false);
-        let kind = if matches!(e, StepError::Refused(_)) { Kind::Trust } else { Kind::Unavailable };
+        let kind = if matches!(e, StepError::Refused(_)) {
+            Kind::Trust
+        } else {
+            Kind::Unavailable
+        };
         r.problem(kind, e.describe(&format!("reply to {cmd}"), to));
         return;
     }
@@ -227,10 +282,15 @@ async fn plain_then_starttls(tcp: TcpStream, t: &Target, opts: &Options, r: &mut
         // Plaintext after the STARTTLS reply would be read as if it came over TLS
         // (the CVE-2011-0411 class of injection): refuse to continue.
         r.tls = Some(false);
-        r.problem(Kind::Trust, format!("server sent data after its {cmd} reply, before TLS"));
+        r.problem(
+            Kind::Trust,
+            format!("server sent data after its {cmd} reply, before TLS"),
+        );
         return;
     }
-    let Some(mut c) = tls_handshake(tcp, t, opts, r).await else { return };
+    let Some(mut c) = tls_handshake(tcp, t, opts, r).await else {
+        return;
+    };
     if let Some(caps) = capabilities(&mut c, imap, "p3", to, r).await {
         r.caps_after_tls = Some(caps);
     }
@@ -241,7 +301,9 @@ async fn plain_then_starttls(tcp: TcpStream, t: &Target, opts: &Options, r: &mut
 async fn implicit_tls(tcp: TcpStream, t: &Target, opts: &Options, r: &mut Report) {
     let to = opts.timeout;
     let imap = t.service.is_imap();
-    let Some(mut c) = tls_handshake(tcp, t, opts, r).await else { return };
+    let Some(mut c) = tls_handshake(tcp, t, opts, r).await else {
+        return;
+    };
     if !greeting(&mut c, imap, to, r).await {
         return;
     }
@@ -276,9 +338,16 @@ async fn tls_handshake(
             r.tls = Some(false);
             // A stalled handshake is a server not answering; a failed one is a TLS problem
             // (e.g. the port speaks plaintext, or only TLS versions rustls refuses).
-            let kind = if e == StepError::Timeout { Kind::Unavailable } else { Kind::Trust };
+            let kind = if e == StepError::Timeout {
+                Kind::Unavailable
+            } else {
+                Kind::Trust
+            };
             let what = match e {
-                StepError::Timeout => format!("TLS handshake not finished within {}", line::secs(opts.timeout)),
+                StepError::Timeout => format!(
+                    "TLS handshake not finished within {}",
+                    line::secs(opts.timeout)
+                ),
                 StepError::Io(e) | StepError::Refused(e) => format!("TLS handshake failed: {e}"),
                 StepError::Closed => "TLS handshake failed: connection closed".to_string(),
             };
@@ -299,9 +368,15 @@ fn tls_problems(info: &TlsInfo, warn_days: i64, name: &str, r: &mut Report) {
         let days = cert.days_left(now);
         let date = tls::iso_utc(cert.not_after_unix);
         if cert.not_after_unix < now {
-            r.problem(Kind::Trust, format!("certificate expired {} days ago ({date})", -days));
+            r.problem(
+                Kind::Trust,
+                format!("certificate expired {} days ago ({date})", -days),
+            );
         } else if days < warn_days {
-            r.problem(Kind::Trust, format!("certificate expires in {days} days ({date})"));
+            r.problem(
+                Kind::Trust,
+                format!("certificate expires in {days} days ({date})"),
+            );
         }
     }
     match &info.chain {
@@ -311,8 +386,15 @@ fn tls_problems(info: &TlsInfo, warn_days: i64, name: &str, r: &mut Report) {
         Err(e) => r.problem(Kind::Trust, format!("certificate not trusted: {e}")),
     }
     if info.name.is_err() {
-        let sans = info.cert.as_ref().map(|c| c.sans.join(", ")).unwrap_or_default();
-        r.problem(Kind::Trust, format!("certificate not valid for `{name}` (SAN: {sans})"));
+        let sans = info
+            .cert
+            .as_ref()
+            .map(|c| c.sans.join(", "))
+            .unwrap_or_default();
+        r.problem(
+            Kind::Trust,
+            format!("certificate not valid for `{name}` (SAN: {sans})"),
+        );
     }
 }
 
@@ -355,7 +437,11 @@ async fn capabilities<S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin>(
     r: &mut Report,
 ) -> Option<Vec<String>> {
     let cmd = if imap { "CAPABILITY" } else { "CAPA" };
-    let res = if imap { step(to, imap::capability(c, tag)).await.map(Some) } else { step(to, pop3::capa(c)).await };
+    let res = if imap {
+        step(to, imap::capability(c, tag)).await.map(Some)
+    } else {
+        step(to, pop3::capa(c)).await
+    };
     match res {
         Ok(Some(caps)) => Some(caps),
         Ok(None) => {
@@ -365,13 +451,19 @@ async fn capabilities<S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin>(
             Some(Vec::new())
         }
         Err(e) => {
-            r.problem(Kind::Unavailable, e.describe(&format!("reply to {cmd}"), to));
+            r.problem(
+                Kind::Unavailable,
+                e.describe(&format!("reply to {cmd}"), to),
+            );
             None
         }
     }
 }
 
-async fn end<S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin>(c: &mut LineConn<S>, imap: bool) {
+async fn end<S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin>(
+    c: &mut LineConn<S>,
+    imap: bool,
+) {
     // Short: the report is complete, a slow goodbye must not delay it.
     let bye = Duration::from_secs(1);
     if imap {
@@ -387,17 +479,26 @@ pub fn guess_server(r: &Report) -> String {
     if r.greeting.is_empty() {
         return String::new();
     }
-    let all_caps = [&r.caps_before_tls, &r.caps_after_tls].into_iter().flatten().flatten();
+    let all_caps = [&r.caps_before_tls, &r.caps_after_tls]
+        .into_iter()
+        .flatten()
+        .flatten();
     let mut haystack = r.greeting.to_ascii_lowercase();
     for c in all_caps {
         haystack.push(' ');
         haystack.push_str(&c.to_ascii_lowercase());
     }
-    server_from_text(&haystack).map(str::to_string).unwrap_or_else(|| {
-        let text = if r.greeting.starts_with('*') { imap::greeting_text(&r.greeting) } else { pop3::greeting_text(&r.greeting) };
-        let short: String = text.chars().take(60).collect();
-        format!("unknown: {short}")
-    })
+    server_from_text(&haystack)
+        .map(str::to_string)
+        .unwrap_or_else(|| {
+            let text = if r.greeting.starts_with('*') {
+                imap::greeting_text(&r.greeting)
+            } else {
+                pop3::greeting_text(&r.greeting)
+            };
+            let short: String = text.chars().take(60).collect();
+            format!("unknown: {short}")
+        })
 }
 
 /// Known products by a word their greeting or capabilities show by default.
@@ -413,7 +514,10 @@ fn server_from_text(lower: &str) -> Option<&'static str> {
         ("gimap", "Gmail"),
         ("uw imap", "UW IMAP"),
     ];
-    KNOWN.iter().find(|(k, _)| lower.contains(k)).map(|(_, v)| *v)
+    KNOWN
+        .iter()
+        .find(|(k, _)| lower.contains(k))
+        .map(|(_, v)| *v)
 }
 
 #[cfg(test)]
@@ -421,7 +525,11 @@ mod tests {
     use super::*;
 
     fn report(greeting: &str, caps: &[&str]) -> Report {
-        let mut r = Report::new(&Target { host: "h".into(), port: 1, service: Service::Pop3 });
+        let mut r = Report::new(&Target {
+            host: "h".into(),
+            port: 1,
+            service: Service::Pop3,
+        });
         r.greeting = greeting.into();
         r.caps_before_tls = Some(caps.iter().map(|s| s.to_string()).collect());
         r
@@ -429,15 +537,33 @@ mod tests {
 
     #[test]
     fn server_guesses() {
-        assert_eq!(guess_server(&report("* OK [CAPABILITY IMAP4rev1] Dovecot (Debian) ready.", &[])), "Dovecot");
+        assert_eq!(
+            guess_server(&report(
+                "* OK [CAPABILITY IMAP4rev1] Dovecot (Debian) ready.",
+                &[]
+            )),
+            "Dovecot"
+        );
         assert_eq!(guess_server(&report("+OK Dovecot ready.", &[])), "Dovecot");
         assert_eq!(
             guess_server(&report("* OK [CAPABILITY IMAP4rev1] Courier-IMAP ready. Copyright 1998-2019 Double Precision, Inc.", &[])),
             "Courier"
         );
-        assert_eq!(guess_server(&report("+OK Hello there.", &["STLS", "IMPLEMENTATION Courier Mail Server"])), "Courier");
-        assert_eq!(guess_server(&report("+OK Hello there.", &["STLS"])), "unknown: Hello there.");
-        assert_eq!(guess_server(&report("* OK [CAPABILITY IMAP4rev1] Mail ready", &[])), "unknown: Mail ready");
+        assert_eq!(
+            guess_server(&report(
+                "+OK Hello there.",
+                &["STLS", "IMPLEMENTATION Courier Mail Server"]
+            )),
+            "Courier"
+        );
+        assert_eq!(
+            guess_server(&report("+OK Hello there.", &["STLS"])),
+            "unknown: Hello there."
+        );
+        assert_eq!(
+            guess_server(&report("* OK [CAPABILITY IMAP4rev1] Mail ready", &[])),
+            "unknown: Mail ready"
+        );
         assert_eq!(guess_server(&report("", &[])), "");
     }
 }

@@ -6,7 +6,9 @@ use tokio::io::{AsyncRead, AsyncWrite};
 use super::line::{LineConn, StepError};
 
 /// `+OK Dovecot ready.` -> `Dovecot ready.`; a `-ERR` greeting is a refusal.
-pub async fn greeting<S: AsyncRead + AsyncWrite + Unpin>(c: &mut LineConn<S>) -> Result<String, StepError> {
+pub async fn greeting<S: AsyncRead + AsyncWrite + Unpin>(
+    c: &mut LineConn<S>,
+) -> Result<String, StepError> {
     let line = c.read_line().await?;
     if is_ok(&line) {
         Ok(line)
@@ -25,7 +27,9 @@ fn is_ok(line: &str) -> bool {
 
 /// Sends `CAPA`: `Some(lines)` of the capability list, `None` when the server does
 /// not know CAPA (`-ERR`; an RFC 1939-only server).
-pub async fn capa<S: AsyncRead + AsyncWrite + Unpin>(c: &mut LineConn<S>) -> Result<Option<Vec<String>>, StepError> {
+pub async fn capa<S: AsyncRead + AsyncWrite + Unpin>(
+    c: &mut LineConn<S>,
+) -> Result<Option<Vec<String>>, StepError> {
     c.send("CAPA").await?;
     let first = c.read_line().await?;
     if !is_ok(&first) {
@@ -61,7 +65,10 @@ pub async fn quit<S: AsyncRead + AsyncWrite + Unpin>(c: &mut LineConn<S>) {
 
 /// The first word of each capability line, upper-cased (`SASL PLAIN LOGIN` -> `SASL`).
 fn tag(line: &str) -> String {
-    line.split_ascii_whitespace().next().unwrap_or("").to_ascii_uppercase()
+    line.split_ascii_whitespace()
+        .next()
+        .unwrap_or("")
+        .to_ascii_uppercase()
 }
 
 pub fn has(caps: &[String], cap: &str) -> bool {
@@ -70,7 +77,9 @@ pub fn has(caps: &[String], cap: &str) -> bool {
 
 /// The `IMPLEMENTATION` line's text (Courier: `Courier Mail Server`).
 pub fn implementation(caps: &[String]) -> Option<&str> {
-    caps.iter().find(|l| tag(l) == "IMPLEMENTATION").map(|l| l["IMPLEMENTATION".len()..].trim())
+    caps.iter()
+        .find(|l| tag(l) == "IMPLEMENTATION")
+        .map(|l| l["IMPLEMENTATION".len()..].trim())
 }
 
 /// Whether a password can be sent before TLS: `USER` (then PASS in clear) or SASL
@@ -100,27 +109,54 @@ mod tests {
     #[test]
     fn plaintext_decision() {
         // Dovecot, plaintext allowed, before STLS.
-        assert!(plaintext_login_offered(&lines(&["CAPA", "TOP", "UIDL", "RESP-CODES", "PIPELINING", "AUTH-RESP-CODE", "STLS", "USER", "SASL PLAIN"])));
+        assert!(plaintext_login_offered(&lines(&[
+            "CAPA",
+            "TOP",
+            "UIDL",
+            "RESP-CODES",
+            "PIPELINING",
+            "AUTH-RESP-CODE",
+            "STLS",
+            "USER",
+            "SASL PLAIN"
+        ])));
         // Dovecot, disable_plaintext_auth = yes, before STLS.
-        assert!(!plaintext_login_offered(&lines(&["CAPA", "TOP", "UIDL", "STLS", "SASL"])));
+        assert!(!plaintext_login_offered(&lines(&[
+            "CAPA", "TOP", "UIDL", "STLS", "SASL"
+        ])));
         assert!(plaintext_login_offered(&lines(&["SASL CRAM-MD5 login"])));
-        assert!(!plaintext_login_offered(&lines(&["SASL SCRAM-SHA-256", "UTF8 USER"])));
+        assert!(!plaintext_login_offered(&lines(&[
+            "SASL SCRAM-SHA-256",
+            "UTF8 USER"
+        ])));
     }
 
     #[test]
     fn capability_lookup() {
-        let caps = lines(&["STLS", "TOP", "USER", "UTF8 USER", "IMPLEMENTATION Courier Mail Server"]);
+        let caps = lines(&[
+            "STLS",
+            "TOP",
+            "USER",
+            "UTF8 USER",
+            "IMPLEMENTATION Courier Mail Server",
+        ]);
         assert!(has(&caps, "STLS"));
         assert!(!has(&caps, "SASL"));
         assert_eq!(implementation(&caps), Some("Courier Mail Server"));
-        assert_eq!(greeting_text("+OK Dovecot (Debian) ready."), "Dovecot (Debian) ready.");
+        assert_eq!(
+            greeting_text("+OK Dovecot (Debian) ready."),
+            "Dovecot (Debian) ready."
+        );
     }
 
     #[tokio::test]
     async fn capa_list_and_unsupported() {
         use tokio::io::AsyncWriteExt;
         let (client, mut server) = tokio::io::duplex(4096);
-        server.write_all(b"+OK list follows\r\nSTLS\r\n..odd\r\n.\r\n-ERR unknown command\r\n").await.unwrap();
+        server
+            .write_all(b"+OK list follows\r\nSTLS\r\n..odd\r\n.\r\n-ERR unknown command\r\n")
+            .await
+            .unwrap();
         let mut c = LineConn::new(client);
         assert_eq!(capa(&mut c).await.unwrap(), Some(lines(&["STLS", ".odd"])));
         assert_eq!(capa(&mut c).await.unwrap(), None);

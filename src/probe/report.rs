@@ -129,7 +129,10 @@ impl Report {
     }
 
     pub fn problem(&mut self, kind: Kind, text: impl Into<String>) {
-        self.problems.push(Problem { kind, text: text.into() });
+        self.problems.push(Problem {
+            kind,
+            text: text.into(),
+        });
     }
 
     /// The most severe problem kind, if any.
@@ -143,29 +146,62 @@ impl Report {
         let info = self.tls_info.as_ref();
         let cert = info.and_then(|i| i.cert.as_ref());
         let subject = cert
-            .map(|c| if c.sans.is_empty() { c.subject.clone() } else { format!("{}; SAN: {}", c.subject, c.sans.join(", ")) })
+            .map(|c| {
+                if c.sans.is_empty() {
+                    c.subject.clone()
+                } else {
+                    format!("{}; SAN: {}", c.subject, c.sans.join(", "))
+                }
+            })
             .unwrap_or_default();
         let fields: [(&str, String); 18] = [
             ("host", self.host.clone()),
             ("port", self.port.to_string()),
             ("service", self.service.name().into()),
             ("state", self.state.name().into()),
-            ("connect_ms", self.connect_ms.map(|m| m.to_string()).unwrap_or_default()),
+            (
+                "connect_ms",
+                self.connect_ms.map(|m| m.to_string()).unwrap_or_default(),
+            ),
             ("server", self.server.clone()),
             ("starttls", b(self.starttls)),
             ("tls", b(self.tls)),
-            ("tls_version", info.map(|i| i.version.clone()).unwrap_or_default()),
+            (
+                "tls_version",
+                info.map(|i| i.version.clone()).unwrap_or_default(),
+            ),
             ("cipher", info.map(|i| i.cipher.clone()).unwrap_or_default()),
             ("cert_subject", subject),
-            ("cert_issuer", cert.map(|c| c.issuer.clone()).unwrap_or_default()),
-            ("cert_not_after", cert.map(|c| tls::iso_utc(c.not_after_unix)).unwrap_or_default()),
-            ("days_left", cert.map(|c| c.days_left(now_unix).to_string()).unwrap_or_default()),
+            (
+                "cert_issuer",
+                cert.map(|c| c.issuer.clone()).unwrap_or_default(),
+            ),
+            (
+                "cert_not_after",
+                cert.map(|c| tls::iso_utc(c.not_after_unix))
+                    .unwrap_or_default(),
+            ),
+            (
+                "days_left",
+                cert.map(|c| c.days_left(now_unix).to_string())
+                    .unwrap_or_default(),
+            ),
             ("verified", b(info.map(|i| i.chain.is_ok()))),
             ("name_ok", b(info.map(|i| i.name.is_ok()))),
             ("plaintext_before_tls", b(self.plaintext_before_tls)),
-            ("problems", self.problems.iter().map(|p| p.text.as_str()).collect::<Vec<_>>().join("; ")),
+            (
+                "problems",
+                self.problems
+                    .iter()
+                    .map(|p| p.text.as_str())
+                    .collect::<Vec<_>>()
+                    .join("; "),
+            ),
         ];
-        fields.into_iter().map(|(k, v)| (k.to_string(), Value::String(v))).collect()
+        fields
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), Value::String(v)))
+            .collect()
     }
 }
 
@@ -173,7 +209,12 @@ impl Report {
 /// most severe kind seen on any port (69 unavailable, then 77 TLS trust, then 65
 /// plaintext login).
 pub fn exit_code(reports: &[Report]) -> i32 {
-    reports.iter().filter_map(Report::worst).min().map(Kind::exit_code).unwrap_or(code::OK)
+    reports
+        .iter()
+        .filter_map(Report::worst)
+        .min()
+        .map(Kind::exit_code)
+        .unwrap_or(code::OK)
 }
 
 #[cfg(test)]
@@ -181,7 +222,11 @@ mod tests {
     use super::*;
 
     fn with(kinds: &[Kind]) -> Report {
-        let mut r = Report::new(&Target { host: "h".into(), port: 143, service: Service::Imap });
+        let mut r = Report::new(&Target {
+            host: "h".into(),
+            port: 143,
+            service: Service::Imap,
+        });
         for k in kinds {
             r.problem(*k, "x");
         }
@@ -193,8 +238,17 @@ mod tests {
         assert_eq!(exit_code(&[]), 0);
         assert_eq!(exit_code(&[with(&[]), with(&[])]), 0);
         assert_eq!(exit_code(&[with(&[Kind::Plaintext])]), 65);
-        assert_eq!(exit_code(&[with(&[Kind::Plaintext]), with(&[Kind::Trust])]), 77);
-        assert_eq!(exit_code(&[with(&[Kind::Trust, Kind::Plaintext]), with(&[Kind::Unavailable])]), 69);
+        assert_eq!(
+            exit_code(&[with(&[Kind::Plaintext]), with(&[Kind::Trust])]),
+            77
+        );
+        assert_eq!(
+            exit_code(&[
+                with(&[Kind::Trust, Kind::Plaintext]),
+                with(&[Kind::Unavailable])
+            ]),
+            69
+        );
     }
 
     #[test]

@@ -15,7 +15,9 @@ use rustls::client::{verify_server_cert_signed_by_trust_anchor, verify_server_na
 use rustls::crypto::CryptoProvider;
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::server::ParsedCertificate;
-use rustls::{CertificateError, ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme};
+use rustls::{
+    CertificateError, ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme,
+};
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio_rustls::client::TlsStream;
 use tokio_rustls::TlsConnector;
@@ -42,7 +44,9 @@ impl TlsSetup {
                     return Err("no PEM certificate in the file".into());
                 }
                 for c in certs {
-                    roots.add(c).map_err(|e| format!("unusable CA certificate: {e}"))?;
+                    roots
+                        .add(c)
+                        .map_err(|e| format!("unusable CA certificate: {e}"))?;
                 }
             }
             None => {
@@ -53,7 +57,10 @@ impl TlsSetup {
                 }
             }
         }
-        Ok(TlsSetup { roots: Arc::new(roots), provider: Arc::new(rustls::crypto::ring::default_provider()) })
+        Ok(TlsSetup {
+            roots: Arc::new(roots),
+            provider: Arc::new(rustls::crypto::ring::default_provider()),
+        })
     }
 }
 
@@ -101,9 +108,13 @@ fn reason(e: rustls::Error) -> Reason {
     match e {
         rustls::Error::InvalidCertificate(c) => match c {
             CertificateError::Expired | CertificateError::ExpiredContext { .. } => Reason::Expired,
-            CertificateError::NotValidYet | CertificateError::NotValidYetContext { .. } => Reason::NotYetValid,
+            CertificateError::NotValidYet | CertificateError::NotValidYetContext { .. } => {
+                Reason::NotYetValid
+            }
             CertificateError::UnknownIssuer => Reason::UnknownIssuer,
-            CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. } => Reason::NameMismatch,
+            CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. } => {
+                Reason::NameMismatch
+            }
             other => Reason::Other(format!("{other:?}")),
         },
         other => Reason::Other(other.to_string()),
@@ -123,15 +134,22 @@ pub struct CertInfo {
 impl CertInfo {
     pub fn parse(der: &[u8]) -> Result<CertInfo, String> {
         use x509_parser::prelude::{FromDer, GeneralName, X509Certificate};
-        let (_, cert) = X509Certificate::from_der(der).map_err(|e| format!("cannot parse the certificate: {e}"))?;
+        let (_, cert) = X509Certificate::from_der(der)
+            .map_err(|e| format!("cannot parse the certificate: {e}"))?;
         let mut sans = Vec::new();
         if let Ok(Some(ext)) = cert.subject_alternative_name() {
             for n in &ext.value.general_names {
                 match n {
                     GeneralName::DNSName(d) => sans.push(format!("DNS:{d}")),
                     GeneralName::IPAddress(b) => sans.push(match b.len() {
-                        4 => format!("IP:{}", std::net::Ipv4Addr::from(<[u8; 4]>::try_from(*b).unwrap())),
-                        16 => format!("IP:{}", std::net::Ipv6Addr::from(<[u8; 16]>::try_from(*b).unwrap())),
+                        4 => format!(
+                            "IP:{}",
+                            std::net::Ipv4Addr::from(<[u8; 4]>::try_from(*b).unwrap())
+                        ),
+                        16 => format!(
+                            "IP:{}",
+                            std::net::Ipv6Addr::from(<[u8; 16]>::try_from(*b).unwrap())
+                        ),
                         _ => "IP:?".into(),
                     }),
                     other => sans.push(other.to_string()),
@@ -154,7 +172,10 @@ impl CertInfo {
 }
 
 pub fn now_unix() -> i64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0)
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
 }
 
 /// `2026-05-01T12:00:00Z` for a Unix time (UTC; proleptic Gregorian).
@@ -171,7 +192,12 @@ pub fn iso_utc(unix: i64) -> String {
     let d = doy - (153 * mp + 2) / 5 + 1;
     let m = if mp < 10 { mp + 3 } else { mp - 9 };
     let y = yoe + era * 400 + i64::from(m <= 2);
-    format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z", secs / 3600, secs / 60 % 60, secs % 60)
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+        secs / 3600,
+        secs / 60 % 60,
+        secs % 60
+    )
 }
 
 /// Runs the handshake (bounded by `timeout`) and returns the stream and what was seen.
@@ -181,7 +207,11 @@ pub async fn handshake<S: AsyncRead + AsyncWrite + Unpin>(
     name: ServerName<'static>,
     timeout: Duration,
 ) -> Result<(TlsStream<S>, TlsInfo), StepError> {
-    let recorder = Arc::new(Recorder { roots: setup.roots.clone(), provider: setup.provider.clone(), outcome: Mutex::default() });
+    let recorder = Arc::new(Recorder {
+        roots: setup.roots.clone(),
+        provider: setup.provider.clone(),
+        outcome: Mutex::default(),
+    });
     let config = ClientConfig::builder_with_provider(setup.provider.clone())
         .with_safe_default_protocol_versions()
         .map_err(|e| StepError::Io(e.to_string()))?
@@ -190,7 +220,10 @@ pub async fn handshake<S: AsyncRead + AsyncWrite + Unpin>(
         .with_no_client_auth();
     let connector = TlsConnector::from(Arc::new(config));
     let tls = step(timeout, async {
-        connector.connect(name, stream).await.map_err(|e| StepError::Io(e.to_string()))
+        connector
+            .connect(name, stream)
+            .await
+            .map_err(|e| StepError::Io(e.to_string()))
     })
     .await?;
     let (_, conn) = tls.get_ref();
@@ -200,15 +233,30 @@ pub async fn handshake<S: AsyncRead + AsyncWrite + Unpin>(
         Some(v) => format!("{v:?}"),
         None => String::new(),
     };
-    let cipher = conn.negotiated_cipher_suite().map(|s| format!("{:?}", s.suite())).unwrap_or_default();
-    let cert = conn.peer_certificates().and_then(|c| c.first()).and_then(|c| CertInfo::parse(c).ok());
+    let cipher = conn
+        .negotiated_cipher_suite()
+        .map(|s| format!("{:?}", s.suite()))
+        .unwrap_or_default();
+    let cert = conn
+        .peer_certificates()
+        .and_then(|c| c.first())
+        .and_then(|c| CertInfo::parse(c).ok());
     let (chain, name) = recorder
         .outcome
         .lock()
         .ok()
         .and_then(|o| o.clone())
         .unwrap_or((Err(Reason::default()), Err(Reason::default())));
-    Ok((tls, TlsInfo { version, cipher, cert, chain, name }))
+    Ok((
+        tls,
+        TlsInfo {
+            version,
+            cipher,
+            cert,
+            chain,
+            name,
+        },
+    ))
 }
 
 /// A verifier that records instead of refusing (see the module comment).
@@ -234,7 +282,9 @@ impl ServerCertVerifier for Recorder {
         let outcome = match ParsedCertificate::try_from(end_entity) {
             Ok(cert) => {
                 let chain = if self.roots.is_empty() {
-                    Err(Reason::Other("no trusted root certificates on this system".into()))
+                    Err(Reason::Other(
+                        "no trusted root certificates on this system".into(),
+                    ))
                 } else {
                     verify_server_cert_signed_by_trust_anchor(
                         &cert,
@@ -245,7 +295,10 @@ impl ServerCertVerifier for Recorder {
                     )
                     .map_err(reason)
                 };
-                (chain, verify_server_name(&cert, server_name).map_err(reason))
+                (
+                    chain,
+                    verify_server_name(&cert, server_name).map_err(reason),
+                )
             }
             Err(e) => (Err(reason(e.clone())), Err(reason(e))),
         };
@@ -261,7 +314,12 @@ impl ServerCertVerifier for Recorder {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls12_signature(message, cert, dss, &self.provider.signature_verification_algorithms)
+        rustls::crypto::verify_tls12_signature(
+            message,
+            cert,
+            dss,
+            &self.provider.signature_verification_algorithms,
+        )
     }
 
     fn verify_tls13_signature(
@@ -270,11 +328,18 @@ impl ServerCertVerifier for Recorder {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls13_signature(message, cert, dss, &self.provider.signature_verification_algorithms)
+        rustls::crypto::verify_tls13_signature(
+            message,
+            cert,
+            dss,
+            &self.provider.signature_verification_algorithms,
+        )
     }
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.provider.signature_verification_algorithms.supported_schemes()
+        self.provider
+            .signature_verification_algorithms
+            .supported_schemes()
     }
 }
 
@@ -291,7 +356,12 @@ mod tests {
 
     #[test]
     fn days_left_rounds_down_and_goes_negative() {
-        let c = CertInfo { subject: String::new(), issuer: String::new(), sans: vec![], not_after_unix: 10 * 86_400 };
+        let c = CertInfo {
+            subject: String::new(),
+            issuer: String::new(),
+            sans: vec![],
+            not_after_unix: 10 * 86_400,
+        };
         assert_eq!(c.days_left(0), 10);
         assert_eq!(c.days_left(1), 9);
         assert_eq!(c.days_left(10 * 86_400 + 1), -1);

@@ -14,7 +14,12 @@ frobnicate
 #[test]
 fn batch_runs_lines_in_order_with_their_numbers() {
     let d = Dovecot::start(versions()[0], &[]);
-    let out = d.rdoveadm().args(["-f", "tab", "batch", "-"]).stdin(LINES).run().code(67);
+    let out = d
+        .rdoveadm()
+        .args(["-f", "tab", "batch", "-"])
+        .stdin(LINES)
+        .run()
+        .code(67);
     assert_eq!(
         out.stdout,
         "line\troot\ttype\tvalue\tlimit\tpercent\tmailbox\n\
@@ -24,24 +29,51 @@ fn batch_runs_lines_in_order_with_their_numbers() {
     );
     let errs: Vec<&str> = out.stderr.lines().collect();
     assert_eq!(errs.len(), 2, "{}", out.stderr);
-    assert!(errs[0].starts_with("rdoveadm: error: line 4: ") && errs[0].contains("no such user"), "{}", errs[0]);
-    assert!(errs[1].starts_with("rdoveadm: error: line 6: "), "{}", errs[1]);
+    assert!(
+        errs[0].starts_with("rdoveadm: error: line 4: ") && errs[0].contains("no such user"),
+        "{}",
+        errs[0]
+    );
+    assert!(
+        errs[1].starts_with("rdoveadm: error: line 6: "),
+        "{}",
+        errs[1]
+    );
 
     // json: one object per line with its rows and exit code; still one valid array.
-    let out = d.rdoveadm().args(["-f", "json", "batch"]).stdin(LINES).run().code(67);
+    let out = d
+        .rdoveadm()
+        .args(["-f", "json", "batch"])
+        .stdin(LINES)
+        .run()
+        .code(67);
     let v = out.json();
     let summary: Vec<(u64, usize, i64)> = v
         .as_array()
         .unwrap()
         .iter()
-        .map(|o| (o["line"].as_u64().unwrap(), o["rows"].as_array().unwrap().len(), o["exitCode"].as_i64().unwrap()))
+        .map(|o| {
+            (
+                o["line"].as_u64().unwrap(),
+                o["rows"].as_array().unwrap().len(),
+                o["exitCode"].as_i64().unwrap(),
+            )
+        })
         .collect();
     assert_eq!(summary, [(3, 2, 0), (4, 0, 67), (5, 1, 0), (6, 0, 64)]);
 
     // A file, all good: exit 0.
     let f = tempfile::NamedTempFile::new().unwrap();
     std::fs::write(f.path(), "who\nmailbox list -u alice@example.org\n").unwrap();
-    let out = d.rdoveadm().args(["-f", "jsonl", "batch", f.path().to_str().unwrap()]).run().ok();
-    let lines: Vec<serde_json::Value> = out.stdout.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let out = d
+        .rdoveadm()
+        .args(["-f", "jsonl", "batch", f.path().to_str().unwrap()])
+        .run()
+        .ok();
+    let lines: Vec<serde_json::Value> = out
+        .stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
     assert_eq!(lines, [serde_json::json!({"line": 2, "mailbox": "INBOX"})]);
 }

@@ -26,7 +26,21 @@ impl Tmux {
         cmd.push(' ');
         cmd.push_str(shell);
         let ok = Command::new("tmux")
-            .args(["-L", &socket, "-f", "/dev/null", "new-session", "-d", "-s", "t", "-x", "200", "-y", "50", &cmd])
+            .args([
+                "-L",
+                &socket,
+                "-f",
+                "/dev/null",
+                "new-session",
+                "-d",
+                "-s",
+                "t",
+                "-x",
+                "200",
+                "-y",
+                "50",
+                &cmd,
+            ])
             .stdin(Stdio::null())
             .status()
             .unwrap_or_else(|e| panic!("cannot run tmux (apt-get install -y tmux): {e}"));
@@ -35,7 +49,11 @@ impl Tmux {
     }
 
     fn tmux(&self, args: &[&str]) -> String {
-        let out = Command::new("tmux").args(["-L", &self.socket]).args(args).output().expect("run tmux");
+        let out = Command::new("tmux")
+            .args(["-L", &self.socket])
+            .args(args)
+            .output()
+            .expect("run tmux");
         String::from_utf8_lossy(&out.stdout).into_owned()
     }
 
@@ -60,7 +78,10 @@ impl Tmux {
             if ok(&s) {
                 return s;
             }
-            assert!(Instant::now() < deadline, "timed out waiting for {what}; the screen:\n{s}");
+            assert!(
+                Instant::now() < deadline,
+                "timed out waiting for {what}; the screen:\n{s}"
+            );
             std::thread::sleep(Duration::from_millis(50));
         }
     }
@@ -69,7 +90,9 @@ impl Tmux {
     fn run(&self, line: &str, marker: &str) {
         self.type_text(&format!("{line}; echo {marker}"));
         self.keys(&["Enter"]);
-        self.wait(&format!("`{line}`"), |s| s.lines().any(|l| l.trim() == marker));
+        self.wait(&format!("`{line}`"), |s| {
+            s.lines().any(|l| l.trim() == marker)
+        });
     }
 
     /// Clears the line and the screen, so the next check sees only what follows. (Not C-c:
@@ -78,11 +101,20 @@ impl Tmux {
         self.keys(&["C-e", "C-u"]);
         let marker = format!("CLEARED-{n}");
         self.run("clear", &marker);
-        self.wait("a cleared screen", |s| s.lines().filter(|l| !l.trim().is_empty()).count() <= 2);
+        self.wait("a cleared screen", |s| {
+            s.lines().filter(|l| !l.trim().is_empty()).count() <= 2
+        });
     }
 
     /// Types `line`, presses Tab `tabs` times and waits until the screen satisfies `ok`.
-    fn complete(&self, n: usize, line: &str, tabs: usize, what: &str, ok: impl Fn(&str) -> bool) -> String {
+    fn complete(
+        &self,
+        n: usize,
+        line: &str,
+        tabs: usize,
+        what: &str,
+        ok: impl Fn(&str) -> bool,
+    ) -> String {
         self.clear(n);
         self.type_text(line);
         for _ in 0..tabs {
@@ -95,7 +127,10 @@ impl Tmux {
 
 impl Drop for Tmux {
     fn drop(&mut self) {
-        let _ = Command::new("tmux").args(["-L", &self.socket, "kill-server"]).stderr(Stdio::null()).status();
+        let _ = Command::new("tmux")
+            .args(["-L", &self.socket, "kill-server"])
+            .stderr(Stdio::null())
+            .status();
     }
 }
 
@@ -105,7 +140,13 @@ fn shell_env(d: &Dovecot) -> Vec<(&'static str, String)> {
     let bin = PathBuf::from(env!("CARGO_BIN_EXE_rdoveadm"));
     let home = tempfile::tempdir().unwrap().keep();
     vec![
-        ("PATH", format!("{}:/usr/local/bin:/usr/bin:/bin", bin.parent().unwrap().display())),
+        (
+            "PATH",
+            format!(
+                "{}:/usr/local/bin:/usr/bin:/bin",
+                bin.parent().unwrap().display()
+            ),
+        ),
         ("HOME", home.display().to_string()),
         ("XDG_CONFIG_HOME", home.join("config").display().to_string()),
         ("PS1", "$ ".to_string()),
@@ -116,23 +157,44 @@ fn shell_env(d: &Dovecot) -> Vec<(&'static str, String)> {
 
 fn sandbox_with_archive(version: &str) -> Dovecot {
     let d = Dovecot::start(version, &[]);
-    d.rdoveadm().args(["mailbox", "create", "-u", ALICE, "Archive"]).run().ok();
+    d.rdoveadm()
+        .args(["mailbox", "create", "-u", ALICE, "Archive"])
+        .run()
+        .ok();
     d
 }
 
 /// The three checks, the same in both shells; `list_tabs` is how many Tabs list the choices.
 fn check_completions(t: &Tmux, shell: &str, list_tabs: usize) {
-    let s = t.complete(1, "rdoveadm qu", 1, "`qu` to complete to `quota`", |s| s.contains("rdoveadm quota "));
+    let s = t.complete(1, "rdoveadm qu", 1, "`qu` to complete to `quota`", |s| {
+        s.contains("rdoveadm quota ")
+    });
     eprintln!("--- {shell}: rdoveadm qu<TAB>\n{}", s.trim_end());
-    let s = t.complete(2, "rdoveadm quota get -u al", 1, "`-u al` to complete to alice", |s| {
-        s.contains(&format!("rdoveadm quota get -u {ALICE}"))
-    });
-    eprintln!("--- {shell}: rdoveadm quota get -u al<TAB>\n{}", s.trim_end());
+    let s = t.complete(
+        2,
+        "rdoveadm quota get -u al",
+        1,
+        "`-u al` to complete to alice",
+        |s| s.contains(&format!("rdoveadm quota get -u {ALICE}")),
+    );
+    eprintln!(
+        "--- {shell}: rdoveadm quota get -u al<TAB>\n{}",
+        s.trim_end()
+    );
     let line = format!("rdoveadm mailbox status -u {ALICE} all ");
-    let s = t.complete(3, &line, list_tabs, "alice's mailboxes to be offered", |s| {
-        let words: Vec<&str> = s.split_whitespace().collect();
-        words.contains(&"INBOX") && words.iter().any(|w| *w == "Archive" || w.starts_with("Archive"))
-    });
+    let s = t.complete(
+        3,
+        &line,
+        list_tabs,
+        "alice's mailboxes to be offered",
+        |s| {
+            let words: Vec<&str> = s.split_whitespace().collect();
+            words.contains(&"INBOX")
+                && words
+                    .iter()
+                    .any(|w| *w == "Archive" || w.starts_with("Archive"))
+        },
+    );
     eprintln!("--- {shell}: {line}<TAB>\n{}", s.trim_end());
 }
 
@@ -155,7 +217,13 @@ fn zsh_completes_commands_users_and_mailboxes() {
         let t = Tmux::start("zsh", "zsh -f", &shell_env(&d));
         // From $fpath, as installed: compinit autoloads `_rdoveadm` on the first Tab.
         let dir = repo().join("completions");
-        t.run(&format!("fpath=('{}' $fpath); autoload -U compinit; compinit -u -D", dir.display()), "COMPINIT");
+        t.run(
+            &format!(
+                "fpath=('{}' $fpath); autoload -U compinit; compinit -u -D",
+                dir.display()
+            ),
+            "COMPINIT",
+        );
         check_completions(&t, "zsh", 1);
     }
 }

@@ -17,10 +17,15 @@ fn open_sessions(d: &Dovecot) -> Vec<Session> {
 }
 
 fn expected_grouped() -> Vec<(String, String)> {
-    [("alice", "imap"), ("bob", "imap"), ("bob", "pop3"), ("carol", "imap")]
-        .iter()
-        .map(|(u, s)| (format!("{u}@example.org"), s.to_string()))
-        .collect()
+    [
+        ("alice", "imap"),
+        ("bob", "imap"),
+        ("bob", "pop3"),
+        ("carol", "imap"),
+    ]
+    .iter()
+    .map(|(u, s)| (format!("{u}@example.org"), s.to_string()))
+    .collect()
 }
 
 fn check_transports(d: &Dovecot) {
@@ -29,17 +34,44 @@ fn check_transports(d: &Dovecot) {
         // who, grouped: every row present (the 2.3 framing quirk loses none), valid JSON.
         let out = rd.clone().args(["-f", "json", "who"]).run().ok();
         let v = out.json();
-        assert_eq!(user_service_pairs(&v), expected_grouped(), "{name} ({})", d.version());
-        let alice = v.as_array().unwrap().iter().find(|r| r["username"] == "alice@example.org").unwrap();
+        assert_eq!(
+            user_service_pairs(&v),
+            expected_grouped(),
+            "{name} ({})",
+            d.version()
+        );
+        let alice = v
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["username"] == "alice@example.org")
+            .unwrap();
         assert_eq!(alice["connections"], "2", "{name}");
-        assert!(alice["pids"].as_str().unwrap().starts_with('('), "{name}: pids {}", alice["pids"]);
+        assert!(
+            alice["pids"].as_str().unwrap().starts_with('('),
+            "{name}: pids {}",
+            alice["pids"]
+        );
 
         // mailbox list and quota get.
-        let out = rd.clone().args(["-f", "tab", "mailbox", "list", "-u", "alice@example.org"]).run().ok();
+        let out = rd
+            .clone()
+            .args(["-f", "tab", "mailbox", "list", "-u", "alice@example.org"])
+            .run()
+            .ok();
         assert_eq!(out.stdout, "mailbox\nINBOX\n", "{name}");
-        let out = rd.clone().args(["-f", "json", "quota", "get", "-u", "alice@example.org"]).run().ok();
+        let out = rd
+            .clone()
+            .args(["-f", "json", "quota", "get", "-u", "alice@example.org"])
+            .run()
+            .ok();
         let q = out.json();
-        let types: Vec<&str> = q.as_array().unwrap().iter().map(|r| r["type"].as_str().unwrap()).collect();
+        let types: Vec<&str> = q
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["type"].as_str().unwrap())
+            .collect();
         assert_eq!(types, ["STORAGE", "MESSAGE"], "{name}");
         assert_eq!(q[0]["limit"], "10240", "{name}");
         assert_eq!(q[1]["limit"], "1000", "{name}");
@@ -62,7 +94,10 @@ fn every_transport_and_credential_over_https_with_cacert() {
         // Without --cacert the private CA is not trusted: a clear error, exit 75.
         let out = d.rdoveadm_no_ca().args(["who"]).run().code(75);
         let line = out.one_error_line();
-        assert!(line.contains("certificate") || line.contains("UnknownIssuer"), "{line}");
+        assert!(
+            line.contains("certificate") || line.contains("UnknownIssuer"),
+            "{line}"
+        );
     }
 }
 
@@ -85,14 +120,21 @@ fn who_separate_connections_and_masks() {
         let out = rd.clone().args(["-f", "json", "who", "b*"]).run().ok();
         assert_eq!(
             user_service_pairs(&out.json()),
-            vec![("bob@example.org".into(), "imap".into()), ("bob@example.org".into(), "pop3".into())]
+            vec![
+                ("bob@example.org".into(), "imap".into()),
+                ("bob@example.org".into(), "pop3".into())
+            ]
         );
         // An IP mask, and a CIDR: every session is from 127.0.0.1.
         for ip in ["127.0.0.1", "127.0.0.0/8"] {
             let out = rd.clone().args(["-f", "json", "who", ip]).run().ok();
             assert_eq!(user_service_pairs(&out.json()), expected_grouped(), "{ip}");
         }
-        let out = rd.clone().args(["-f", "json", "who", "10.0.0.0/8"]).run().ok();
+        let out = rd
+            .clone()
+            .args(["-f", "json", "who", "10.0.0.0/8"])
+            .run()
+            .ok();
         assert_eq!(out.stdout.trim(), "[]");
         // Tab output: a header and one line per row.
         let out = rd.clone().args(["-f", "tab", "who"]).run().ok();
@@ -107,8 +149,15 @@ fn kick_removes_exactly_the_matched_sessions() {
     for v in versions() {
         let d = Dovecot::start(v, &[]);
         let mut s = open_sessions(&d);
-        let out = d.rdoveadm().args(["-f", "tab", "kick", "bob@example.org"]).run().ok();
-        assert_eq!(out.stdout, "username\tconnections\nbob@example.org\t2\n", "{v}");
+        let out = d
+            .rdoveadm()
+            .args(["-f", "tab", "kick", "bob@example.org"])
+            .run()
+            .ok();
+        assert_eq!(
+            out.stdout, "username\tconnections\nbob@example.org\t2\n",
+            "{v}"
+        );
         d.wait_for_connections(3);
         // bob's IMAP (index 2) and POP3 (3) are gone; alice's and carol's still answer.
         assert!(!s[2].alive(), "bob's IMAP session survived the kick");
@@ -117,7 +166,10 @@ fn kick_removes_exactly_the_matched_sessions() {
             assert!(s[i].alive(), "session {i} was kicked but did not match");
         }
         let out = d.rdoveadm().args(["-f", "json", "who"]).run().ok();
-        let users: Vec<String> = user_service_pairs(&out.json()).into_iter().map(|p| p.0).collect();
+        let users: Vec<String> = user_service_pairs(&out.json())
+            .into_iter()
+            .map(|p| p.0)
+            .collect();
         assert_eq!(users, ["alice@example.org", "carol@example.org"]);
     }
 }

@@ -33,18 +33,40 @@ fn fake_server(reply: Option<&'static [u8]>) -> String {
 }
 
 fn against(url: &str) -> Rd {
-    Rd::new().env("RDOVEADM_URL", url).env("RDOVEADM_PASSWORD", "fake-secret-pw")
+    Rd::new()
+        .env("RDOVEADM_URL", url)
+        .env("RDOVEADM_PASSWORD", "fake-secret-pw")
 }
 
 #[test]
 fn unknown_user_is_67_and_no_match_is_68() {
     for v in versions() {
         let d = Dovecot::start(v, &[]);
-        let out = d.rdoveadm().args(["quota", "get", "-u", "nobody@example.org"]).run().code(67);
-        assert!(out.one_error_line().contains("no such user"), "{}", out.stderr);
-        let out = d.rdoveadm().args(["kick", "nobody@example.org"]).run().code(68);
-        assert!(out.one_error_line().contains("no session matched"), "{}", out.stderr);
-        let out = d.rdoveadm().args(["mailbox", "list", "-u", "nobody@example.org"]).run().code(67);
+        let out = d
+            .rdoveadm()
+            .args(["quota", "get", "-u", "nobody@example.org"])
+            .run()
+            .code(67);
+        assert!(
+            out.one_error_line().contains("no such user"),
+            "{}",
+            out.stderr
+        );
+        let out = d
+            .rdoveadm()
+            .args(["kick", "nobody@example.org"])
+            .run()
+            .code(68);
+        assert!(
+            out.one_error_line().contains("no session matched"),
+            "{}",
+            out.stderr
+        );
+        let out = d
+            .rdoveadm()
+            .args(["mailbox", "list", "-u", "nobody@example.org"])
+            .run()
+            .code(67);
         out.one_error_line();
     }
 }
@@ -53,18 +75,49 @@ fn unknown_user_is_67_and_no_match_is_68() {
 fn wrong_password_is_77_and_never_printed() {
     for v in versions() {
         let d = Dovecot::start(v, &[]);
-        for (var, secret) in [("RDOVEADM_PASSWORD", "wrong-secret-123"), ("RDOVEADM_API_KEY", "wrong-key-456")] {
-            let out = Rd::new().env("RDOVEADM_URL", d.url()).env(var, secret).args(["-D", "who"]).run().code(77);
-            let err: Vec<&str> = out.stderr.lines().filter(|l| l.starts_with("rdoveadm: error:")).collect();
+        for (var, secret) in [
+            ("RDOVEADM_PASSWORD", "wrong-secret-123"),
+            ("RDOVEADM_API_KEY", "wrong-key-456"),
+        ] {
+            let out = Rd::new()
+                .env("RDOVEADM_URL", d.url())
+                .env(var, secret)
+                .args(["-D", "who"])
+                .run()
+                .code(77);
+            let err: Vec<&str> = out
+                .stderr
+                .lines()
+                .filter(|l| l.starts_with("rdoveadm: error:"))
+                .collect();
             assert_eq!(err.len(), 1, "{}", out.stderr);
-            assert!(err[0].contains("authentication failed (HTTP 401)"), "{}", err[0]);
-            assert!(err[0].contains(var), "names the credential used: {}", err[0]);
-            assert!(err[0].contains("X-Dovecot-API") && err[0].contains("Basic"), "lists what the server accepts");
-            assert!(!out.stderr.contains(secret), "secret leaked in debug output:\n{}", out.stderr);
+            assert!(
+                err[0].contains("authentication failed (HTTP 401)"),
+                "{}",
+                err[0]
+            );
+            assert!(
+                err[0].contains(var),
+                "names the credential used: {}",
+                err[0]
+            );
+            assert!(
+                err[0].contains("X-Dovecot-API") && err[0].contains("Basic"),
+                "lists what the server accepts"
+            );
+            assert!(
+                !out.stderr.contains(secret),
+                "secret leaked in debug output:\n{}",
+                out.stderr
+            );
             assert!(!out.stdout.contains(secret));
         }
         // No credentials at all.
-        let out = Rd::new().env("RDOVEADM_URL", d.url()).args(["who"]).run().code(77);
+        let out = Rd::new()
+            .env("RDOVEADM_URL", d.url())
+            .args(["who"])
+            .run()
+            .code(77);
         assert!(out.one_error_line().contains("no credentials"));
     }
 }
@@ -72,10 +125,26 @@ fn wrong_password_is_77_and_never_printed() {
 #[test]
 fn server_down_is_75() {
     // A port nothing listens on (bound then released).
-    let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let out = against(&format!("http://127.0.0.1:{port}")).args(["who"]).run().code(75);
-    assert!(out.one_error_line().contains("cannot connect"), "{}", out.stderr);
-    let out = Rd::new().env("RDOVEADM_SOCKET", "/nonexistent/http").env("RDOVEADM_PASSWORD", "x").args(["who"]).run().code(75);
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let out = against(&format!("http://127.0.0.1:{port}"))
+        .args(["who"])
+        .run()
+        .code(75);
+    assert!(
+        out.one_error_line().contains("cannot connect"),
+        "{}",
+        out.stderr
+    );
+    let out = Rd::new()
+        .env("RDOVEADM_SOCKET", "/nonexistent/http")
+        .env("RDOVEADM_PASSWORD", "x")
+        .args(["who"])
+        .run()
+        .code(75);
     assert!(out.one_error_line().contains("/nonexistent/http"));
 }
 
@@ -84,18 +153,34 @@ fn hung_server_times_out_with_75() {
     let url = fake_server(None);
     let t = Instant::now();
     let out = against(&url).args(["--timeout", "1", "who"]).run().code(75);
-    assert!(t.elapsed() < Duration::from_secs(5), "took {:?}", t.elapsed());
-    assert!(out.one_error_line().contains("did not answer within 1 s"), "{}", out.stderr);
+    assert!(
+        t.elapsed() < Duration::from_secs(5),
+        "took {:?}",
+        t.elapsed()
+    );
+    assert!(
+        out.one_error_line().contains("did not answer within 1 s"),
+        "{}",
+        out.stderr
+    );
 }
 
 #[test]
 fn garbage_and_truncated_replies_are_76() {
-    let garbage: &[u8] = b"HTTP/1.1 200 OK\r\nContent-Length: 13\r\nConnection: close\r\n\r\n<html>hi</ht";
+    let garbage: &[u8] =
+        b"HTTP/1.1 200 OK\r\nContent-Length: 13\r\nConnection: close\r\n\r\n<html>hi</ht";
     let truncated_json: &[u8] =
         b"HTTP/1.1 200 OK\r\nContent-Length: 40\r\nConnection: close\r\n\r\n[[\"doveadmResponse\",[{\"user";
     let cut_body: &[u8] = b"HTTP/1.1 200 OK\r\nContent-Length: 4000\r\nConnection: close\r\n\r\n[[\"doveadmResponse\",[";
-    for (what, reply) in [("garbage", garbage), ("truncated JSON", truncated_json), ("short body", cut_body)] {
-        let out = against(&fake_server(Some(reply))).args(["who"]).run().code(76);
+    for (what, reply) in [
+        ("garbage", garbage),
+        ("truncated JSON", truncated_json),
+        ("short body", cut_body),
+    ] {
+        let out = against(&fake_server(Some(reply)))
+            .args(["who"])
+            .run()
+            .code(76);
         let line = out.one_error_line();
         assert!(line.contains("malformed reply"), "{what}: {line}");
     }
@@ -103,19 +188,34 @@ fn garbage_and_truncated_replies_are_76() {
 
 #[test]
 fn http_500_and_closed_without_reply() {
-    let out = against(&fake_server(Some(b"HTTP/1.1 500 Internal Server Error\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")))
+    let out = against(&fake_server(Some(
+        b"HTTP/1.1 500 Internal Server Error\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+    )))
+    .args(["who"])
+    .run()
+    .code(75);
+    assert!(out.one_error_line().contains("HTTP 500"));
+    let out = against(&fake_server(Some(b"")))
         .args(["who"])
         .run()
         .code(75);
-    assert!(out.one_error_line().contains("HTTP 500"));
-    let out = against(&fake_server(Some(b""))).args(["who"]).run().code(75);
-    assert!(out.one_error_line().contains("without a reply"), "{}", out.stderr);
+    assert!(
+        out.one_error_line().contains("without a reply"),
+        "{}",
+        out.stderr
+    );
 }
 
 #[test]
 fn bad_usage_is_64() {
     let rd = against("http://127.0.0.1:9");
-    for args in [vec!["kick"], vec!["kick", ""], vec!["who", "--bogus"], vec!["mailbox", "list"], vec!["frobnicate"]] {
+    for args in [
+        vec!["kick"],
+        vec!["kick", ""],
+        vec!["who", "--bogus"],
+        vec!["mailbox", "list"],
+        vec!["frobnicate"],
+    ] {
         let out = rd.clone().args(&args).run().code(64);
         out.one_error_line();
     }
@@ -126,7 +226,11 @@ fn bad_usage_is_64() {
 #[test]
 fn bad_config_is_78() {
     for url in ["127.0.0.1:8080", "ftp://x", "http://doveadm:pw@127.0.0.1:1"] {
-        let out = Rd::new().env("RDOVEADM_URL", url).args(["who"]).run().code(78);
+        let out = Rd::new()
+            .env("RDOVEADM_URL", url)
+            .args(["who"])
+            .run()
+            .code(78);
         assert!(!out.one_error_line().contains(":pw@"));
     }
     let out = Rd::new().args(["who"]).run().code(78);

@@ -15,7 +15,10 @@ fn committed_completions_and_man_pages_are_fresh() {
         let fresh = std::fs::read(tmp.path().join(rel)).unwrap();
         match std::fs::read(repo().join(rel)) {
             Ok(committed) if committed == fresh => {}
-            Ok(_) => stale.push(format!("{} (differs from what the clap definition generates)", rel.display())),
+            Ok(_) => stale.push(format!(
+                "{} (differs from what the clap definition generates)",
+                rel.display()
+            )),
             Err(_) => stale.push(format!("{} (missing)", rel.display())),
         }
     }
@@ -33,9 +36,16 @@ fn committed_completions_and_man_pages_are_fresh() {
 
 #[test]
 fn completions_command_prints_the_committed_scripts() {
-    for (shell, file) in [("bash", "rdoveadm.bash"), ("zsh", "_rdoveadm"), ("fish", "rdoveadm.fish")] {
+    for (shell, file) in [
+        ("bash", "rdoveadm.bash"),
+        ("zsh", "_rdoveadm"),
+        ("fish", "rdoveadm.fish"),
+    ] {
         let out = Rd::new().args(["completions", shell]).run().ok();
         let committed = std::fs::read_to_string(repo().join("completions").join(file)).unwrap();
-        assert_eq!(out.stdout, committed, "`rdoveadm completions {shell}` differs from completions/{file}");
+        assert_eq!(
+            out.stdout, committed,
+            "`rdoveadm completions {shell}` differs from completions/{file}"
+        );
     }
 }

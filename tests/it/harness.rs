@@ -45,11 +45,15 @@ impl Dovecot {
             "dovecot-sandbox start --version {version} {extra:?} failed:\n{}",
             String::from_utf8_lossy(&out.stderr)
         );
-        Dovecot { vars: parse_vars(&String::from_utf8_lossy(&out.stdout)) }
+        Dovecot {
+            vars: parse_vars(&String::from_utf8_lossy(&out.stdout)),
+        }
     }
 
     pub fn var(&self, k: &str) -> &str {
-        self.vars.get(k).unwrap_or_else(|| panic!("sandbox did not print {k}"))
+        self.vars
+            .get(k)
+            .unwrap_or_else(|| panic!("sandbox did not print {k}"))
     }
     pub fn version(&self) -> &str {
         self.var("SANDBOX_VERSION")
@@ -78,7 +82,9 @@ impl Dovecot {
 
     /// `rdoveadm` against this instance over TCP with the password.
     pub fn rdoveadm(&self) -> Rd {
-        let rd = Rd::new().env("RDOVEADM_URL", self.url()).env("RDOVEADM_PASSWORD", self.password());
+        let rd = Rd::new()
+            .env("RDOVEADM_URL", self.url())
+            .env("RDOVEADM_PASSWORD", self.password());
         match self.vars.get("SANDBOX_CACERT") {
             Some(ca) => rd.args(["--cacert", ca]),
             None => rd,
@@ -87,17 +93,43 @@ impl Dovecot {
 
     /// `rdoveadm` over TCP with the password and no --cacert.
     pub fn rdoveadm_no_ca(&self) -> Rd {
-        Rd::new().env("RDOVEADM_URL", self.url()).env("RDOVEADM_PASSWORD", self.password())
+        Rd::new()
+            .env("RDOVEADM_URL", self.url())
+            .env("RDOVEADM_PASSWORD", self.password())
     }
 
     /// The ways to reach this instance, each named: TCP or socket, password or API key.
     pub fn transports(&self) -> Vec<(&'static str, Rd)> {
-        let tcp = if self.url().starts_with("https") { "https" } else { "tcp" };
+        let tcp = if self.url().starts_with("https") {
+            "https"
+        } else {
+            "tcp"
+        };
         let mut v = vec![
-            (tcp, Rd::new().env("RDOVEADM_URL", self.url()).env("RDOVEADM_PASSWORD", self.password())),
-            ("socket", Rd::new().env("RDOVEADM_SOCKET", self.socket()).env("RDOVEADM_PASSWORD", self.password())),
-            ("tcp-api-key", Rd::new().env("RDOVEADM_URL", self.url()).env("RDOVEADM_API_KEY", self.api_key())),
-            ("socket-api-key", Rd::new().env("RDOVEADM_SOCKET", self.socket()).env("RDOVEADM_API_KEY", self.api_key())),
+            (
+                tcp,
+                Rd::new()
+                    .env("RDOVEADM_URL", self.url())
+                    .env("RDOVEADM_PASSWORD", self.password()),
+            ),
+            (
+                "socket",
+                Rd::new()
+                    .env("RDOVEADM_SOCKET", self.socket())
+                    .env("RDOVEADM_PASSWORD", self.password()),
+            ),
+            (
+                "tcp-api-key",
+                Rd::new()
+                    .env("RDOVEADM_URL", self.url())
+                    .env("RDOVEADM_API_KEY", self.api_key()),
+            ),
+            (
+                "socket-api-key",
+                Rd::new()
+                    .env("RDOVEADM_SOCKET", self.socket())
+                    .env("RDOVEADM_API_KEY", self.api_key()),
+            ),
         ];
         if let Some(ca) = self.vars.get("SANDBOX_CACERT") {
             for (_, rd) in v.iter_mut() {
@@ -121,12 +153,19 @@ impl Dovecot {
     pub fn wait_for_connections(&self, n: usize) {
         let deadline = Instant::now() + Duration::from_secs(10);
         loop {
-            let out = self.rdoveadm().args(["-f", "tab", "--no-header", "who", "-1"]).run();
+            let out = self
+                .rdoveadm()
+                .args(["-f", "tab", "--no-header", "who", "-1"])
+                .run();
             let got = out.stdout.lines().count();
             if got == n {
                 return;
             }
-            assert!(Instant::now() < deadline, "waited for {n} connections, `who -1` shows {got}:\n{}", out.stdout);
+            assert!(
+                Instant::now() < deadline,
+                "waited for {n} connections, `who -1` shows {got}:\n{}",
+                out.stdout
+            );
             std::thread::sleep(Duration::from_millis(100));
         }
     }
@@ -148,8 +187,13 @@ impl Drop for Dovecot {
 pub fn parse_vars(text: &str) -> HashMap<String, String> {
     let mut m = HashMap::new();
     for line in text.lines() {
-        let Some((k, v)) = line.split_once('=') else { continue };
-        let v = v.strip_prefix('\'').and_then(|v| v.strip_suffix('\'')).unwrap_or(v);
+        let Some((k, v)) = line.split_once('=') else {
+            continue;
+        };
+        let v = v
+            .strip_prefix('\'')
+            .and_then(|v| v.strip_suffix('\''))
+            .unwrap_or(v);
         m.insert(k.to_string(), v.replace("'\\''", "'"));
     }
     m
@@ -165,7 +209,10 @@ impl Session {
     pub fn imap(port: u16, user: &str, password: &str) -> Session {
         let s = TcpStream::connect(("127.0.0.1", port)).expect("imap connect");
         s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-        let mut me = Session { reader: BufReader::new(s), imap: true };
+        let mut me = Session {
+            reader: BufReader::new(s),
+            imap: true,
+        };
         me.line(); // greeting
         me.send(&format!("a1 LOGIN \"{user}\" \"{password}\""));
         let ok = me.until("a1 ");
@@ -176,7 +223,10 @@ impl Session {
     pub fn pop3(port: u16, user: &str, password: &str) -> Session {
         let s = TcpStream::connect(("127.0.0.1", port)).expect("pop3 connect");
         s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-        let mut me = Session { reader: BufReader::new(s), imap: false };
+        let mut me = Session {
+            reader: BufReader::new(s),
+            imap: false,
+        };
         me.line();
         me.send(&format!("USER {user}"));
         assert!(me.line().starts_with("+OK"));
@@ -250,7 +300,11 @@ pub struct Out {
 impl Out {
     /// Asserts the exit code, showing the output when it differs.
     pub fn code(self, want: i32) -> Out {
-        assert_eq!(self.code, want, "exit code\nstdout:\n{}\nstderr:\n{}", self.stdout, self.stderr);
+        assert_eq!(
+            self.code, want,
+            "exit code\nstdout:\n{}\nstderr:\n{}",
+            self.stdout, self.stderr
+        );
         self
     }
     pub fn ok(self) -> Out {
@@ -258,12 +312,22 @@ impl Out {
     }
     /// Parses stdout as JSON.
     pub fn json(&self) -> serde_json::Value {
-        serde_json::from_str(&self.stdout).unwrap_or_else(|e| panic!("stdout is not JSON ({e}):\n{}", self.stdout))
+        serde_json::from_str(&self.stdout)
+            .unwrap_or_else(|e| panic!("stdout is not JSON ({e}):\n{}", self.stdout))
     }
     /// The single stderr line of an error, checked to be one `rdoveadm: error:` line.
     pub fn one_error_line(&self) -> &str {
-        let lines: Vec<&str> = self.stderr.lines().filter(|l| !l.starts_with("rdoveadm: hint:")).collect();
-        assert_eq!(lines.len(), 1, "expected one error line, got:\n{}", self.stderr);
+        let lines: Vec<&str> = self
+            .stderr
+            .lines()
+            .filter(|l| !l.starts_with("rdoveadm: hint:"))
+            .collect();
+        assert_eq!(
+            lines.len(),
+            1,
+            "expected one error line, got:\n{}",
+            self.stderr
+        );
         assert!(lines[0].starts_with("rdoveadm: error: "), "{}", lines[0]);
         assert!(!self.stderr.contains("panicked"), "{}", self.stderr);
         lines[0]
@@ -272,10 +336,15 @@ impl Out {
 
 impl Rd {
     pub fn new() -> Rd {
-        Rd { args: Vec::new(), env: Vec::new(), stdin: None }
+        Rd {
+            args: Vec::new(),
+            env: Vec::new(),
+            stdin: None,
+        }
     }
     pub fn args<I: IntoIterator<Item = S>, S: AsRef<str>>(mut self, args: I) -> Rd {
-        self.args.extend(args.into_iter().map(|a| a.as_ref().to_string()));
+        self.args
+            .extend(args.into_iter().map(|a| a.as_ref().to_string()));
         self
     }
     pub fn env(mut self, k: &str, v: &str) -> Rd {
@@ -295,7 +364,11 @@ impl Rd {
             .env("PATH", std::env::var("PATH").unwrap_or_default())
             .env("HOME", &home)
             .env("XDG_CONFIG_HOME", home.join("config"))
-            .stdin(if self.stdin.is_some() { Stdio::piped() } else { Stdio::null() })
+            .stdin(if self.stdin.is_some() {
+                Stdio::piped()
+            } else {
+                Stdio::null()
+            })
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
         for (k, v) in &self.env {
@@ -320,7 +393,12 @@ pub fn user_service_pairs(v: &serde_json::Value) -> Vec<(String, String)> {
         .as_array()
         .expect("array")
         .iter()
-        .map(|r| (r["username"].as_str().unwrap().to_string(), r["service"].as_str().unwrap().to_string()))
+        .map(|r| {
+            (
+                r["username"].as_str().unwrap().to_string(),
+                r["service"].as_str().unwrap().to_string(),
+            )
+        })
         .collect();
     out.sort();
     out

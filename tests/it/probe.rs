@@ -38,7 +38,11 @@ impl Sandbox {
             .stdin(Stdio::null())
             .output()
             .unwrap_or_else(|e| panic!("cannot run scripts/{script}: {e}"));
-        assert!(out.status.success(), "{script} start {args:?} failed:\n{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{script} start {args:?} failed:\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         let vars = String::from_utf8_lossy(&out.stdout)
             .lines()
             .filter_map(|l| {
@@ -59,7 +63,9 @@ impl Sandbox {
     }
 
     fn var(&self, k: &str) -> &str {
-        self.vars.get(k).unwrap_or_else(|| panic!("{} did not print {k}", self.script))
+        self.vars
+            .get(k)
+            .unwrap_or_else(|| panic!("{} did not print {k}", self.script))
     }
 
     fn dovecot_args(&self) -> Vec<String> {
@@ -72,7 +78,13 @@ impl Sandbox {
     fn port_args(&self) -> Vec<String> {
         ["imap", "imaps", "pop3", "pop3s"]
             .iter()
-            .flat_map(|s| [format!("--{s}"), self.var(&format!("SANDBOX_{}_PORT", s.to_uppercase())).to_string()])
+            .flat_map(|s| {
+                [
+                    format!("--{s}"),
+                    self.var(&format!("SANDBOX_{}_PORT", s.to_uppercase()))
+                        .to_string(),
+                ]
+            })
             .collect()
     }
 }
@@ -80,7 +92,9 @@ impl Sandbox {
 impl Drop for Sandbox {
     fn drop(&mut self) {
         if let Some(dir) = self.vars.get("SANDBOX_DIR") {
-            let _ = Command::new(repo().join("scripts").join(self.script)).args(["stop", dir]).output();
+            let _ = Command::new(repo().join("scripts").join(self.script))
+                .args(["stop", dir])
+                .output();
         }
     }
 }
@@ -101,8 +115,13 @@ fn probe(args: &[String]) -> (HashMap<String, HashMap<String, String>>, i32, Out
     let mut all = vec!["-f", "json", "probe", "127.0.0.1"];
     all.extend(args.iter().map(String::as_str));
     let out = rdoveadm(&all);
-    let rows: Value = serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("not JSON ({e}): {}\n{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr)));
+    let rows: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "not JSON ({e}): {}\n{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
     let rows = rows
         .as_array()
         .expect("an array")
@@ -130,12 +149,21 @@ fn openssl_not_after(port: &str) -> i64 {
         "openssl s_client -connect 127.0.0.1:{port} </dev/null 2>/dev/null | openssl x509 -noout -enddate \
          | cut -d= -f2 | xargs -I{{}} date -u -d {{}} +%s"
     );
-    let out = Command::new("sh").args(["-c", &script]).output().expect("sh");
-    String::from_utf8_lossy(&out.stdout).trim().parse().expect("openssl -enddate as a Unix time")
+    let out = Command::new("sh")
+        .args(["-c", &script])
+        .output()
+        .expect("sh");
+    String::from_utf8_lossy(&out.stdout)
+        .trim()
+        .parse()
+        .expect("openssl -enddate as a Unix time")
 }
 
 fn now_unix() -> i64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs() as i64
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
 }
 
 #[test]
@@ -154,7 +182,11 @@ fn dovecot_tls_required_with_cacert_is_clean() {
             assert_eq!(r["tls"], "true", "{v} {service}: {r:?}");
             assert!(r["tls_version"].starts_with("TLSv1."), "{v} {service}");
             assert!(!r["cipher"].is_empty(), "{v} {service}");
-            assert!(r["cert_subject"].contains("IP:127.0.0.1"), "{v} {service}: {}", r["cert_subject"]);
+            assert!(
+                r["cert_subject"].contains("IP:127.0.0.1"),
+                "{v} {service}: {}",
+                r["cert_subject"]
+            );
             assert_eq!(r["verified"], "true", "{v} {service}");
             assert_eq!(r["name_ok"], "true", "{v} {service}");
             assert_eq!(r["problems"], "", "{v} {service}");
@@ -175,9 +207,16 @@ fn dovecot_tls_required_with_cacert_is_clean() {
             ((end - after).div_euclid(86_400)..=(end - before).div_euclid(86_400)).contains(&days),
             "{v}: days_left {days}, openssl notAfter {end}, probe ran {before}..{after}"
         );
-        assert!((360..=365).contains(&days), "{v}: the sandbox certificate is valid for 365 days: {days}");
+        assert!(
+            (360..=365).contains(&days),
+            "{v}: the sandbox certificate is valid for 365 days: {days}"
+        );
         assert_eq!(code, 0, "{v}: {}", String::from_utf8_lossy(&out.stderr));
-        assert!(out.stderr.is_empty(), "{v}: not a terminal, so no summary: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.stderr.is_empty(),
+            "{v}: not a terminal, so no summary: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
 }
 
@@ -188,7 +227,11 @@ fn dovecot_without_cacert_is_not_verified() {
     for (service, r) in &rows {
         assert_eq!(r["verified"], "false", "{service}");
         assert_eq!(r["name_ok"], "true", "{service}");
-        assert!(r["problems"].contains("certificate not trusted: unknown issuer"), "{service}: {}", r["problems"]);
+        assert!(
+            r["problems"].contains("certificate not trusted: unknown issuer"),
+            "{service}: {}",
+            r["problems"]
+        );
     }
     assert_eq!(code, 77);
 }
@@ -201,7 +244,11 @@ fn dovecot_plaintext_allowed_is_exposure() {
     let (rows, code, _) = probe(&args);
     for s in ["imap", "pop3"] {
         assert_eq!(rows[s]["plaintext_before_tls"], "true", "{s}");
-        assert!(rows[s]["problems"].contains("offered before TLS"), "{s}: {}", rows[s]["problems"]);
+        assert!(
+            rows[s]["problems"].contains("offered before TLS"),
+            "{s}: {}",
+            rows[s]["problems"]
+        );
         assert_eq!(rows[s]["verified"], "true", "{s}");
     }
     assert_eq!(rows["imaps"]["problems"], "");
@@ -212,29 +259,53 @@ fn dovecot_plaintext_allowed_is_exposure() {
 fn dovecot_expired_certificate_is_a_problem() {
     let sb = Sandbox::dovecot("2.3", &["--cert", "expired", "--plaintext", "required-tls"]);
     let mut args = sb.dovecot_args();
-    args.extend(strs(&["--cacert", sb.var("SANDBOX_CACERT"), "--only", "imap,imaps"]));
+    args.extend(strs(&[
+        "--cacert",
+        sb.var("SANDBOX_CACERT"),
+        "--only",
+        "imap,imaps",
+    ]));
     let (rows, code, _) = probe(&args);
     for s in ["imap", "imaps"] {
         let r = &rows[s];
-        assert_eq!(r["tls"], "true", "{s}: the handshake still completes, so the certificate is reported");
+        assert_eq!(
+            r["tls"], "true",
+            "{s}: the handshake still completes, so the certificate is reported"
+        );
         assert_eq!(r["verified"], "false", "{s}");
         assert!(r["days_left"].starts_with('-'), "{s}: {}", r["days_left"]);
-        assert!(r["problems"].contains("certificate expired"), "{s}: {}", r["problems"]);
+        assert!(
+            r["problems"].contains("certificate expired"),
+            "{s}: {}",
+            r["problems"]
+        );
     }
     assert_eq!(code, 77);
 }
 
 #[test]
 fn dovecot_wrong_name_certificate_is_a_problem() {
-    let sb = Sandbox::dovecot("2.3", &["--cert", "wrong-name", "--plaintext", "required-tls"]);
+    let sb = Sandbox::dovecot(
+        "2.3",
+        &["--cert", "wrong-name", "--plaintext", "required-tls"],
+    );
     let mut args = sb.dovecot_args();
-    args.extend(strs(&["--cacert", sb.var("SANDBOX_CACERT"), "--only", "pop3,pop3s"]));
+    args.extend(strs(&[
+        "--cacert",
+        sb.var("SANDBOX_CACERT"),
+        "--only",
+        "pop3,pop3s",
+    ]));
     let (rows, code, _) = probe(&args);
     for s in ["pop3", "pop3s"] {
         let r = &rows[s];
         assert_eq!(r["verified"], "true", "{s}: the chain is fine");
         assert_eq!(r["name_ok"], "false", "{s}");
-        assert!(r["problems"].contains("certificate not valid for `127.0.0.1`"), "{s}: {}", r["problems"]);
+        assert!(
+            r["problems"].contains("certificate not valid for `127.0.0.1`"),
+            "{s}: {}",
+            r["problems"]
+        );
     }
     assert_eq!(code, 77);
     // The same certificate is right for the name it was made for.
@@ -268,18 +339,35 @@ fn silent_server_does_not_hang() {
         }
     });
     let start = Instant::now();
-    let args = strs(&["--timeout", "2", "--only", "imap,imaps,pop3", "--imap", &port, "--imaps", &port, "--pop3", &port]);
+    let args = strs(&[
+        "--timeout",
+        "2",
+        "--only",
+        "imap,imaps,pop3",
+        "--imap",
+        &port,
+        "--imaps",
+        &port,
+        "--pop3",
+        &port,
+    ]);
     let (rows, code, _) = probe(&args);
     let took = start.elapsed();
     // Ports are probed concurrently and each step is bounded by --timeout.
     assert!(took < Duration::from_secs(2 + 3), "took {took:?}");
-    assert!(took >= Duration::from_secs(2), "took {took:?}: the timeout was not waited for");
+    assert!(
+        took >= Duration::from_secs(2),
+        "took {took:?}: the timeout was not waited for"
+    );
     for s in ["imap", "pop3"] {
         assert_eq!(rows[s]["state"], "open", "{s}");
         assert_eq!(rows[s]["problems"], "no greeting within 2s", "{s}");
     }
     assert_eq!(rows["imaps"]["state"], "open");
-    assert_eq!(rows["imaps"]["problems"], "TLS handshake not finished within 2s");
+    assert_eq!(
+        rows["imaps"]["problems"],
+        "TLS handshake not finished within 2s"
+    );
     assert_eq!(code, 69);
 }
 
@@ -292,7 +380,10 @@ fn courier_is_recognised_with_its_capabilities_and_tls() {
     assert_eq!(rows.len(), 4);
     for (s, r) in &rows {
         assert_eq!(r["state"], "open", "{s}");
-        assert_eq!(r["server"], "Courier", "{s}: greeting (IMAP) or CAPA IMPLEMENTATION (POP3)");
+        assert_eq!(
+            r["server"], "Courier",
+            "{s}: greeting (IMAP) or CAPA IMPLEMENTATION (POP3)"
+        );
         assert_eq!(r["tls"], "true", "{s}: {r:?}");
         assert_eq!(r["verified"], "true", "{s}");
         assert_eq!(r["name_ok"], "true", "{s}");
@@ -305,9 +396,18 @@ fn courier_is_recognised_with_its_capabilities_and_tls() {
     assert_eq!(code, 65);
     // -D shows the capability lists the rows summarise: Courier adds AUTH=PLAIN only over TLS.
     let err = String::from_utf8_lossy(&out.stderr);
-    let line = |needle: &str| err.lines().find(|l| l.contains(needle)).unwrap_or_else(|| panic!("no `{needle}` in:\n{err}")).to_string();
+    let line = |needle: &str| {
+        err.lines()
+            .find(|l| l.contains(needle))
+            .unwrap_or_else(|| panic!("no `{needle}` in:\n{err}"))
+            .to_string()
+    };
     let imap_before = line(" imap: capabilities before TLS:");
-    assert!(imap_before.contains(" STARTTLS") && !imap_before.contains("AUTH=PLAIN") && !imap_before.contains("LOGINDISABLED"));
+    assert!(
+        imap_before.contains(" STARTTLS")
+            && !imap_before.contains("AUTH=PLAIN")
+            && !imap_before.contains("LOGINDISABLED")
+    );
     assert!(line(" imap: capabilities over TLS:").contains("AUTH=PLAIN"));
     assert!(line(" pop3: capabilities before TLS:").contains("STLS"));
     assert!(line(" pop3s: capabilities over TLS:").contains("IMPLEMENTATION Courier Mail Server"));
@@ -317,9 +417,17 @@ fn courier_is_recognised_with_its_capabilities_and_tls() {
 fn courier_tls_required_hides_imap_login() {
     let sb = Sandbox::start("courier-sandbox", &["--plaintext", "required-tls"]);
     let mut args = sb.port_args();
-    args.extend(strs(&["--cacert", sb.var("SANDBOX_CACERT"), "--only", "imap"]));
+    args.extend(strs(&[
+        "--cacert",
+        sb.var("SANDBOX_CACERT"),
+        "--only",
+        "imap",
+    ]));
     let (rows, code, _) = probe(&args);
-    assert_eq!(rows["imap"]["plaintext_before_tls"], "false", "LOGINDISABLED before STARTTLS");
+    assert_eq!(
+        rows["imap"]["plaintext_before_tls"], "false",
+        "LOGINDISABLED before STARTTLS"
+    );
     assert_eq!(rows["imap"]["tls"], "true");
     assert_eq!(rows["imap"]["problems"], "");
     assert_eq!(code, 0);

@@ -14,7 +14,18 @@ fn write_config(dir: &std::path::Path, text: &str, mode: u32) -> String {
 }
 
 fn mailboxes(rd: Rd) -> String {
-    let out = rd.args(["-f", "tab", "--no-header", "mailbox", "list", "-u", "alice@example.org"]).run().ok();
+    let out = rd
+        .args([
+            "-f",
+            "tab",
+            "--no-header",
+            "mailbox",
+            "list",
+            "-u",
+            "alice@example.org",
+        ])
+        .run()
+        .ok();
     let mut v: Vec<&str> = out.stdout.lines().collect();
     v.sort();
     v.join(",")
@@ -26,7 +37,10 @@ fn profiles_switch_and_precedence() {
     let one = Dovecot::start(v[0], &[]);
     let two = Dovecot::start(v[v.len() - 1], &[]);
     // Tell the servers apart by a mailbox only `two` has.
-    two.rdoveadm().args(["mailbox", "create", "-u", "alice@example.org", "OnlyTwo"]).run().ok();
+    two.rdoveadm()
+        .args(["mailbox", "create", "-u", "alice@example.org", "OnlyTwo"])
+        .run()
+        .ok();
     let dir = tempfile::tempdir().unwrap();
     let cfg = write_config(
         dir.path(),
@@ -44,20 +58,44 @@ fn profiles_switch_and_precedence() {
     assert_eq!(mailboxes(rd()), "INBOX");
     assert_eq!(mailboxes(rd().args(["-s", "two"])), "INBOX,OnlyTwo");
     assert_eq!(mailboxes(rd().args(["--server", "one"])), "INBOX");
-    assert_eq!(mailboxes(rd().env("RDOVEADM_SERVER", "two")), "INBOX,OnlyTwo");
+    assert_eq!(
+        mailboxes(rd().env("RDOVEADM_SERVER", "two")),
+        "INBOX,OnlyTwo"
+    );
     // The environment beats the default profile...
-    let env_two = || rd().env("RDOVEADM_SOCKET", two.socket()).env("RDOVEADM_PASSWORD", two.password());
+    let env_two = || {
+        rd().env("RDOVEADM_SOCKET", two.socket())
+            .env("RDOVEADM_PASSWORD", two.password())
+    };
     assert_eq!(mailboxes(env_two()), "INBOX,OnlyTwo");
     // ...and a flag beats the environment: a profile named with -s, or --url.
     assert_eq!(mailboxes(env_two().args(["-s", "one"])), "INBOX");
-    assert_eq!(mailboxes(rd().env("RDOVEADM_SERVER", "two").args(["--url", one.url()]).env("RDOVEADM_PASSWORD", one.password())), "INBOX");
+    assert_eq!(
+        mailboxes(
+            rd().env("RDOVEADM_SERVER", "two")
+                .args(["--url", one.url()])
+                .env("RDOVEADM_PASSWORD", one.password())
+        ),
+        "INBOX"
+    );
     // An unknown profile: 78 with the known names.
     let out = rd().args(["-s", "three", "who"]).run().code(78);
-    assert!(out.one_error_line().contains("known: one, two"), "{}", out.stderr);
+    assert!(
+        out.one_error_line().contains("known: one, two"),
+        "{}",
+        out.stderr
+    );
 
     // config show: where each setting comes from, never the secret.
-    let out = rd().args(["-f", "tab", "--server", "one,two", "config", "show"]).run().ok();
-    assert!(out.stdout.contains("profile `one` password"), "{}", out.stdout);
+    let out = rd()
+        .args(["-f", "tab", "--server", "one,two", "config", "show"])
+        .run()
+        .ok();
+    assert!(
+        out.stdout.contains("profile `one` password"),
+        "{}",
+        out.stdout
+    );
     assert!(out.stdout.contains("two\ttimeout\t7 s"), "{}", out.stdout);
     assert!(!out.stdout.contains(one.password()) && !out.stdout.contains(two.api_key()));
     assert!(!out.stderr.contains(one.password()));
@@ -66,18 +104,32 @@ fn profiles_switch_and_precedence() {
     std::fs::set_permissions(&cfg, std::fs::Permissions::from_mode(0o644)).unwrap();
     let out = rd().args(["who"]).run().code(78);
     let line = out.one_error_line();
-    assert!(line.contains("chmod 600") && line.contains("mode 0644"), "{line}");
+    assert!(
+        line.contains("chmod 600") && line.contains("mode 0644"),
+        "{line}"
+    );
     assert!(!out.stderr.contains(one.password()));
     // ...but one with only file references may be world-readable.
     let cfg2 = write_config(
         &dir.path().join(""),
-        &format!("default = \"two\"\n[servers.two]\nsocket = \"{}\"\napi_key_file = \"{}\"\n", two.socket(), two.var("SANDBOX_API_KEY_FILE")),
+        &format!(
+            "default = \"two\"\n[servers.two]\nsocket = \"{}\"\napi_key_file = \"{}\"\n",
+            two.socket(),
+            two.var("SANDBOX_API_KEY_FILE")
+        ),
         0o644,
     );
-    assert_eq!(mailboxes(Rd::new().env("RDOVEADM_CONFIG", &cfg2)), "INBOX,OnlyTwo");
+    assert_eq!(
+        mailboxes(Rd::new().env("RDOVEADM_CONFIG", &cfg2)),
+        "INBOX,OnlyTwo"
+    );
     // A syntax error names the file and line.
     let bad = write_config(dir.path(), "default = \"x\"\n[servers.x]\nurl = \n", 0o600);
-    let out = Rd::new().env("RDOVEADM_CONFIG", &bad).args(["who"]).run().code(78);
+    let out = Rd::new()
+        .env("RDOVEADM_CONFIG", &bad)
+        .args(["who"])
+        .run()
+        .code(78);
     assert!(out.one_error_line().contains("line 3"), "{}", out.stderr);
 }
 
@@ -88,7 +140,14 @@ fn on_tty(env: &[(&str, &str)], args: &str) -> String {
         e.push_str(&format!("{k}={v} "));
     }
     let out = Command::new("script")
-        .args(["-qec", &format!("env -i PATH=/usr/bin:/bin COLUMNS=200 {e}{} {args}", env!("CARGO_BIN_EXE_rdoveadm")), "/dev/null"])
+        .args([
+            "-qec",
+            &format!(
+                "env -i PATH=/usr/bin:/bin COLUMNS=200 {e}{} {args}",
+                env!("CARGO_BIN_EXE_rdoveadm")
+            ),
+            "/dev/null",
+        ])
         .stdin(std::process::Stdio::null())
         .output()
         .unwrap();
@@ -98,10 +157,16 @@ fn on_tty(env: &[(&str, &str)], args: &str) -> String {
 #[test]
 fn colour_piping_and_no_header() {
     let d = Dovecot::start(versions()[0], &[]);
-    let env = [("RDOVEADM_URL", d.url()), ("RDOVEADM_PASSWORD", d.password())];
+    let env = [
+        ("RDOVEADM_URL", d.url()),
+        ("RDOVEADM_PASSWORD", d.password()),
+    ];
     // On a terminal: a table with a bold header...
     let screen = on_tty(&env, "quota get -u alice@example.org");
-    assert!(screen.contains("\x1b[1m"), "no bold header on a terminal: {screen:?}");
+    assert!(
+        screen.contains("\x1b[1m"),
+        "no bold header on a terminal: {screen:?}"
+    );
     assert!(screen.contains("STORAGE"));
     // ...unless NO_COLOR is set or --color never.
     let mut no_color = env.to_vec();
@@ -112,19 +177,59 @@ fn colour_piping_and_no_header() {
     let screen = on_tty(&env, "--color never quota get -u alice@example.org");
     assert!(!screen.contains("\x1b["), "{screen:?}");
     // Piped: tab by default, no colour even with a terminal's habits.
-    let out = d.rdoveadm().args(["quota", "get", "-u", "alice@example.org"]).run().ok();
-    assert_eq!(out.stdout.lines().next().unwrap(), "root\ttype\tvalue\tlimit\tpercent");
+    let out = d
+        .rdoveadm()
+        .args(["quota", "get", "-u", "alice@example.org"])
+        .run()
+        .ok();
+    assert_eq!(
+        out.stdout.lines().next().unwrap(),
+        "root\ttype\tvalue\tlimit\tpercent"
+    );
     assert!(!out.stdout.contains('\x1b'));
     // --color always forces it, also when piped.
-    let out = d.rdoveadm().args(["-f", "table", "--color", "always", "quota", "get", "-u", "alice@example.org"]).run().ok();
+    let out = d
+        .rdoveadm()
+        .args([
+            "-f",
+            "table",
+            "--color",
+            "always",
+            "quota",
+            "get",
+            "-u",
+            "alice@example.org",
+        ])
+        .run()
+        .ok();
     assert!(out.stdout.contains("\x1b[1m"));
     // --no-header for tab and table.
-    let out = d.rdoveadm().args(["--no-header", "quota", "get", "-u", "alice@example.org"]).run().ok();
+    let out = d
+        .rdoveadm()
+        .args(["--no-header", "quota", "get", "-u", "alice@example.org"])
+        .run()
+        .ok();
     assert_eq!(out.stdout.lines().count(), 2);
     assert!(out.stdout.starts_with("User quota\tSTORAGE\t"));
-    let out = d.rdoveadm().args(["-f", "table", "--no-header", "quota", "get", "-u", "alice@example.org"]).run().ok();
+    let out = d
+        .rdoveadm()
+        .args([
+            "-f",
+            "table",
+            "--no-header",
+            "quota",
+            "get",
+            "-u",
+            "alice@example.org",
+        ])
+        .run()
+        .ok();
     assert!(!out.stdout.contains("percent"));
     // Data on stdout, messages on stderr.
-    let out = d.rdoveadm().args(["quota", "get", "-u", "nobody@example.org"]).run().code(67);
+    let out = d
+        .rdoveadm()
+        .args(["quota", "get", "-u", "nobody@example.org"])
+        .run()
+        .code(67);
     assert!(out.stdout.is_empty());
 }
