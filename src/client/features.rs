@@ -9,7 +9,6 @@ use super::Schema;
 #[derive(Debug, Clone, Default)]
 pub struct Features {
     commands: HashMap<String, Vec<(String, String)>>,
-    order: Vec<String>,
 }
 
 /// Optional features shown by `server info`: (name, command, parameter or "").
@@ -33,19 +32,13 @@ pub const KNOWN: &[(&str, &str, &str)] = &[
 
 impl Features {
     pub fn from_schema(schema: Schema) -> Features {
-        let order = schema.iter().map(|(c, _)| c.clone()).collect();
         Features {
             commands: schema.into_iter().collect(),
-            order,
         }
     }
 
     pub fn command_count(&self) -> usize {
         self.commands.len()
-    }
-
-    pub fn commands(&self) -> impl Iterator<Item = &str> {
-        self.order.iter().map(String::as_str)
     }
 
     pub fn has_command(&self, command: &str) -> bool {
@@ -56,14 +49,6 @@ impl Features {
         self.commands
             .get(command)
             .is_some_and(|ps| ps.iter().any(|(p, _)| p == param))
-    }
-
-    pub fn param_type(&self, command: &str, param: &str) -> Option<&str> {
-        self.commands
-            .get(command)?
-            .iter()
-            .find(|(p, _)| p == param)
-            .map(|(_, t)| t.as_str())
     }
 
     /// The API generation these features point to, for messages: "2.4" when 2.4-only

@@ -5,7 +5,7 @@ use serde_json::{Map, Value};
 
 use super::Ctx;
 use crate::cli::ApiArgs;
-use crate::client::{schema, Schema};
+use crate::client::schema;
 use crate::error::Error;
 use crate::output::Row;
 
@@ -168,11 +168,6 @@ pub fn build_params(
     }
     // false booleans are left out by the wire layer (a present boolean counts as set).
     Ok(out)
-}
-
-/// The schema as given, for other modules (e.g. feature detection).
-pub fn find<'a>(schema: &'a Schema, command: &str) -> Option<&'a Vec<(String, String)>> {
-    schema.iter().find(|(n, _)| n == command).map(|(_, p)| p)
 }
 
 #[cfg(test)]

@@ -16,8 +16,6 @@ pub mod user;
 pub mod users;
 pub mod who;
 
-use std::io::Write;
-
 use serde_json::{Map, Value};
 use tokio::sync::OnceCell;
 
@@ -124,11 +122,6 @@ impl Ctx {
             s.row(r).map_err(Error::from_write)?;
         }
         s.finish().map_err(Error::from_write)
-    }
-
-    /// Writes a line to stdout (for commands whose output is not rows).
-    pub fn say(&self, line: &str) -> Result<(), Error> {
-        writeln!(std::io::stdout().lock(), "{line}").map_err(Error::from_write)
     }
 }
 

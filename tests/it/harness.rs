@@ -7,7 +7,7 @@
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpStream;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -57,9 +57,6 @@ impl Dovecot {
     }
     pub fn version(&self) -> &str {
         self.var("SANDBOX_VERSION")
-    }
-    pub fn is_24(&self) -> bool {
-        self.version() == "2.4"
     }
     pub fn url(&self) -> &str {
         self.var("RDOVEADM_URL")
@@ -402,8 +399,4 @@ pub fn user_service_pairs(v: &serde_json::Value) -> Vec<(String, String)> {
         .collect();
     out.sort();
     out
-}
-
-pub fn path_exists(p: &str) -> bool {
-    Path::new(p).exists()
 }
