@@ -46,9 +46,7 @@ pub async fn run(batch_global: &GlobalArgs, term: Terminal, args: &BatchArgs) ->
             serde_json::to_writer(&mut json_out, &obj).map_err(|e| Error::from_write(e.into()))?;
         } else if let Some(s) = sink.as_mut() {
             for r in rows {
-                let mut row = Row::with_capacity(r.len() + 1);
-                row.insert("line".into(), Value::from(n));
-                row.extend(r);
+                let row = output::with_first("line", Value::from(n), r);
                 s.row(&row).map_err(Error::from_write)?;
             }
         }
@@ -88,27 +86,12 @@ async fn run_line(
     let argv = std::iter::once("rdoveadm".to_string()).chain(words);
     let mut cli = match Cli::try_parse_from(argv) {
         Ok(c) => c,
-        Err(e) => {
-            let msg = e.render().to_string();
-            let first = msg
-                .split("\n\n")
-                .next()
-                .unwrap_or("bad usage")
-                .replace('\n', " ");
-            return fail(Error::Usage(
-                first.trim_start_matches("error: ").to_string(),
-            ));
-        }
+        Err(e) => return fail(Error::Usage(crate::cli::one_line_error(&e))),
     };
     if matches!(cli.command, Command::Batch(_)) {
         return fail(Error::Usage("batch inside batch is not allowed".into()));
     }
-    if cli.format_short.is_some() {
-        cli.global.format = cli.format_short;
-    }
-    cli.global
-        .server
-        .extend(std::mem::take(&mut cli.server_short));
+    cli.merge_short_options();
     let global = cli.global.or(batch_global);
     let settings = match Settings::resolve(&global, &ProcessEnv, term) {
         Ok(s) => s,

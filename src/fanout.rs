@@ -13,7 +13,7 @@ use serde_json::Value;
 use crate::cli::Command;
 use crate::commands::Ctx;
 use crate::error::Error;
-use crate::output::{self, Row};
+use crate::output;
 use crate::settings::Settings;
 
 pub async fn run(settings: &Settings, command: &Command) -> Result<(), Error> {
@@ -48,7 +48,8 @@ pub async fn run(settings: &Settings, command: &Command) -> Result<(), Error> {
             output::sink(&settings.output, &cols, Box::new(w))
         });
         for row in captured.rows {
-            s.row(&with_server(&name, row)).map_err(Error::from_write)?;
+            let row = output::with_first("server", Value::String(name.clone()), row);
+            s.row(&row).map_err(Error::from_write)?;
             row_count += 1;
         }
         if let Err(e) = result {
@@ -68,15 +69,4 @@ pub async fn run(settings: &Settings, command: &Command) -> Result<(), Error> {
         Some(code) if code != 0 => Err(Error::Silent(code)),
         _ => Ok(()),
     }
-}
-
-fn with_server(name: &str, row: Row) -> Row {
-    let mut r = Row::with_capacity(row.len() + 1);
-    r.insert("server".into(), Value::String(name.to_string()));
-    for (k, v) in row {
-        if k != "server" {
-            r.insert(k, v);
-        }
-    }
-    r
 }

@@ -43,12 +43,7 @@ pub fn run() -> i32 {
         Ok(cli) => cli,
         Err(e) => return clap_error(e),
     };
-    if cli.format_short.is_some() {
-        cli.global.format = cli.format_short;
-    }
-    cli.global
-        .server
-        .extend(std::mem::take(&mut cli.server_short));
+    cli.merge_short_options();
     let stdout_tty = std::io::stdout().is_terminal();
     let term = Terminal {
         stdout_tty,
@@ -142,16 +137,7 @@ fn clap_error(e: clap::Error) -> i32 {
             }
         }
         _ => {
-            let text = e.render().to_string();
-            // clap's message runs until its "Usage:" paragraph; make it one line.
-            let message = text.split("\n\n").next().unwrap_or("bad usage");
-            let message: Vec<&str> = message
-                .lines()
-                .map(str::trim)
-                .filter(|l| !l.is_empty())
-                .collect();
-            let message = message.join(" ");
-            eprintln!("rdoveadm: error: {}", message.trim_start_matches("error: "));
+            eprintln!("rdoveadm: error: {}", cli::one_line_error(&e));
             eprintln!("rdoveadm: hint: see `rdoveadm --help` or `rdoveadm <command> --help`");
             error::code::USAGE
         }

@@ -148,6 +148,31 @@ pub struct GlobalArgs {
     pub debug: bool,
 }
 
+impl Cli {
+    /// Folds the options that only have a short form before the command name (`-f`,
+    /// `-s`) into the global ones.
+    pub fn merge_short_options(&mut self) {
+        if self.format_short.is_some() {
+            self.global.format = self.format_short;
+        }
+        self.global
+            .server
+            .extend(std::mem::take(&mut self.server_short));
+    }
+}
+
+/// clap's error message as one line: it runs until its "Usage:" paragraph.
+pub fn one_line_error(e: &clap::Error) -> String {
+    let text = e.render().to_string();
+    let message = text.split("\n\n").next().unwrap_or("bad usage");
+    let words: Vec<&str> = message
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect();
+    words.join(" ").trim_start_matches("error: ").to_string()
+}
+
 impl GlobalArgs {
     /// These options, with unset ones taken from `base` (a batch line over the batch's own).
     pub fn or(self, base: &GlobalArgs) -> GlobalArgs {

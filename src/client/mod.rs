@@ -45,10 +45,7 @@ impl Client {
     /// Runs one doveadm command and returns its result: an array of row objects,
     /// or the object that `user` returns.
     pub async fn call(&self, command: &str, params: &Map<String, Value>) -> Result<Value, Error> {
-        let body = wire::request_body(command, params);
-        let reply = self.send(Method::Post, Some(body)).await?;
-        self.check_status(&reply)?;
-        wire::parse_reply(command, &reply.body)
+        wire::parse_reply(command, &self.post(command, params).await?)
     }
 
     /// Runs one row command, handing each row over as it is parsed (a large reply never
@@ -59,10 +56,16 @@ impl Client {
         params: &Map<String, Value>,
         on_row: &mut dyn FnMut(Map<String, Value>) -> Result<(), Error>,
     ) -> Result<(), Error> {
-        let body = wire::request_body(command, params);
-        let reply = self.send(Method::Post, Some(body)).await?;
+        wire::stream_rows(command, &self.post(command, params).await?, on_row)
+    }
+
+    /// Sends one command and returns the body of a 200 reply.
+    async fn post(&self, command: &str, params: &Map<String, Value>) -> Result<Vec<u8>, Error> {
+        let reply = self
+            .send(Method::Post, Some(wire::request_body(command, params)))
+            .await?;
         self.check_status(&reply)?;
-        wire::stream_rows(command, &reply.body, on_row)
+        Ok(reply.body)
     }
 
     /// Fetches the list of commands the server advertises.

@@ -117,11 +117,7 @@ impl Ctx {
 
     /// Writes rows in the chosen format.
     pub fn emit(&self, columns: &[&str], rows: &[Row]) -> Result<(), Error> {
-        let mut s = self.open(columns);
-        for r in rows {
-            s.row(r).map_err(Error::from_write)?;
-        }
-        s.finish().map_err(Error::from_write)
+        output::write_rows(self.open(columns), rows).map_err(Error::from_write)
     }
 }
 

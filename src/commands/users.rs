@@ -16,7 +16,7 @@ use serde_json::{Map, Value};
 use super::{shards, Ctx};
 use crate::cli::UserArgs;
 use crate::error::Error;
-use crate::output::Row;
+use crate::output::{self, Row};
 use crate::progress::Progress;
 
 /// Requests in flight at once for `-A` shards and `-F` users.
@@ -92,6 +92,16 @@ struct Unit {
     label: String,
 }
 
+impl Unit {
+    /// A row of this request, with `username` first when the server doesn't add it.
+    fn label_row(&self, row: Row) -> Row {
+        match &self.username {
+            Some(user) => output::with_first("username", Value::String(user.clone()), row),
+            None => row,
+        }
+    }
+}
+
 impl Ctx {
     /// Runs a mail command for the selected users and writes its rows as they arrive.
     pub async fn mail_emit(
@@ -144,24 +154,18 @@ impl Ctx {
         mut on_row: impl FnMut(Row) -> Result<(), Error>,
     ) -> Result<(), Error> {
         let (units, parallel) = self.plan(command, users, params).await?;
-        if units.len() == 1 {
+        if let [unit] = units.as_slice() {
             // One request: rows go out as they are parsed.
+            let mut each = |row: Row| on_row(unit.label_row(row));
             return self
                 .client()
                 .await?
-                .call_rows(command, &units[0].params, &mut on_row)
+                .call_rows(command, &unit.params, &mut each)
                 .await;
         }
-        let client = self.client().await?;
         let progress = Progress::new("requests", units.len());
         let mut results = stream::iter(units.iter())
-            .map(|u| async move {
-                let r = client
-                    .call(command, &u.params)
-                    .await
-                    .and_then(|v| super::into_rows(command, v));
-                (u, r)
-            })
+            .map(|u| async move { (u, self.rows(command, &u.params).await) })
             .buffered(parallel);
         let (mut done, mut count) = (0usize, 0usize);
         let mut first_error: Option<i32> = None;
@@ -172,10 +176,7 @@ impl Ctx {
                     count += rows.len();
                     progress.clear();
                     for r in rows {
-                        on_row(match &unit.username {
-                            Some(user) => prepend_username(user, r),
-                            None => r,
-                        })?;
+                        on_row(unit.label_row(r))?;
                     }
                 }
                 Err(e) => {
@@ -285,18 +286,6 @@ impl Ctx {
 fn with(mut p: Map<String, Value>, key: &str, v: Value) -> Map<String, Value> {
     p.insert(key.into(), v);
     p
-}
-
-/// A row with `username` first, as the server does for `-A` and masks.
-pub fn prepend_username(user: &str, row: Row) -> Row {
-    let mut r = Map::with_capacity(row.len() + 1);
-    r.insert("username".into(), Value::String(user.to_string()));
-    for (k, v) in row {
-        if k != "username" {
-            r.insert(k, v);
-        }
-    }
-    r
 }
 
 /// Asks before a destructive action when stdin is a terminal, unless `--yes`.

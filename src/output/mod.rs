@@ -49,18 +49,25 @@ pub fn sink<'w>(
     }
 }
 
-/// Writes all rows through a sink for the settings.
-pub fn render(
-    settings: &OutputSettings,
-    columns: &[&str],
-    rows: &[Row],
-    w: Box<dyn Write + '_>,
-) -> std::io::Result<()> {
-    let mut s = sink(settings, columns, w);
+/// Writes all rows through a sink and finishes it.
+pub fn write_rows(mut s: Box<dyn RowSink + '_>, rows: &[Row]) -> std::io::Result<()> {
     for r in rows {
         s.row(r)?;
     }
     s.finish()
+}
+
+/// The row with `key` = `value` as its first field (an existing `key` is replaced):
+/// `username` for `-F`, `server` for fan-out, `line` for batch.
+pub fn with_first(key: &str, value: Value, row: Row) -> Row {
+    let mut r = Row::with_capacity(row.len() + 1);
+    r.insert(key.to_string(), value);
+    for (k, v) in row {
+        if k != key {
+            r.insert(k, v);
+        }
+    }
+    r
 }
 
 /// A value as text: strings as they are, `null` empty, numbers and the rest as JSON.
@@ -119,11 +126,13 @@ mod tests {
             width: None,
             color: false,
         };
-        render(
-            &s,
-            &["username", "connections", "service"],
+        write_rows(
+            sink(
+                &s,
+                &["username", "connections", "service"],
+                Box::new(&mut buf),
+            ),
             &rows(),
-            Box::new(&mut buf),
         )
         .unwrap();
         String::from_utf8(buf).unwrap()
@@ -159,18 +168,13 @@ mod tests {
     fn empty_json_is_an_empty_array_and_empty_tab_is_the_header() {
         let s = |f| {
             let mut buf = Vec::new();
-            render(
-                &OutputSettings {
-                    format: f,
-                    header: true,
-                    width: None,
-                    color: false,
-                },
-                &["a", "b"],
-                &[],
-                Box::new(&mut buf),
-            )
-            .unwrap();
+            let settings = OutputSettings {
+                format: f,
+                header: true,
+                width: None,
+                color: false,
+            };
+            write_rows(sink(&settings, &["a", "b"], Box::new(&mut buf)), &[]).unwrap();
             String::from_utf8(buf).unwrap()
         };
         assert_eq!(s(Format::Json), "[]\n");

@@ -70,6 +70,23 @@ fn user_mask_all_users_and_user_file_on_250_users() {
         );
         let keys: Vec<&String> = rows[0].as_object().unwrap().keys().collect();
         assert_eq!(keys[0], "username");
+        // A file with one user: still one row per quota line, each with `username` first.
+        std::fs::write(&file, "bob@example.org\n").unwrap();
+        let out = d
+            .rdoveadm()
+            .args(["-f", "tab", "quota", "get", "-F", file.to_str().unwrap()])
+            .run()
+            .ok();
+        let lines: Vec<&str> = out.stdout.lines().collect();
+        assert_eq!(lines[0], "username\troot\ttype\tvalue\tlimit\tpercent");
+        assert_eq!(lines.len(), 3, "{}", out.stdout);
+        assert!(
+            lines[1..]
+                .iter()
+                .all(|l| l.starts_with("bob@example.org\t")),
+            "{}",
+            out.stdout
+        );
         // An unknown user in the file: the others' rows are still printed, exit 67.
         std::fs::write(
             &file,
