@@ -54,6 +54,8 @@ pub struct Profile {
     pub api_key_file: Option<PathBuf>,
     pub cacert: Option<PathBuf>,
     pub timeout: Option<f64>,
+    /// Like `--max-reply-size`: bytes, or a string with a K, M or G suffix.
+    pub max_reply_size: Option<toml::Value>,
     pub insecure: Option<bool>,
 }
 

@@ -16,6 +16,7 @@ pub mod probe;
 pub mod progress;
 pub mod settings;
 pub mod terminal;
+pub mod text;
 pub mod watch;
 
 use std::io::IsTerminal;

@@ -14,6 +14,9 @@ use crate::config::{self, Profile};
 use crate::error::Error;
 
 pub const DEFAULT_TIMEOUT_SECS: f64 = 30.0;
+/// `--max-reply-size` default: far above any real reply (50,000 `quota get` rows are
+/// ~5 MB), small enough that an endless reply ends in seconds.
+pub const DEFAULT_MAX_REPLY: u64 = 1 << 30;
 pub const DEFAULT_AUTH_USER: &str = "doveadm";
 
 /// Where the API lives.
@@ -81,6 +84,8 @@ pub struct Connection {
     pub auth: Auth,
     pub tls: Tls,
     pub timeout: Option<Duration>,
+    /// The largest reply body read, in bytes (`--max-reply-size`).
+    pub max_reply: u64,
 }
 
 /// How rows are written.
@@ -411,12 +416,49 @@ fn finish_connection(
             Error::Config(format!("--cacert: cannot read `{}`: {e}", path.display()))
         })?);
     }
+    let max_reply = match (&g.max_reply_size, env.var("RDOVEADM_MAX_REPLY_SIZE")) {
+        (Some(v), _) => parse_size(v, "--max-reply-size")?,
+        (None, Some(v)) => parse_size(&v, "RDOVEADM_MAX_REPLY_SIZE")?,
+        (None, None) => match prof.and_then(|(_, p, _)| p.max_reply_size.as_ref()) {
+            Some(toml::Value::Integer(n)) if *n > 0 => *n as u64,
+            Some(toml::Value::String(v)) => parse_size(v, "config `max_reply_size`")?,
+            Some(_) => {
+                return Err(Error::Config(
+                    "config `max_reply_size`: expected a positive number of bytes or a size like \"512M\"".into(),
+                ))
+            }
+            None => DEFAULT_MAX_REPLY,
+        },
+    };
     Ok(Connection {
         endpoint,
         auth,
         tls,
         timeout,
+        max_reply,
     })
+}
+
+/// A size in bytes: `1048576`, `512K`, `64M`, `1G` (1024-based, case-insensitive).
+pub fn parse_size(text: &str, what: &str) -> Result<u64, Error> {
+    let t = text.trim();
+    let (digits, mult) = match t.char_indices().last() {
+        Some((i, 'k' | 'K')) => (&t[..i], 1u64 << 10),
+        Some((i, 'm' | 'M')) => (&t[..i], 1 << 20),
+        Some((i, 'g' | 'G')) => (&t[..i], 1 << 30),
+        _ => (t, 1),
+    };
+    digits
+        .parse::<u64>()
+        .ok()
+        .and_then(|n| n.checked_mul(mult))
+        .filter(|&n| n > 0)
+        .ok_or_else(|| {
+            Error::Usage(format!(
+                "{what}: `{}` is not a size (bytes, or a number with K, M or G, e.g. 512M)",
+                crate::text::escape_message(&crate::text::bounded(t, 40))
+            ))
+        })
 }
 
 fn resolve_auth(g: &GlobalArgs, env: &dyn Env, prof: ProfileRef) -> Result<Auth, Error> {

@@ -117,6 +117,13 @@ pub struct GlobalArgs {
     #[arg(long, global = true, value_name = "SECONDS")]
     pub timeout: Option<f64>,
 
+    /// Refuse a server reply larger than this (exit 76): bytes, or with a K, M or G suffix
+    /// (1024-based). It bounds what an endless or hostile reply can make rdoveadm read;
+    /// rows are written as they arrive, so memory stays small below it. Environment:
+    /// RDOVEADM_MAX_REPLY_SIZE; config: `max_reply_size`. Default: 1G.
+    #[arg(long, global = true, value_name = "SIZE")]
+    pub max_reply_size: Option<String>,
+
     /// Output format: `table` (default on a terminal), `tab` (default when piped), `flow`, `json` or `jsonl`.
     /// Environment: RDOVEADM_FORMAT. `-f` works before the command name, as in doveadm
     /// (after it, `-f` is the command's own option, e.g. `user -f FIELD`).
@@ -193,6 +200,7 @@ impl GlobalArgs {
             cacert: self.cacert.or(b.cacert),
             insecure: self.insecure || b.insecure,
             timeout: self.timeout.or(b.timeout),
+            max_reply_size: self.max_reply_size.or(b.max_reply_size),
             format: b.format.or(self.format),
             color: b.color,
             no_header: b.no_header,
