@@ -43,7 +43,7 @@ pub async fn run(batch_global: &GlobalArgs, term: Terminal, args: &BatchArgs) ->
                 json_out.write_all(b",\n").map_err(Error::from_write)?;
             }
             first = false;
-            serde_json::to_writer(&mut json_out, &obj).map_err(|e| Error::from_write(e.into()))?;
+            output::write_json(&mut json_out, &obj).map_err(Error::from_write)?;
         } else if let Some(s) = sink.as_mut() {
             for r in rows {
                 let row = output::with_first("line", Value::from(n), r);
