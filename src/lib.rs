@@ -74,7 +74,9 @@ pub fn run() -> i32 {
         Err(e) => {
             let msg = e.to_string();
             if !msg.is_empty() && !matches!(e, Error::BrokenPipe) {
-                eprintln!("{}", Report(&e));
+                // One line, bounded, nothing a terminal acts on: the message may quote
+                // a server's reply.
+                eprintln!("{}", text::message_line(&Report(&e).to_string()));
             }
             e.exit_code()
         }
@@ -138,7 +140,11 @@ fn clap_error(e: clap::Error) -> i32 {
             }
         }
         _ => {
-            eprintln!("rdoveadm: error: {}", cli::one_line_error(&e));
+            // The command line may hold pasted bytes: shown, never executed.
+            eprintln!(
+                "rdoveadm: error: {}",
+                text::message_line(&cli::one_line_error(&e))
+            );
             eprintln!("rdoveadm: hint: see `rdoveadm --help` or `rdoveadm <command> --help`");
             error::code::USAGE
         }

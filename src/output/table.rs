@@ -318,7 +318,7 @@ mod tests {
         let mailbox = json!({"mailbox": "❤️❤️ Family", "messages": "1", "unseen": "0",
             "vsize": "12345678", "guid": "0123456789abcdef0123456789abcdef"});
         for w in 1..=100 {
-            assert_fits(&render(&[mailbox.clone()], Some(w)), w.into());
+            assert_fits(&render(std::slice::from_ref(&mailbox), Some(w)), w.into());
         }
         let t = render(&[mailbox], Some(60));
         assert!(t.contains("│ ❤️❤️ Family ┆"), "{t}");
@@ -328,7 +328,7 @@ mod tests {
     fn controls_in_keys_and_values_are_escaped_and_measured_as_shown() {
         let row = json!({"mail\u{1b}]0;x\u{7}box": "\u{1b}[31m\u{7}\u{8}x\u{0}yz \u{9b}1m \u{202e}gpj.exe long long long long long", "x": "y"});
         for w in 1..=90 {
-            assert_fits(&render(&[row.clone()], Some(w)), w.into());
+            assert_fits(&render(std::slice::from_ref(&row), Some(w)), w.into());
         }
         let t = render(&[row], None);
         assert!(t.contains("mail\\x1b]0;x\\x07box"), "{t}");
