@@ -9,6 +9,7 @@ mod core;
 mod exit_codes;
 mod fleet;
 mod generated;
+mod hostile_text;
 mod mail;
 mod passthrough;
 mod probe;
