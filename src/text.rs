@@ -163,6 +163,9 @@ pub fn isolate(s: &str) -> Cow<'_, str> {
 
 /// Whether `c` joins the cluster of an ordinary character before it.
 fn joins_previous(c: char) -> bool {
+    if c.is_ascii() {
+        return false;
+    }
     let mut buf = [0u8; 8];
     buf[0] = b'x';
     let n = 1 + c.encode_utf8(&mut buf[1..]).len();
@@ -171,6 +174,9 @@ fn joins_previous(c: char) -> bool {
 
 /// Whether `c` joins the cluster of an ordinary character after it.
 fn joins_next(c: char) -> bool {
+    if c.is_ascii() {
+        return false;
+    }
     let mut buf = [0u8; 8];
     let n = c.encode_utf8(&mut buf).len();
     buf[n] = b'x';
@@ -203,6 +209,16 @@ mod tests {
         assert_eq!(escape_message("flag \\Seen\n"), "flag \\Seen\\n");
         assert!(matches!(escape_value("❤️ Family"), Cow::Borrowed(_)));
         assert!(matches!(escape_message("a\\b"), Cow::Borrowed(_)));
+    }
+
+    #[test]
+    fn a_message_line_is_one_bounded_visible_line() {
+        let body = format!("500: \u{1b}[2J{}\n", "x".repeat(10_000));
+        let l = message_line(&body);
+        assert!(l.starts_with("500: \\x1b[2Jxxx"), "{l}");
+        assert!(l.ends_with("… (8010 more bytes)"), "{l}");
+        assert!(!l.contains('\n') && !l.contains('\u{1b}'));
+        assert_eq!(message_line("flag \\Seen"), "flag \\Seen");
     }
 
     #[test]
