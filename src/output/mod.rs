@@ -253,4 +253,43 @@ mod tests {
             );
         }
     }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(256))]
+        /// Any text: one line per row in tab and flow, nothing raw a terminal acts on in
+        /// any format, and json / jsonl give back exactly the rows written.
+        #[test]
+        fn any_text_is_one_visible_line_and_json_round_trips(
+            rows in proptest::collection::vec(
+                proptest::collection::btree_map("(?s).{0,12}", "(?s).{0,24}", 1..5), 1..4),
+        ) {
+            let rows: Vec<Row> = rows
+                .into_iter()
+                .map(|r| r.into_iter().map(|(k, v)| (k, Value::String(v))).collect())
+                .collect();
+            for format in [Format::Tab, Format::Flow, Format::Json, Format::Jsonl] {
+                let mut buf = Vec::new();
+                let s = OutputSettings { format, header: false, width: None, color: false };
+                write_rows(sink(&s, &[], Box::new(&mut buf)), &rows).unwrap();
+                let out = String::from_utf8(buf).unwrap();
+                proptest::prop_assert!(
+                    !out.chars().any(|c| crate::text::is_unsafe(c) && c != '\n' && c != '\t'),
+                    "{:?}: {:?}", format, out
+                );
+                match format {
+                    Format::Tab | Format::Flow => {
+                        proptest::prop_assert_eq!(out.lines().count(), rows.len());
+                    }
+                    Format::Json => {
+                        let v: Vec<Row> = serde_json::from_str(&out).unwrap();
+                        proptest::prop_assert_eq!(&v, &rows);
+                    }
+                    _ => {
+                        let v: Vec<Row> = out.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+                        proptest::prop_assert_eq!(&v, &rows);
+                    }
+                }
+            }
+        }
+    }
 }
