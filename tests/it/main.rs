@@ -1,6 +1,7 @@
 //! Integration tests: one binary, modules per area. Tests run the built `rdoveadm`
 //! with a blank environment against real Dovecot instances (see `harness`).
 
+mod fake;
 mod harness;
 
 mod batch;
@@ -9,6 +10,7 @@ mod core;
 mod exit_codes;
 mod fleet;
 mod generated;
+mod hostile;
 mod mail;
 mod passthrough;
 mod probe;
