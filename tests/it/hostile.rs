@@ -226,6 +226,9 @@ fn raw_get(url: &str, limit: usize) -> Vec<u8> {
 
 #[test]
 fn fake_server_serves_each_mode_and_counts_requests() {
+    // The ruler the pty checks use: emoji + VS16 is two columns.
+    assert_eq!("⚠️".width(), 2);
+    assert_eq!("❤️❤️ Family".width(), 11);
     let f = Fake::start(Mode::Escapes);
     let r = String::from_utf8(raw_get(&f.url, usize::MAX)).unwrap();
     assert!(r.starts_with("HTTP/1.1 200 OK\r\n"), "{r}");
@@ -286,7 +289,7 @@ fn escapes_in_rows_are_made_visible_in_keys_and_values() {
             r"192.0.2.1\x07",
             r"key\x1b[2J",
             r"v\x1b]0;pwned\x07",
-            r"k\u{009b}\u{202e}",
+            r"k\u{009b}31m\u{202e}",
         ] {
             assert!(s.contains(want), "who -1 [{fmt}] lacks {want}: {}", show(s));
         }
@@ -309,8 +312,13 @@ fn escapes_in_rows_are_made_visible_in_keys_and_values() {
     }
     // JSON stays exact.
     let v: serde_json::Value = serde_json::from_str(get("who -1", "json")).unwrap();
-    assert_eq!(v[0]["username"], "evil\x1b[2Juser@example.org", "{v}");
-    assert_eq!(v[0]["key\x1b[2J"], "v\x1b]0;pwned\x07", "{v}");
+    let evil = v
+        .as_array()
+        .and_then(|rows| rows.iter().find(|r| r["uid"] == "1"))
+        .unwrap_or_else(|| panic!("no row with uid 1: {v}"));
+    assert_eq!(evil["username"], "evil\x1b[2Juser@example.org", "{v}");
+    assert_eq!(evil["key\x1b[2J"], "v\x1b]0;pwned\x07", "{v}");
+    assert_eq!(evil["k\u{9b}31m\u{202e}"], "\x07\x08\x7f", "{v}");
 }
 
 #[test]
