@@ -15,3 +15,7 @@ mod passthrough;
 mod probe;
 mod profiles;
 mod versions;
+
+// The hostile-server suite and its fake server (issue 10).
+mod fake;
+mod hostile;
