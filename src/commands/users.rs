@@ -332,7 +332,7 @@ pub fn confirm(what: &str, yes: bool) -> Result<(), Error> {
     if yes || !std::io::stdin().is_terminal() {
         return Ok(());
     }
-    eprint!("rdoveadm: {what}\nProceed? [y/N] ");
+    eprint!("rdoveadm: {}\nProceed? [y/N] ", text::escape_message(what));
     let mut answer = String::new();
     std::io::stdin()
         .read_line(&mut answer)
