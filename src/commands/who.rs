@@ -5,7 +5,9 @@
 //! a session two masks both match is shown once, but identical rows within one reply
 //! are kept, as they are distinct sessions (see [`merge_overlapping`]).
 
+use std::collections::hash_map::DefaultHasher;
 use std::collections::HashMap;
+use std::hash::{Hash, Hasher};
 use std::net::IpAddr;
 
 use serde_json::{json, Map, Value};
@@ -68,33 +70,48 @@ pub async fn sessions(
 /// kept as many times as the request that returned it most often. Identical rows
 /// within one reply are never merged: with `client_limit > 1` one imap process serves
 /// several sessions of a user from one IP, and `who -1` then has one identical row
-/// per session (seen on 2.3.19 and 2.4.1). Linear: rows are compared by a canonical
-/// text (keys sorted), hashed.
+/// per session (seen on 2.3.19 and 2.4.1). Linear: rows are hashed (keys in sorted
+/// order, as rows keep the server's key order) and compared only within a bucket.
 pub fn merge_overlapping(replies: Vec<Vec<Row>>) -> Vec<Row> {
     if replies.len() <= 1 {
         return replies.into_iter().flatten().collect();
     }
+    /// A distinct row: where it first is in `out`, how often it is kept, and how
+    /// often the current reply (`reply`) has had it so far.
     struct Seen {
+        at: usize,
         kept: usize,
         in_reply: usize,
         reply: usize,
     }
-    let mut seen: HashMap<String, Seen> = HashMap::new();
-    let mut out = Vec::new();
+    let mut index: HashMap<u64, Vec<Seen>> = HashMap::new();
+    let mut out: Vec<Row> = Vec::new();
     for (i, reply) in replies.into_iter().enumerate() {
         for row in reply {
-            let s = seen.entry(canonical(&row)).or_insert(Seen {
-                kept: 0,
-                in_reply: 0,
-                reply: i,
-            });
-            if s.reply != i {
-                s.reply = i;
-                s.in_reply = 0;
+            let bucket = index.entry(row_hash(&row)).or_default();
+            // Map equality ignores key order.
+            let p = match bucket.iter().position(|s| out.get(s.at) == Some(&row)) {
+                Some(p) => p,
+                None => {
+                    bucket.push(Seen {
+                        at: out.len(),
+                        kept: 0,
+                        in_reply: 0,
+                        reply: i,
+                    });
+                    bucket.len() - 1
+                }
+            };
+            let Some(seen) = bucket.get_mut(p) else {
+                continue;
+            };
+            if seen.reply != i {
+                seen.reply = i;
+                seen.in_reply = 0;
             }
-            s.in_reply += 1;
-            if s.in_reply > s.kept {
-                s.kept = s.in_reply;
+            seen.in_reply += 1;
+            if seen.in_reply > seen.kept {
+                seen.kept = seen.in_reply;
                 out.push(row);
             }
         }
@@ -102,44 +119,37 @@ pub fn merge_overlapping(replies: Vec<Vec<Row>>) -> Vec<Row> {
     out
 }
 
-/// A row as JSON-like text with its keys sorted (rows keep the server's key order),
-/// so equal rows have equal text.
-fn canonical(row: &Row) -> String {
-    fn object(m: &Map<String, Value>, out: &mut String) {
+/// A hash of a row that equal rows share whatever their key order.
+fn row_hash(row: &Row) -> u64 {
+    fn object(m: &Map<String, Value>, h: &mut DefaultHasher) {
         let mut entries: Vec<(&String, &Value)> = m.iter().collect();
         entries.sort_unstable_by(|a, b| a.0.cmp(b.0));
-        out.push('{');
+        entries.len().hash(h);
         for (k, v) in entries {
-            string(k, out);
-            out.push(':');
-            value(v, out);
-            out.push(',');
+            k.hash(h);
+            value(v, h);
         }
-        out.push('}');
     }
-    fn value(v: &Value, out: &mut String) {
+    fn value(v: &Value, h: &mut DefaultHasher) {
         match v {
-            Value::Object(m) => object(m, out),
+            Value::Null => 0u8.hash(h),
+            Value::Bool(b) => (1u8, b).hash(h),
+            // Equal numbers have equal f64 values.
+            Value::Number(n) => (2u8, n.as_f64().map(f64::to_bits)).hash(h),
+            Value::String(s) => (3u8, s).hash(h),
             Value::Array(a) => {
-                out.push('[');
-                for v in a {
-                    value(v, out);
-                    out.push(',');
-                }
-                out.push(']');
+                (4u8, a.len()).hash(h);
+                a.iter().for_each(|v| value(v, h));
             }
-            Value::String(s) => string(s, out),
-            other => out.push_str(&other.to_string()),
+            Value::Object(m) => {
+                5u8.hash(h);
+                object(m, h);
+            }
         }
     }
-    fn string(s: &str, out: &mut String) {
-        use std::fmt::Write as _;
-        // Debug quoting escapes `"` and `\\`: distinct strings stay distinct.
-        let _ = write!(out, "{s:?}");
-    }
-    let mut out = String::new();
-    object(row, &mut out);
-    out
+    let mut h = DefaultHasher::new();
+    object(row, &mut h);
+    h.finish()
 }
 
 /// Whether a mask is an IP address or network rather than a user mask.
