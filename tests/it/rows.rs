@@ -282,6 +282,57 @@ fn fan_out_a_server_that_is_down_is_one_line() {
         .contains(&format!("server `{down_name}`")));
 }
 
+/// Lists 2,000 users for `-A`, then fails every mail request with a 503 whose body
+/// tries to recolour the terminal.
+fn lists_then_fails(body: &str) -> (u16, String) {
+    if body.contains("userMask") {
+        let users: Vec<String> = (0..2000u32)
+            .map(|i| format!("{}{i}@x", char::from(b'a' + (i % 26) as u8)))
+            .collect();
+        return (
+            200,
+            json!([["doveadmResponse", {"userList": users}, "t"]]).to_string(),
+        );
+    }
+    (503, "\x1b[31mdown for maintenance\x1b[0m".to_string())
+}
+
+#[test]
+fn all_users_shards_stop_at_a_failing_server() {
+    let out = against(&fake(lists_then_fails))
+        .args(["quota", "get", "-A", "--parallel", "2"])
+        .run()
+        .code(75);
+    let line = out.one_error_line();
+    assert!(line.contains("HTTP 503"), "{line}");
+    assert!(line.contains("shards not asked"), "{line}");
+    assert!(
+        !out.stderr.contains('\x1b'),
+        "raw ESC on stderr: {:?}",
+        out.stderr
+    );
+    // Fan-out: the failing server is one escaped line, the other answers.
+    let out = Rd::new()
+        .env("RDOVEADM_PASSWORD", "fake-secret-pw")
+        .args([
+            "--url",
+            &fake(quota_server),
+            "--url",
+            &fake(lists_then_fails),
+        ])
+        .args(["-f", "tab", "--no-header", "quota", "get", "-u", "a@x"])
+        .run()
+        .code(75);
+    assert_eq!(out.stdout.lines().count(), 1);
+    let line = out.one_error_line();
+    assert!(line.contains("HTTP 503"), "{line}");
+    assert!(
+        !out.stderr.contains('\x1b'),
+        "raw ESC on stderr: {:?}",
+        out.stderr
+    );
+}
+
 /// 100,000 `who -1` rows, in threes that are alike (three sessions per process).
 fn many_sessions(_: &str) -> (u16, String) {
     let rows: Vec<Value> = (0..100_000u32)
