@@ -5,9 +5,9 @@
 //! a session two masks both match is shown once, but identical rows within one reply
 //! are kept, as they are distinct sessions (see [`merge_overlapping`]).
 
-use std::collections::hash_map::DefaultHasher;
+use std::collections::hash_map::{DefaultHasher, RandomState};
 use std::collections::HashMap;
-use std::hash::{Hash, Hasher};
+use std::hash::{BuildHasher, Hash, Hasher};
 use std::net::IpAddr;
 
 use serde_json::{json, Map, Value};
@@ -84,11 +84,13 @@ pub fn merge_overlapping(replies: Vec<Vec<Row>>) -> Vec<Row> {
         in_reply: usize,
         reply: usize,
     }
+    // Keys drawn per run: a server can't craft rows that all land in one bucket.
+    let keys = RandomState::new();
     let mut index: HashMap<u64, Vec<Seen>> = HashMap::new();
     let mut out: Vec<Row> = Vec::new();
     for (i, reply) in replies.into_iter().enumerate() {
         for row in reply {
-            let bucket = index.entry(row_hash(&row)).or_default();
+            let bucket = index.entry(row_hash(&keys, &row)).or_default();
             // Map equality ignores key order.
             let p = match bucket.iter().position(|s| out.get(s.at) == Some(&row)) {
                 Some(p) => p,
@@ -120,7 +122,7 @@ pub fn merge_overlapping(replies: Vec<Vec<Row>>) -> Vec<Row> {
 }
 
 /// A hash of a row that equal rows share whatever their key order.
-fn row_hash(row: &Row) -> u64 {
+fn row_hash(keys: &RandomState, row: &Row) -> u64 {
     fn object(m: &Map<String, Value>, h: &mut DefaultHasher) {
         let mut entries: Vec<(&String, &Value)> = m.iter().collect();
         entries.sort_unstable_by(|a, b| a.0.cmp(b.0));
@@ -147,7 +149,7 @@ fn row_hash(row: &Row) -> u64 {
             }
         }
     }
-    let mut h = DefaultHasher::new();
+    let mut h = keys.build_hasher();
     object(row, &mut h);
     h.finish()
 }
