@@ -5,7 +5,8 @@
 //! serves one connection), falling back to one plain `-A` request when the userdb can't
 //! list its users. `-F FILE` is done here, one request per user: the server can't read
 //! the client's file, and Dovecot 2.3.19 ignores `userFile` over HTTP. Rows are written
-//! as each request answers, in a stable order.
+//! as each request answers, in a stable order. A server that is down stops the run at
+//! its first failure (one error line, not one per user: see [`stops_asking`]).
 
 use std::io::IsTerminal;
 use std::path::Path;
@@ -17,7 +18,6 @@ use serde_json::{Map, Value};
 use super::{shards, Ctx};
 use crate::cli::UserArgs;
 use crate::error::Error;
-use crate::fanout;
 use crate::output::{self, Row};
 use crate::progress::Progress;
 use crate::text;
@@ -173,7 +173,7 @@ impl Ctx {
     /// With several requests, a failure of one user (or shard) is one stderr line and
     /// the others still run; the exit code is the first failure's. A failure that is
     /// about the server (it is down, refuses the credentials, answers garbage: see
-    /// [`fanout::stops_asking`]) stops asking it: requests already in flight finish,
+    /// [`stops_asking`]) stops asking it: requests already in flight finish,
     /// no new one is sent, and that failure is one line saying how many were not
     /// asked, and the exit code.
     async fn mail_each(
@@ -222,7 +222,7 @@ impl Ctx {
                 }
                 // Requests in flight when the server failed fail alike: the first
                 // such failure speaks for them.
-                Some(Err(e)) if fanout::stops_asking(&e) => {
+                Some(Err(e)) if stops_asking(&e) => {
                     stop.store(true, Relaxed);
                     fault.get_or_insert((unit, e));
                 }
@@ -293,7 +293,7 @@ impl Ctx {
                     }
                     Ok(_) => Ok((vec![Unit::All], 1)),
                     // The server is down or refuses us: `-A` would fail alike.
-                    Err(e) if fanout::unreachable(&e) => Err(e),
+                    Err(e) if unreachable(&e) => Err(e),
                     Err(e) => {
                         self.say(
                             "note",
@@ -326,6 +326,35 @@ impl Ctx {
     }
 }
 
+/// Whether a failure is about the server or the way to it rather than the request:
+/// it is down or refuses the connection (also a timeout), rejects the credentials,
+/// is configured wrong here, or answers with an HTTP error. Asking it again fails alike.
+pub fn unreachable(e: &Error) -> bool {
+    match e {
+        Error::Unavailable(_) | Error::Auth { .. } | Error::Config(_) => true,
+        Error::Http { status, .. } => !matches!(status, 400 | 413),
+        _ => false,
+    }
+}
+
+/// Whether a failure of one request (one user of `-F`, one shard of `-A`) stops asking
+/// that server for the rest: [`unreachable`], a reply that is not the doveadm API's,
+/// or a command or parameter the server rejects (the same for every user). A user
+/// the server doesn't know (67), a mailbox not found (68) and the like are about that
+/// user: the others are still asked.
+pub fn stops_asking(e: &Error) -> bool {
+    unreachable(e)
+        || matches!(
+            e,
+            Error::Protocol(_)
+                | Error::Http { status: 400, .. }
+                | Error::NotAllowed(_)
+                | Error::UnknownMethod(_)
+                | Error::InvalidRequest(_)
+                | Error::Usage(_)
+        )
+}
+
 /// Asks before a destructive action when stdin is a terminal, unless `--yes`.
 /// Scripts (stdin not a terminal) are not asked, so doveadm scripts keep working.
 pub fn confirm(what: &str, yes: bool) -> Result<(), Error> {
@@ -341,5 +370,56 @@ pub fn confirm(what: &str, yes: bool) -> Result<(), Error> {
         Ok(())
     } else {
         Err(Error::Aborted)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn server_failures_stop_user_failures_do_not() {
+        let http = |status| Error::Http {
+            status,
+            detail: String::new(),
+        };
+        let auth = Error::Auth {
+            status: 401,
+            hint: String::new(),
+        };
+        for e in [
+            Error::Unavailable("refused".into()),
+            auth,
+            Error::Config("bad".into()),
+            Error::Protocol("garbage".into()),
+            http(500),
+            http(503),
+            http(404),
+            http(400),
+            Error::NotAllowed("x".into()),
+            Error::UnknownMethod("x".into()),
+        ] {
+            assert!(stops_asking(&e), "{e:?}");
+        }
+        for e in [
+            Error::Server {
+                command: "quotaGet".into(),
+                code: 67,
+            },
+            Error::Server {
+                command: "quotaGet".into(),
+                code: 75,
+            },
+            Error::NotFound("x".into()),
+            Error::Internal("x".into()),
+            http(413),
+        ] {
+            assert!(!stops_asking(&e), "{e:?}");
+        }
+        // Listing users for -A: a server that is down fails; one that can't list or
+        // doesn't allow `user` falls back to one -A request.
+        assert!(unreachable(&Error::Unavailable("x".into())));
+        assert!(!unreachable(&Error::NotAllowed("user".into())));
+        assert!(!unreachable(&Error::Protocol("no user list".into())));
     }
 }
