@@ -14,6 +14,7 @@ mod mail;
 mod passthrough;
 mod probe;
 mod profiles;
+mod rows;
 mod versions;
 
 // The hostile-server suite and its fake server (issue 10).
