@@ -147,7 +147,10 @@ fn ask<const N: usize>(
         let result = (|| {
             let settings = Settings::resolve(&global, &ProcessEnv, Terminal::default()).ok()?;
             let mut conn = settings.targets.first()?.connection.clone();
-            conn.timeout = Some(conn.timeout.map_or(DEADLINE, |t| t.min(DEADLINE)));
+            // A little under the deadline, so that a password_command is killed (its
+            // timeout is this one) before the answer is given up on and rdoveadm exits.
+            let budget = DEADLINE.saturating_sub(Duration::from_millis(300));
+            conn.timeout = Some(conn.timeout.map_or(budget, |t| t.min(budget)));
             let client = Client::new(&conn, false).ok()?;
             let rt = tokio::runtime::Builder::new_current_thread()
                 .enable_all()
