@@ -171,7 +171,7 @@ fn run_bounded(cmd: &str, what: &str, limit: Duration) -> Result<String, Error> 
     });
     let timed_out = || {
         fail(format!(
-            "password_command did not finish within {} s (the command's --timeout; killed)",
+            "did not finish within {} s (the command's --timeout; killed)",
             limit.as_secs_f64()
         ))
     };
@@ -179,9 +179,7 @@ fn run_bounded(cmd: &str, what: &str, limit: Duration) -> Result<String, Error> 
         Ok(Ok(buf)) => buf,
         Ok(Err(e)) => {
             kill(&mut child);
-            return Err(fail(format!(
-                "cannot read the output of password_command: {e}"
-            )));
+            return Err(fail(format!("cannot read its output: {e}")));
         }
         Err(_) => {
             kill(&mut child);
@@ -191,7 +189,7 @@ fn run_bounded(cmd: &str, what: &str, limit: Duration) -> Result<String, Error> 
     if out.len() > MAX_SECRET_BYTES {
         kill(&mut child);
         return Err(fail(format!(
-            "password_command printed more than {MAX_SECRET_BYTES} bytes (killed)"
+            "printed more than {MAX_SECRET_BYTES} bytes (killed)"
         )));
     }
     // Its output is closed; wait for it to exit, still within the deadline.
@@ -205,14 +203,14 @@ fn run_bounded(cmd: &str, what: &str, limit: Duration) -> Result<String, Error> 
             }
             Err(e) => {
                 kill(&mut child);
-                return Err(fail(format!("cannot wait for password_command: {e}")));
+                return Err(fail(format!("cannot wait for it: {e}")));
             }
         }
     };
     if !status.success() {
-        return Err(fail(format!("password_command failed ({status})")));
+        return Err(fail(format!("failed ({status})")));
     }
-    first_line(&out).ok_or_else(|| fail("password_command printed no line of UTF-8 text".into()))
+    first_line(&out).ok_or_else(|| fail("printed no line of UTF-8 text".into()))
 }
 
 /// `text` (a URL, or what was meant to be one) with any userinfo replaced by `***`,
@@ -236,6 +234,31 @@ pub fn redact_url(text: &str) -> String {
         None => text.to_string(),
     };
     text::escape_message(&text::bounded(&redacted, 200)).into_owned()
+}
+
+/// Free text (e.g. clap's message quoting an argument) with the userinfo of every
+/// `scheme://user:pass@host` in it replaced by `***`.
+pub fn redact_urls_in(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(i) = rest.find("://") {
+        let (head, tail) = rest.split_at(i + 3);
+        out.push_str(head);
+        let end = tail
+            .find(|c: char| c.is_whitespace() || matches!(c, '\'' | '"' | '`'))
+            .unwrap_or(tail.len());
+        let (token, after) = tail.split_at(end);
+        match token.rfind('@') {
+            Some(at) => {
+                out.push_str("***");
+                out.push_str(&token[at..]);
+            }
+            None => out.push_str(token),
+        }
+        rest = after;
+    }
+    out.push_str(rest);
+    out
 }
 
 /// A path for a message: control characters made visible.
@@ -270,6 +293,15 @@ mod tests {
         ] {
             assert_eq!(redact_url(url), want, "{url}");
         }
+    }
+
+    #[test]
+    fn urls_in_free_text_lose_their_userinfo() {
+        assert_eq!(
+            redact_urls_in("unexpected argument 'http://u:PW@h:1/x' found, also https://a@b c://d"),
+            "unexpected argument 'http://***@h:1/x' found, also https://***@b c://d"
+        );
+        assert_eq!(redact_urls_in("no url"), "no url");
     }
 
     #[test]

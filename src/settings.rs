@@ -433,7 +433,12 @@ fn finish_connection(
     let env_timeout = || -> Result<Option<f64>, Error> {
         env.var("RDOVEADM_TIMEOUT")
             .map(|v| {
-                cli::parse_seconds(&v).map_err(|e| Error::Config(format!("RDOVEADM_TIMEOUT: {e}")))
+                cli::parse_seconds(&v).map_err(|e| {
+                    Error::Config(format!(
+                        "RDOVEADM_TIMEOUT: `{}`: {e}",
+                        crate::text::escape_message(&crate::text::bounded(&v, 40))
+                    ))
+                })
             })
             .transpose()
     };
@@ -441,7 +446,7 @@ fn finish_connection(
         prof.and_then(|(name, p, _)| p.timeout.map(|t| (name, t)))
             .map(|(name, t)| {
                 cli::check_seconds(t)
-                    .map_err(|e| Error::Config(format!("server `{name}` timeout: `{t}` {e}")))
+                    .map_err(|e| Error::Config(format!("server `{name}` timeout: `{t}`: {e}")))
             })
             .transpose()
     };
@@ -449,7 +454,7 @@ fn finish_connection(
     let timeout_secs = match g.timeout {
         // Checked by clap; again here for a GlobalArgs built in code.
         Some(t) => {
-            cli::check_seconds(t).map_err(|e| Error::Usage(format!("--timeout: `{t}` {e}")))?
+            cli::check_seconds(t).map_err(|e| Error::Usage(format!("--timeout: `{t}`: {e}")))?
         }
         None if named => prof_timeout()?
             .or(env_timeout()?)

@@ -175,14 +175,13 @@ impl Cli {
 pub const MAX_SECONDS: f64 = 365.0 * 24.0 * 3600.0;
 
 /// A number of seconds from 0 to [`MAX_SECONDS`] (clap value parser; also used for
-/// the environment). The error quotes the text, made safe.
+/// the environment). The error is the reason; the caller names the value.
 pub fn parse_seconds(text: &str) -> Result<f64, String> {
-    let shown = || crate::text::escape_message(&crate::text::bounded(text, 40)).into_owned();
     let secs: f64 = text
         .trim()
         .parse()
-        .map_err(|_| format!("`{}` is not a number of seconds", shown()))?;
-    check_seconds(secs).map_err(|e| format!("`{}` {e}", shown()))
+        .map_err(|_| "not a number of seconds".to_string())?;
+    check_seconds(secs)
 }
 
 /// `secs` when it is a number from 0 to [`MAX_SECONDS`]; the error is the reason
@@ -215,7 +214,7 @@ pub fn one_line_error(e: &clap::Error) -> String {
         .map(str::trim)
         .filter(|l| !l.is_empty())
         .collect();
-    words.join(" ").trim_start_matches("error: ").to_string()
+    crate::secret::redact_urls_in(words.join(" ").trim_start_matches("error: "))
 }
 
 impl GlobalArgs {

@@ -13,4 +13,5 @@ mod mail;
 mod passthrough;
 mod probe;
 mod profiles;
+mod trust;
 mod versions;
