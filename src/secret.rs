@@ -149,7 +149,8 @@ fn run_bounded(cmd: &str, what: &str, limit: Duration) -> Result<String, Error> 
         .process_group(0)
         .spawn()
         .map_err(|e| fail(format!("cannot run it: {e}")))?;
-    let deadline = Instant::now() + limit;
+    let now = Instant::now();
+    let deadline = now.checked_add(limit).unwrap_or(now + PASSWORD_COMMAND_MAX);
     let group = child.id();
     let kill = |child: &mut std::process::Child| {
         // SAFETY: killpg only sends a signal; `group` is the child's own new group.
@@ -262,7 +263,7 @@ pub fn redact_urls_in(text: &str) -> String {
 }
 
 /// A path for a message: control characters made visible.
-fn shown(path: &Path) -> String {
+pub fn shown(path: &Path) -> String {
     text::escape_message(&path.display().to_string()).into_owned()
 }
 

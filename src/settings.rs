@@ -546,14 +546,14 @@ fn resolve_auth(g: &GlobalArgs, env: &dyn Env, prof: ProfileRef) -> Result<Auth,
     if let Some(f) = &g.api_key_file {
         return Ok(Auth::ApiKey {
             key: read_secret(f, "--api-key-file")?,
-            source: format!("--api-key-file `{}`", f.display()),
+            source: format!("--api-key-file `{}`", secret::shown(f)),
         });
     }
     if let Some(f) = &g.password_file {
         return Ok(Auth::Basic {
             user,
             password: read_secret(f, "--password-file")?,
-            source: format!("--password-file `{}`", f.display()),
+            source: format!("--password-file `{}`", secret::shown(f)),
         });
     }
     let from_env = || -> Option<Auth> {
@@ -595,7 +595,7 @@ fn profile_auth(name: &str, p: &Profile, user: &str) -> Result<Option<Auth>, Err
     if let Some(f) = &p.api_key_file {
         return Ok(Some(Auth::ApiKey {
             key: read_secret(f, &src("api_key_file"))?,
-            source: src(&format!("api_key_file `{}`", f.display())),
+            source: src(&format!("api_key_file `{}`", secret::shown(f))),
         }));
     }
     if let Some(pw) = &p.password {
@@ -609,7 +609,7 @@ fn profile_auth(name: &str, p: &Profile, user: &str) -> Result<Option<Auth>, Err
         return Ok(Some(Auth::Basic {
             user: user.into(),
             password: read_secret(f, &src("password_file"))?,
-            source: src(&format!("password_file `{}`", f.display())),
+            source: src(&format!("password_file `{}`", secret::shown(f))),
         }));
     }
     if let Some(cmd) = &p.password_command {
