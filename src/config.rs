@@ -175,7 +175,13 @@ fn location(text: &str, span: Option<std::ops::Range<usize>>) -> String {
         .rev()
         .map(str::trim)
         .find(|l| l.starts_with('['))
-        .map(|l| l.trim_matches(|c| c == '[' || c == ']').trim());
+        .map(|l| {
+            l.trim_start_matches('[')
+                .split(']')
+                .next()
+                .unwrap_or("")
+                .trim()
+        });
     let key = match (table, key) {
         (Some(t), Some(k)) => format!(", key `{t}.{k}`"),
         (None, Some(k)) => format!(", key `{k}`"),
@@ -311,6 +317,7 @@ mod tests {
             ),
             ("[servers.a]\ntimeout = \"12345\"\n", "servers.a.timeout"),
             ("default = 12345\n", "default"),
+            ("[servers.a] # c\npassword = 12345\n", "servers.a.password"),
         ] {
             let e = parse_error(text);
             assert!(!e.contains("12345"), "{text:?}: {e}");
@@ -339,6 +346,53 @@ mod tests {
             let _ = parse(text, Path::new("p"));
         }
         assert!(parse("", Path::new("p")).unwrap().servers.is_empty());
+        // Random texts from config-ish pieces (a quick stand-in for the fuzz target).
+        let pieces = [
+            "[",
+            "]",
+            "servers",
+            ".",
+            "a",
+            "=",
+            " ",
+            "\n",
+            "\"",
+            "'",
+            "password",
+            "12345",
+            "url",
+            "timeout",
+            "1e300",
+            "nan",
+            "{",
+            "}",
+            ",",
+            "\u{e9}",
+            "\u{1f600}",
+            "#",
+            "\\",
+            "[[",
+            "max_reply_size",
+            "-",
+            "inf",
+            "\r",
+            "\u{0}",
+            "groups",
+            "servers = [",
+        ];
+        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+        for _ in 0..3000 {
+            let mut text = String::new();
+            for _ in 0..(x % 24) {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                text.push_str(pieces[(x % pieces.len() as u64) as usize]);
+            }
+            if let Err(e) = parse(&text, Path::new("p")) {
+                assert!(!e.to_string().contains("12345"), "{text:?}: {e}");
+            }
+        }
     }
 
     #[test]
