@@ -463,9 +463,14 @@ fn finish_connection(
             .or(prof_timeout()?)
             .unwrap_or(DEFAULT_TIMEOUT_SECS),
     };
-    let timeout = (timeout_secs > 0.0)
-        .then(|| Duration::try_from_secs_f64(timeout_secs).ok())
-        .flatten();
+    // In range (checked above), so the conversion can't fail; never a panic if it did.
+    let timeout = match timeout_secs {
+        0.0 => None,
+        s => Some(
+            Duration::try_from_secs_f64(s)
+                .map_err(|e| Error::Config(format!("timeout: `{s}` seconds: {e}")))?,
+        ),
+    };
     let insecure = g.insecure || prof.and_then(|(_, p, _)| p.insecure).unwrap_or(false);
     let mut tls = Tls {
         insecure,
