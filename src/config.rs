@@ -125,7 +125,11 @@ pub fn load(env: &dyn Env) -> Result<Config, Error> {
         _ => {}
     }
     let what = "config file";
-    let bytes = secret::read_file(&path, Holds::Settings, what, MAX_CONFIG_BYTES)?;
+    let bytes =
+        secret::read_file(&path, Holds::Settings, what, MAX_CONFIG_BYTES).map_err(|e| match e {
+            Error::NoInput(m) => Error::Config(m),
+            e => e,
+        })?;
     let text = String::from_utf8(bytes).map_err(|_| {
         Error::Config(format!(
             "config file `{}` is not UTF-8 text",

@@ -39,8 +39,7 @@ pub enum Holds {
 /// regular files are checked (a pipe such as `--password-file /dev/stdin` stores
 /// nothing), and only the file itself, not the directories above it.
 pub fn check_file(path: &Path, holds: Holds, what: &str) -> Result<(), Error> {
-    let md = std::fs::metadata(path)
-        .map_err(|e| Error::Config(format!("{what}: cannot read `{}`: {e}", shown(path))))?;
+    let md = std::fs::metadata(path).map_err(|e| unreadable(path, what, e))?;
     if !md.is_file() {
         return Ok(());
     }
@@ -72,15 +71,20 @@ pub fn check_file(path: &Path, holds: Holds, what: &str) -> Result<(), Error> {
     Ok(())
 }
 
+/// A file that can't be read: exit 66, as for any input file (the config file's
+/// caller makes it a configuration error).
+fn unreadable(path: &Path, what: &str, e: std::io::Error) -> Error {
+    Error::NoInput(format!("{what}: cannot read `{}`: {e}", shown(path)))
+}
+
 /// Reads a checked file whole, refusing more than `max` bytes.
 pub fn read_file(path: &Path, holds: Holds, what: &str, max: usize) -> Result<Vec<u8>, Error> {
     check_file(path, holds, what)?;
-    let file = std::fs::File::open(path)
-        .map_err(|e| Error::Config(format!("{what}: cannot read `{}`: {e}", shown(path))))?;
+    let file = std::fs::File::open(path).map_err(|e| unreadable(path, what, e))?;
     let mut buf = Vec::new();
     file.take(max as u64 + 1)
         .read_to_end(&mut buf)
-        .map_err(|e| Error::Config(format!("{what}: cannot read `{}`: {e}", shown(path))))?;
+        .map_err(|e| unreadable(path, what, e))?;
     if buf.len() > max {
         return Err(Error::Config(format!(
             "{what}: `{}` is larger than {max} bytes",

@@ -325,6 +325,17 @@ fn files_others_can_write_or_read_are_refused_with_the_fix() {
             "{err}"
         );
     }
+    // Missing input files: 66, as the exit-code table says; a missing config file: 78.
+    for flag in ["--password-file", "--api-key-file", "--cacert"] {
+        let err = refused(
+            Rd::new()
+                .args(["--url", url, flag, "/nonexistent/x", "config", "show"])
+                .run(),
+            66,
+        );
+        assert!(err.contains("cannot read `/nonexistent/x`"), "{err}");
+    }
+    refused(with_config("/nonexistent/c.toml").args(["who"]).run(), 78);
     // A pipe is not a stored file: `--password-file /dev/stdin` still works.
     Rd::new()
         .args([
