@@ -104,7 +104,7 @@ fn partial_line() -> Option<PartialLine> {
         .map(|a| a.to_string_lossy().into_owned())
         .collect();
     let start = args.iter().position(|a| a == "--")? + 1;
-    let mut words = args[start..].to_vec();
+    let mut words = args.get(start..)?.to_vec();
     // bash and zsh say which word is being completed; fish passes the words up to it.
     let index = std::env::var("_CLAP_COMPLETE_INDEX")
         .ok()
