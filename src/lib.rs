@@ -14,6 +14,7 @@ pub mod fanout;
 pub mod output;
 pub mod probe;
 pub mod progress;
+pub mod secret;
 pub mod settings;
 pub mod terminal;
 pub mod text;
@@ -50,7 +51,8 @@ pub fn run() -> i32 {
         stdout_tty,
         width: if stdout_tty { terminal::width() } else { None },
     };
-    let result = Settings::resolve(&cli.global, &ProcessEnv, term).and_then(|settings| {
+    let resolved = Settings::resolve_for(&cli.command, &cli.global, &ProcessEnv, term);
+    let result = resolved.and_then(|settings| {
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()

@@ -30,7 +30,7 @@ impl Client {
     pub fn new(conn: &Connection, debug: bool) -> Result<Self, Error> {
         Ok(Client {
             transport: Transport::new(&conn.endpoint, &conn.tls, conn.timeout)?,
-            authorization: conn.auth.header_value(),
+            authorization: conn.auth.header_value(conn.timeout)?,
             auth_source: conn.auth.describe(),
             timeout: conn.timeout,
             debug,

@@ -15,6 +15,7 @@ mod passthrough;
 mod probe;
 mod profiles;
 mod rows;
+mod trust;
 mod versions;
 
 // The hostile-server suite and its fake server (issue 10).
