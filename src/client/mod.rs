@@ -56,17 +56,25 @@ impl Client {
     }
 
     /// Runs one doveadm command and returns its result: an array of row objects,
-    /// or the object that `user` returns.
+    /// or the object that `user` returns. The result is kept whole, so besides the
+    /// reply, `--max-reply-size` also bounds the memory the parsed rows take.
     pub async fn call(&self, command: &str, params: &Map<String, Value>) -> Result<Value, Error> {
         let mut rows = Vec::new();
+        let mut held: u64 = 0;
         let waited = Cell::new(Duration::ZERO);
-        let mut keep = |r| {
+        let mut keep = |r: Map<String, Value>| {
+            held = held.saturating_add(wire::weight(&r));
+            if held > self.max_reply {
+                return Err(Error::Protocol(format!(
+                    "the result of `{command}` takes more than {} in memory (--max-reply-size)",
+                    wire::size(self.max_reply)
+                )));
+            }
             rows.push(r);
             Ok(())
         };
-        // The whole result is kept anyway: one value may be as large as the reply.
         let shape = self
-            .post(command, params, usize::MAX, &mut keep, &waited)
+            .post(command, params, self.row_limit(), &mut keep, &waited)
             .await?;
         Ok(shape.collect(rows))
     }
@@ -93,7 +101,7 @@ impl Client {
             .map(|_| ())
     }
 
-    /// The largest row `call_rows` reads: a sixteenth of the reply limit, but at least
+    /// The largest row (or `user` object) read: a sixteenth of the reply limit, but at least
     /// 1M (or the whole limit, if that is smaller).
     fn row_limit(&self) -> usize {
         let limit = (self.max_reply / 16).max(self.max_reply.min(1 << 20));

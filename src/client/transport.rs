@@ -308,3 +308,33 @@ pub fn root_cause(e: &dyn std::error::Error) -> String {
     }
     bounded(&escape_message(&last), 300).into_owned()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn userinfo_is_redacted_wherever_a_url_appears() {
+        assert_eq!(
+            redact_userinfo("http://doveadm:PASS@127.0.0.1:8080/doveadm/v1"),
+            "http://***@127.0.0.1:8080/doveadm/v1"
+        );
+        assert_eq!(
+            redact_userinfo("see https://u@h/x?a=b@c and ftp://a:b@c"),
+            "see https://***@h/x?a=b@c and ftp://***@c"
+        );
+        assert_eq!(redact_userinfo("http://h:1/p@q"), "http://h:1/p@q");
+        assert_eq!(redact_userinfo("no url @ all"), "no url @ all");
+        assert_eq!(redact_userinfo("http://a:b@c@d/"), "http://***@d/");
+    }
+
+    #[test]
+    fn the_target_never_shows_a_password() {
+        let url = reqwest::Url::parse("http://doveadm:PASS@127.0.0.1:8080/doveadm/v1").unwrap();
+        let t = Transport::new(&Endpoint::Url(url), &Tls::default(), None).unwrap();
+        assert_eq!(t.target(), "http://***@127.0.0.1:8080/doveadm/v1");
+        let url = reqwest::Url::parse("http://127.0.0.1:8080/doveadm/v1").unwrap();
+        let t = Transport::new(&Endpoint::Url(url), &Tls::default(), None).unwrap();
+        assert_eq!(t.target(), "http://127.0.0.1:8080/doveadm/v1");
+    }
+}

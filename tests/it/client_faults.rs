@@ -191,12 +191,11 @@ fn stderr_of(child: &mut std::process::Child) -> String {
 /// The row command the memory tests run (one request, rows streamed).
 const LIST: &[&str] = &["mailbox", "list", "-u", "jane"];
 
-/// Starts `rdoveadm OPTS mailbox list -u jane` against `url`, stderr piped.
-fn spawn(url: &str, opts: &[&str], stdout: Stdio) -> std::process::Child {
+/// Starts `rdoveadm ARGS` against `url`, stderr piped.
+fn spawn(url: &str, args: &[&str], stdout: Stdio) -> std::process::Child {
     let home = std::env::temp_dir().join("rdoveadm-it-home");
     Command::new(env!("CARGO_BIN_EXE_rdoveadm"))
-        .args(opts)
-        .args(LIST)
+        .args(args)
         .env_clear()
         .env("HOME", &home)
         .env("XDG_CONFIG_HOME", home.join("config"))
@@ -209,9 +208,14 @@ fn spawn(url: &str, opts: &[&str], stdout: Stdio) -> std::process::Child {
         .unwrap()
 }
 
-/// Runs `rdoveadm OPTS mailbox list -u jane` with stdout to /dev/null, polling its peak RSS (VmHWM). Returns the
+/// Runs `rdoveadm OPTS mailbox list -u jane` (or `who` after `who`) with stdout to /dev/null, polling its peak RSS (VmHWM). Returns the
 /// exit code, stderr, peak RSS in KiB and the wall time.
-fn run_measured(url: &str, args: &[&str]) -> (i32, String, u64, Duration) {
+fn run_measured(url: &str, opts: &[&str]) -> (i32, String, u64, Duration) {
+    let args = match opts.split_last() {
+        Some((&"who", opts)) => [opts, &["who"]].concat(),
+        _ => [opts, LIST].concat(),
+    };
+    let args = args.as_slice();
     let mut child = spawn(url, args, Stdio::null());
     let t = Instant::now();
     let status = format!("/proc/{}/status", child.id());
@@ -279,6 +283,19 @@ fn an_endless_string_ends_at_the_row_limit_with_76() {
     // The default limit: one row may take 64M.
     ends_with_76(&url, &["--timeout", "60"], "larger than 64M", 160);
     ends_with_76(&url, &["--max-reply-size", "16M"], "larger than 1M", 32);
+    // `who` keeps the whole result: one row is bounded the same way.
+    ends_with_76(&url, &["--timeout", "60", "who"], "larger than 64M", 160);
+}
+
+#[test]
+fn a_result_kept_whole_is_bounded_by_the_size_limit_too() {
+    let url = serve(endless_rows);
+    ends_with_76(
+        &url,
+        &["--timeout", "0", "--max-reply-size", "50M", "who"],
+        "takes more than 50M in memory",
+        100,
+    );
 }
 
 #[test]
@@ -331,7 +348,8 @@ fn a_body_that_stalls_times_out_with_75() {
 #[test]
 fn a_closed_pipe_ends_an_endless_reply_with_0() {
     let url = serve(endless_rows);
-    let mut child = spawn(&url, &["--timeout", "20", "-f", "tab"], Stdio::piped());
+    let args = [&["--timeout", "20", "-f", "tab"], LIST].concat();
+    let mut child = spawn(&url, &args, Stdio::piped());
     let t = Instant::now();
     let mut first = [0u8; 100];
     child
