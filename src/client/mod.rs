@@ -158,7 +158,11 @@ impl Client {
             self.trace_request(method, body.as_deref());
         }
         let start = Instant::now();
-        let deadline = || self.timeout.map(|t| start + t + waited.get());
+        // A deadline past what an Instant can hold is no deadline (no overflow panic).
+        let deadline = || {
+            self.timeout
+                .and_then(|t| start.checked_add(t)?.checked_add(waited.get()))
+        };
         let send = self
             .transport
             .send(method, body, self.authorization.as_deref());

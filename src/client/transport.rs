@@ -283,7 +283,7 @@ pub fn redact_userinfo(s: &str) -> String {
     out
 }
 
-/// An error and its sources on one line, without repeats.
+/// An error and its sources on one line, without repeats (escaped, bounded, no userinfo).
 pub fn chain(e: &dyn std::error::Error) -> String {
     let mut parts: Vec<String> = vec![e.to_string()];
     let mut src = e.source();
@@ -294,11 +294,12 @@ pub fn chain(e: &dyn std::error::Error) -> String {
         }
         src = s.source();
     }
-    bounded(&escape_message(&parts.join(": ")), 300).into_owned()
+    bounded(&escape_message(&redact_userinfo(&parts.join(": "))), 300).into_owned()
 }
 
 /// The innermost error's text: "Connection refused (os error 111)" rather than
 /// reqwest's "error sending request for url (...): client error (Connect): ...".
+/// Escaped, bounded, no userinfo.
 pub fn root_cause(e: &dyn std::error::Error) -> String {
     let mut last = e.to_string();
     let mut src = e.source();
@@ -306,7 +307,7 @@ pub fn root_cause(e: &dyn std::error::Error) -> String {
         last = s.to_string();
         src = s.source();
     }
-    bounded(&escape_message(&last), 300).into_owned()
+    bounded(&escape_message(&redact_userinfo(&last)), 300).into_owned()
 }
 
 #[cfg(test)]
