@@ -416,3 +416,30 @@ fn server_text_in_errors_is_escaped_bounded_and_one_line() {
         assert!(!out.stderr.contains(SECRET));
     }
 }
+
+#[test]
+fn a_slow_reader_of_our_output_is_not_a_server_timeout() {
+    /// 50,000 rows (about 1 MB, far more than a pipe holds), then the end.
+    fn finite(_: &str, c: &mut TcpStream) {
+        let rows = vec![r#"{"mailbox":"INBOX"}"#; 50_000].join(",");
+        let _ = c.write_all(ROWS_HEAD);
+        let _ = c.write_all(rows.as_bytes());
+        let _ = c.write_all(br#"],"t"]]"#);
+    }
+    let url = serve(finite);
+    let args = [&["--timeout", "1", "-f", "tab"], LIST].concat();
+    let mut child = spawn(&url, &args, Stdio::piped());
+    // Nobody reads for twice the timeout: rdoveadm waits on the pipe, not the server.
+    std::thread::sleep(Duration::from_secs(2));
+    let mut out = String::new();
+    child
+        .stdout
+        .take()
+        .unwrap()
+        .read_to_string(&mut out)
+        .unwrap();
+    let st = child.wait().unwrap();
+    let err = stderr_of(&mut child);
+    assert_eq!(st.code(), Some(0), "{err}");
+    assert_eq!(out.lines().filter(|l| *l == "INBOX").count(), 50_000);
+}
