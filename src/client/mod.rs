@@ -93,7 +93,7 @@ impl Client {
         let mut timed = |row| {
             let t = std::time::Instant::now();
             let r = on_row(row);
-            waited.set(waited.get() + t.elapsed());
+            waited.set(waited.get().saturating_add(t.elapsed()));
             r
         };
         self.post(command, params, self.row_limit(), &mut timed, &waited)
@@ -180,7 +180,7 @@ impl Client {
             let _ = self
                 .read_body(&mut reply, &deadline, &mut |c| {
                     let room = ERROR_BODY.saturating_sub(text.len());
-                    text.extend_from_slice(&c[..c.len().min(room)]);
+                    text.extend_from_slice(c.get(..room).unwrap_or(c));
                     if text.len() >= ERROR_BODY {
                         // Enough to say what went wrong: stop reading.
                         return Err(Error::Silent(0));
@@ -201,12 +201,13 @@ impl Client {
         let mut total: u64 = 0;
         let result = self
             .read_body(&mut reply, &deadline, &mut |c| {
-                total += c.len() as u64;
+                total = total.saturating_add(c.len() as u64);
                 if total > self.max_reply {
                     return Err(self.too_large(what));
                 }
-                if self.debug && shown.len() < TRACE_BODY {
-                    shown.extend_from_slice(&c[..c.len().min(TRACE_BODY - shown.len())]);
+                if self.debug {
+                    let room = TRACE_BODY.saturating_sub(shown.len());
+                    shown.extend_from_slice(c.get(..room).unwrap_or(c));
                 }
                 on_chunk(c)
             })
@@ -324,7 +325,7 @@ impl Client {
             ));
         }
         if let Some(b) = body {
-            trace_body('>', &b[..b.len().min(TRACE_BODY)], b.len() as u64);
+            trace_body('>', b.get(..TRACE_BODY).unwrap_or(b), b.len() as u64);
         }
     }
 }

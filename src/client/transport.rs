@@ -264,20 +264,21 @@ fn request_error(url: &str, e: &reqwest::Error) -> Error {
 pub fn redact_userinfo(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     let mut rest = s;
-    while let Some(i) = rest.find("://") {
-        let (head, tail) = rest.split_at(i + 3);
+    while let Some((head, tail)) = rest.split_once("://") {
         out.push_str(head);
+        out.push_str("://");
         let authority_end = tail
             .find(|c: char| matches!(c, '/' | '?' | '#') || c.is_whitespace())
             .unwrap_or(tail.len());
-        match tail[..authority_end].rfind('@') {
-            Some(at) => {
-                out.push_str("***");
-                out.push_str(&tail[at..authority_end]);
+        let (authority, after) = tail.split_at_checked(authority_end).unwrap_or((tail, ""));
+        match authority.rsplit_once('@') {
+            Some((_, host)) => {
+                out.push_str("***@");
+                out.push_str(host);
             }
-            None => out.push_str(&tail[..authority_end]),
+            None => out.push_str(authority),
         }
-        rest = &tail[authority_end..];
+        rest = after;
     }
     out.push_str(rest);
     out

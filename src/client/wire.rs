@@ -28,7 +28,8 @@ pub fn request_body(command: &str, params: &Map<String, Value>) -> Vec<u8> {
         Value::Object(params),
         Value::String(TAG.to_string()),
     ])]);
-    serde_json::to_vec(&body).expect("a JSON value always serialises")
+    // Serialising a JSON value can't fail.
+    serde_json::to_vec(&body).unwrap_or_default()
 }
 
 /// Parses a whole reply body into the command's result (an array of rows, or the
@@ -182,34 +183,36 @@ impl ReplyParser {
         data: &[u8],
         on_row: &mut dyn FnMut(Map<String, Value>) -> Result<(), Error>,
     ) -> Result<(), Error> {
-        let mut i = 0;
-        while i < data.len() {
+        let mut rest = data;
+        while !rest.is_empty() {
             if let Some(cap) = &mut self.capture {
-                let (used, done) = scan(cap, &data[i..]);
-                if self.buf.len().saturating_add(used) > self.max_value {
+                let (used, done) = scan(cap, rest);
+                let (value, tail) = rest.split_at_checked(used).unwrap_or((rest, &[]));
+                if self.buf.len().saturating_add(value.len()) > self.max_value {
                     return Err(Error::Protocol(format!(
                         "one value in the reply to `{}` is larger than {} (one row may take a sixteenth of --max-reply-size)",
                         self.command,
                         size(self.max_value as u64)
                     )));
                 }
-                self.buf.extend_from_slice(&data[i..i + used]);
-                i += used;
-                self.offset += used as u64;
+                self.buf.extend_from_slice(value);
+                self.offset = self.offset.saturating_add(value.len() as u64);
+                rest = tail;
                 if done {
                     self.capture = None;
                     self.value_done(on_row)?;
                 }
                 continue;
             }
-            let b = data[i];
-            i += 1;
-            self.offset += 1;
-            if matches!(b, b' ' | b'\t' | b'\n' | b'\r') {
-                continue;
+            let Some((&b, tail)) = rest.split_first() else {
+                break;
+            };
+            self.offset = self.offset.saturating_add(1);
+            if !matches!(b, b' ' | b'\t' | b'\n' | b'\r') {
+                self.seen = true;
+                self.structural(b, rest)?;
             }
-            self.seen = true;
-            self.structural(b, &data[i - 1..])?;
+            rest = tail;
         }
         Ok(())
     }
@@ -260,7 +263,7 @@ impl ReplyParser {
                     } else {
                         "is not JSON"
                     };
-                    let start = String::from_utf8_lossy(&rest[..rest.len().min(200)]);
+                    let start = String::from_utf8_lossy(rest.get(..200).unwrap_or(rest));
                     return Err(Error::Protocol(format!(
                         "the reply to `{}` {what}: `{}`",
                         self.command,
@@ -438,9 +441,8 @@ impl ReplyParser {
 /// Finds where the value being captured ends in `bytes`: how many bytes belong to it,
 /// and whether it is complete. A scalar ends before its delimiter.
 fn scan(cap: &mut Capture, bytes: &[u8]) -> (usize, bool) {
-    let mut j = 0;
-    while j < bytes.len() {
-        let b = bytes[j];
+    let mut j: usize = 0;
+    while let Some(&b) = bytes.get(j) {
         if cap.scalar {
             if matches!(b, b',' | b']' | b'}' | b' ' | b'\t' | b'\n' | b'\r') {
                 return (j, true);
@@ -450,33 +452,36 @@ fn scan(cap: &mut Capture, bytes: &[u8]) -> (usize, bool) {
                 cap.esc = false;
             } else {
                 // Skip plain string bytes fast.
-                match bytes[j..].iter().position(|&c| c == b'"' || c == b'\\') {
-                    None => return (bytes.len(), false),
-                    Some(p) => j += p,
-                }
-                if bytes[j] == b'\\' {
+                let special = bytes
+                    .get(j..)
+                    .and_then(|r| r.iter().position(|&c| c == b'"' || c == b'\\'));
+                let Some(p) = special else {
+                    return (bytes.len(), false);
+                };
+                j = j.saturating_add(p);
+                if bytes.get(j) == Some(&b'\\') {
                     cap.esc = true;
                 } else {
                     cap.in_str = false;
                     if cap.depth == 0 {
-                        return (j + 1, true);
+                        return (j.saturating_add(1), true);
                     }
                 }
             }
         } else {
             match b {
                 b'"' => cap.in_str = true,
-                b'{' | b'[' => cap.depth += 1,
+                b'{' | b'[' => cap.depth = cap.depth.saturating_add(1),
                 b'}' | b']' => {
                     cap.depth = cap.depth.saturating_sub(1);
                     if cap.depth == 0 {
-                        return (j + 1, true);
+                        return (j.saturating_add(1), true);
                     }
                 }
                 _ => {}
             }
         }
-        j += 1;
+        j = j.saturating_add(1);
     }
     (bytes.len(), false)
 }
