@@ -21,8 +21,9 @@ use transport::{Method, RawReply, Transport};
 
 /// How much of a body `-D` shows.
 const TRACE_BODY: usize = 4096;
-/// How much of an error body is read, and how many characters of it a message quotes.
+/// How much of the body of an error status is read.
 const ERROR_BODY: usize = 8192;
+/// How many characters of that body an error message quotes.
 const QUOTED: usize = 200;
 
 /// A connection to one doveadm HTTP API endpoint. Cheap to clone (shares the pool).
