@@ -35,9 +35,9 @@ pub const EXIT_CODE_TABLE: &[(i32, &str)] = &[
     (69, "probe: a port is closed, filtered or not answering"),
     (70, "the server reported an internal error (internalError)"),
     (75, "temporary failure: cannot connect, timeout, connection closed without a reply, HTTP 5xx"),
-    (76, "protocol error: malformed or truncated reply"),
+    (76, "protocol error: malformed or truncated reply, or one larger than --max-reply-size"),
     (77, "permission denied: HTTP 401/403, or the command is not in doveadm_allowed_commands; probe: a TLS or certificate problem"),
-    (78, "configuration error: bad --url, unreadable or unsafe config, HTTP 404 (wrong path)"),
+    (78, "configuration error: bad --url, unreadable or unsafe config, HTTP 404 (wrong path), a redirect (HTTP 3xx: never followed)"),
     (0, "any other code the server returns (doveadm's exitCode) is passed through as is"),
 ];
 

@@ -4,6 +4,7 @@
 mod harness;
 
 mod batch;
+mod client_faults;
 mod completion;
 mod core;
 mod exit_codes;
