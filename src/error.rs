@@ -83,6 +83,9 @@ pub enum Error {
     /// The reply is not what the doveadm API sends.
     #[error("malformed reply from the server: {0}")]
     Protocol(String),
+    /// The reply (or what it makes rdoveadm keep) is past `--max-reply-size`.
+    #[error("{0}; raise --max-reply-size if the server is trusted and the reply real")]
+    TooLarge(String),
     /// Reserved for commands that compute their own exit code and already printed
     /// everything (probe, fan-out): exit with the code, print nothing more.
     #[error("")]
@@ -122,7 +125,7 @@ impl Error {
                 _ => code::TEMPFAIL,
             },
             Error::Unavailable(_) => code::TEMPFAIL,
-            Error::Protocol(_) => code::PROTOCOL,
+            Error::Protocol(_) | Error::TooLarge(_) => code::PROTOCOL,
             Error::Silent(c) => *c,
             Error::Aborted => code::UNKNOWN,
             Error::BrokenPipe => code::OK,

@@ -120,8 +120,9 @@ pub struct GlobalArgs {
     pub timeout: Option<f64>,
 
     /// Refuse a server reply larger than this (exit 76): bytes, or with a K, M or G suffix
-    /// (1024-based). It bounds what an endless or hostile reply can make rdoveadm read;
-    /// rows are written as they arrive, so memory stays small below it. Environment:
+    /// (1024-based). It bounds what an endless or hostile reply can make rdoveadm read, and
+    /// the memory of commands that need every row before printing (`who`, `table`); others
+    /// write rows as they arrive. One value may take at most a sixteenth of it. Environment:
     /// RDOVEADM_MAX_REPLY_SIZE; config: `max_reply_size`. Default: 1G.
     #[arg(long, global = true, value_name = "SIZE")]
     pub max_reply_size: Option<String>,

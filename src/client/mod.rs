@@ -66,7 +66,7 @@ impl Client {
         let mut keep = |r: Map<String, Value>| {
             held = held.saturating_add(wire::weight(&r));
             if held > self.max_reply {
-                return Err(Error::Protocol(format!(
+                return Err(Error::TooLarge(format!(
                     "the result of `{command}` takes more than {} in memory (--max-reply-size)",
                     wire::size(self.max_reply)
                 )));
@@ -251,7 +251,7 @@ impl Client {
     }
 
     fn too_large(&self, what: &str) -> Error {
-        Error::Protocol(format!(
+        Error::TooLarge(format!(
             "the reply to `{what}` is larger than {} (--max-reply-size)",
             wire::size(self.max_reply)
         ))

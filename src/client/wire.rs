@@ -189,7 +189,7 @@ impl ReplyParser {
                 let (used, done) = scan(cap, rest);
                 let (value, tail) = rest.split_at_checked(used).unwrap_or((rest, &[]));
                 if self.buf.len().saturating_add(value.len()) > self.max_value {
-                    return Err(Error::Protocol(format!(
+                    return Err(Error::TooLarge(format!(
                         "one value in the reply to `{}` is larger than {} (one row may take a sixteenth of --max-reply-size)",
                         self.command,
                         size(self.max_value as u64)
