@@ -163,24 +163,18 @@ pub fn isolate(s: &str) -> Cow<'_, str> {
 
 /// Whether `c` joins the cluster of an ordinary character before it.
 fn joins_previous(c: char) -> bool {
-    if c.is_ascii() {
-        return false;
-    }
-    let mut buf = [0u8; 8];
-    buf[0] = b'x';
-    let n = 1 + c.encode_utf8(&mut buf[1..]).len();
-    std::str::from_utf8(&buf[..n]).is_ok_and(|t| t.graphemes(true).nth(1).is_none())
+    !c.is_ascii() && one_cluster(['x', c])
 }
 
 /// Whether `c` joins the cluster of an ordinary character after it.
 fn joins_next(c: char) -> bool {
-    if c.is_ascii() {
-        return false;
-    }
-    let mut buf = [0u8; 8];
-    let n = c.encode_utf8(&mut buf).len();
-    buf[n] = b'x';
-    std::str::from_utf8(&buf[..n + 1]).is_ok_and(|t| t.graphemes(true).nth(1).is_none())
+    !c.is_ascii() && one_cluster([c, 'x'])
+}
+
+/// Whether two characters form one grapheme cluster.
+fn one_cluster(pair: [char; 2]) -> bool {
+    let joined: String = pair.iter().collect();
+    joined.graphemes(true).nth(1).is_none()
 }
 
 /// Spaces that pad text of width `used` to `to` columns (none when it is already wider).

@@ -33,13 +33,13 @@ impl serde_json::ser::Formatter for SafeFormatter {
         let mut start = 0;
         for (i, c) in fragment.char_indices() {
             if text::is_unsafe(c) {
-                w.write_all(&fragment.as_bytes()[start..i])?;
+                w.write_all(fragment.get(start..i).unwrap_or_default().as_bytes())?;
                 // Every unsafe character is in the BMP: one `\u` escape each.
                 write!(w, "\\u{:04x}", u32::from(c))?;
                 start = i + c.len_utf8();
             }
         }
-        w.write_all(&fragment.as_bytes()[start..])
+        w.write_all(fragment.get(start..).unwrap_or_default().as_bytes())
     }
 }
 
