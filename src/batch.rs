@@ -43,7 +43,7 @@ pub async fn run(batch_global: &GlobalArgs, term: Terminal, args: &BatchArgs) ->
                 json_out.write_all(b",\n").map_err(Error::from_write)?;
             }
             first = false;
-            serde_json::to_writer(&mut json_out, &obj).map_err(|e| Error::from_write(e.into()))?;
+            output::write_json(&mut json_out, &obj).map_err(Error::from_write)?;
         } else if let Some(s) = sink.as_mut() {
             for r in rows {
                 let row = output::with_first("line", Value::from(n), r);
@@ -75,7 +75,7 @@ async fn run_line(
     text: &str,
 ) -> (Vec<Row>, i32) {
     let fail = |e: Error| {
-        eprintln!("rdoveadm: error: line {n}: {e}");
+        eprintln!("{}", line_error(n, &e));
         (Vec::new(), e.exit_code())
     };
     let Some(words) = shlex::split(text) else {
@@ -109,10 +109,15 @@ async fn run_line(
         Ok(()) => (rows, 0),
         Err(Error::Silent(c)) => (rows, c),
         Err(e) => {
-            eprintln!("rdoveadm: error: line {n}: {e}");
+            eprintln!("{}", line_error(n, &e));
             (rows, e.exit_code())
         }
     }
+}
+
+/// A failing line's one stderr line (escaped and bounded: it may quote the server).
+fn line_error(n: usize, e: &Error) -> String {
+    crate::text::message_line(&format!("rdoveadm: error: line {n}: {e}"))
 }
 
 fn read_lines(args: &BatchArgs) -> Result<Vec<(usize, String)>, Error> {

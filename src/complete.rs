@@ -104,7 +104,7 @@ fn partial_line() -> Option<PartialLine> {
         .map(|a| a.to_string_lossy().into_owned())
         .collect();
     let start = args.iter().position(|a| a == "--")? + 1;
-    let mut words = args[start..].to_vec();
+    let mut words = args.get(start..)?.to_vec();
     // bash and zsh say which word is being completed; fish passes the words up to it.
     let index = std::env::var("_CLAP_COMPLETE_INDEX")
         .ok()
@@ -147,7 +147,10 @@ fn ask<const N: usize>(
         let result = (|| {
             let settings = Settings::resolve(&global, &ProcessEnv, Terminal::default()).ok()?;
             let mut conn = settings.targets.first()?.connection.clone();
-            conn.timeout = Some(conn.timeout.map_or(DEADLINE, |t| t.min(DEADLINE)));
+            // A little under the deadline, so that a password_command is killed (its
+            // timeout is this one) before the answer is given up on and rdoveadm exits.
+            let budget = DEADLINE.saturating_sub(Duration::from_millis(300));
+            conn.timeout = Some(conn.timeout.map_or(budget, |t| t.min(budget)));
             let client = Client::new(&conn, false).ok()?;
             let rt = tokio::runtime::Builder::new_current_thread()
                 .enable_all()

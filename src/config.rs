@@ -15,17 +15,24 @@
 //! servers = ["mx1", "mx2"]
 //! ```
 //!
-//! A file that holds a secret (`password`, `api_key`) or names a secret file must not
-//! be readable by group or others, as ssh insists for its keys: exit 78 otherwise.
+//! The file is treated as ssh treats its own (see [`crate::secret::check_file`]): one
+//! that group or others can write, or that another user owns, is refused with exit 78
+//! (its `password_command` is code that would run as you); one that holds a secret
+//! (`password`, `api_key`) or names a `password_command` must not be readable by group
+//! or others either. [`parse`] is pure, for tests and fuzzing; [`load`] reads the file.
 
 use std::collections::BTreeMap;
-use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
 use crate::error::Error;
+use crate::secret::{self, Holds};
 use crate::settings::Env;
+use crate::text;
+
+/// The largest config file read (a real one is a few KiB).
+pub const MAX_CONFIG_BYTES: usize = 1 << 20;
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -41,7 +48,7 @@ pub struct Config {
     pub path: Option<PathBuf>,
 }
 
-#[derive(Debug, Default, Clone, Deserialize)]
+#[derive(Default, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Profile {
     pub url: Option<String>,
@@ -66,8 +73,30 @@ pub struct Group {
 }
 
 impl Profile {
-    fn names_a_secret(&self) -> bool {
-        self.password.is_some() || self.api_key.is_some()
+    /// Whether the profile holds a secret or the code that prints one.
+    fn holds_a_secret(&self) -> bool {
+        self.password.is_some() || self.api_key.is_some() || self.password_command.is_some()
+    }
+}
+
+/// Never shows `password` or `api_key`, only whether they are set.
+impl std::fmt::Debug for Profile {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let hidden = |v: &Option<String>| v.as_ref().map(|_| "***");
+        f.debug_struct("Profile")
+            .field("url", &self.url.as_deref().map(secret::redact_url))
+            .field("socket", &self.socket)
+            .field("user", &self.user)
+            .field("password", &hidden(&self.password))
+            .field("password_file", &self.password_file)
+            .field("password_command", &self.password_command)
+            .field("api_key", &hidden(&self.api_key))
+            .field("api_key_file", &self.api_key_file)
+            .field("cacert", &self.cacert)
+            .field("timeout", &self.timeout)
+            .field("max_reply_size", &self.max_reply_size)
+            .field("insecure", &self.insecure)
+            .finish()
     }
 }
 
@@ -89,74 +118,139 @@ pub fn load(env: &dyn Env) -> Result<Config, Error> {
     let Some((path, explicit)) = path(env) else {
         return Ok(Config::default());
     };
-    let text = match std::fs::read_to_string(&path) {
-        Ok(t) => t,
+    match std::fs::metadata(&path) {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound && !explicit => {
             return Ok(Config::default())
         }
-        Err(e) => {
-            return Err(Error::Config(format!(
-                "config file `{}`: {e}",
-                path.display()
-            )))
-        }
-    };
-    let mut cfg: Config = toml::from_str(&text).map_err(|e| {
-        let msg = e.message().replace('\n', " ");
-        let at = e
-            .span()
-            .map(|s| format!(" (line {})", text[..s.start].lines().count().max(1)))
-            .unwrap_or_default();
-        Error::Config(format!("config file `{}`{at}: {msg}", path.display()))
+        _ => {}
+    }
+    let what = "config file";
+    let bytes =
+        secret::read_file(&path, Holds::Settings, what, MAX_CONFIG_BYTES).map_err(|e| match e {
+            Error::NoInput(m) => Error::Config(m),
+            e => e,
+        })?;
+    let text = String::from_utf8(bytes).map_err(|_| {
+        Error::Config(format!(
+            "config file `{}` is not UTF-8 text",
+            text::escape_message(&path.display().to_string())
+        ))
     })?;
-    check_private(&path, &cfg)?;
+    let mut cfg = parse(&text, &path)?;
+    if cfg.servers.values().any(Profile::holds_a_secret) {
+        secret::check_file(&path, Holds::Secret, what)?;
+    }
     cfg.path = Some(path);
     Ok(cfg)
 }
 
-/// Refuses a config that holds secrets but is readable by group or others.
-fn check_private(path: &Path, cfg: &Config) -> Result<(), Error> {
-    if !cfg.servers.values().any(Profile::names_a_secret) {
-        return Ok(());
-    }
-    let mode = std::fs::metadata(path)
-        .map(|m| m.permissions().mode())
-        .unwrap_or(0);
-    if mode & 0o077 != 0 {
-        return Err(Error::Config(format!(
-            "config file `{}` holds a password or API key and is readable by others (mode {:04o}); run `chmod 600 {}`",
-            path.display(),
-            mode & 0o7777,
-            path.display()
-        )));
-    }
-    Ok(())
+/// Parses config text; `path` only names the file in messages. Pure (no I/O), and
+/// never panics, whatever the text. An error names the line, column and key, never
+/// the value: `password = 12345` must not put the password in a terminal or a log.
+pub fn parse(text: &str, path: &Path) -> Result<Config, Error> {
+    toml::from_str(text).map_err(|e| {
+        Error::Config(format!(
+            "config file `{}`{}: {}",
+            text::escape_message(&path.display().to_string()),
+            location(text, e.span()),
+            describe_toml_error(e.message())
+        ))
+    })
+}
+
+/// ` (line L, column C, key `K`)` for a position in the text, as far as known.
+fn location(text: &str, span: Option<std::ops::Range<usize>>) -> String {
+    let Some(start) = span.map(|s| s.start.min(text.len())) else {
+        return String::new();
+    };
+    let Some(before) = text.get(..start) else {
+        return String::new();
+    };
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    let line = before.matches('\n').count() + 1;
+    let column = before[line_start..].chars().count() + 1;
+    // The key: `key = ...` on the same line before the position, under its `[table]`.
+    let key = before[line_start..]
+        .split_once('=')
+        .map(|(k, _)| k.trim())
+        .filter(|k| !k.is_empty());
+    let table = before[..line_start]
+        .lines()
+        .rev()
+        .map(str::trim)
+        .find(|l| l.starts_with('['))
+        .map(|l| {
+            l.trim_start_matches('[')
+                .split(']')
+                .next()
+                .unwrap_or("")
+                .trim()
+        });
+    let key = match (table, key) {
+        (Some(t), Some(k)) => format!(", key `{t}.{k}`"),
+        (None, Some(k)) => format!(", key `{k}`"),
+        _ => String::new(),
+    };
+    text::escape_message(&text::bounded(
+        &format!(" (line {line}, column {column}{key})"),
+        200,
+    ))
+    .into_owned()
+}
+
+/// toml's message without any value it quotes: serde's "invalid type: integer
+/// `12345`, expected a string" keeps only what was expected.
+fn describe_toml_error(message: &str) -> String {
+    let first = message.lines().next().unwrap_or("").trim();
+    let expected = || {
+        first
+            .split_once(", expected ")
+            .map(|(_, x)| format!(": expected {x}"))
+            .unwrap_or_default()
+    };
+    let text = if first.starts_with("invalid type") {
+        format!("wrong type{}", expected())
+    } else if first.starts_with("invalid value") || first.starts_with("invalid length") {
+        format!("bad value{}", expected())
+    } else if first.starts_with("unknown variant") {
+        format!("unknown value{}", expected())
+    } else {
+        // Syntax errors name what the parser expected; the others (unknown field,
+        // missing field, duplicate key) name keys, never values.
+        message.split_whitespace().collect::<Vec<_>>().join(" ")
+    };
+    text::escape_message(&text::bounded(&text, 300)).into_owned()
 }
 
 impl Config {
     /// Expands names (profiles or groups) into profile names, in order, without repeats.
     pub fn expand(&self, names: &[String]) -> Result<Vec<String>, Error> {
+        let shown = |n: &str| text::escape_message(&text::bounded(n, 100)).into_owned();
         let mut out: Vec<String> = Vec::new();
+        let mut seen = std::collections::HashSet::new();
         for name in names {
-            let list: Vec<String> = if self.servers.contains_key(name) {
-                vec![name.clone()]
+            let list: &[String] = if self.servers.contains_key(name) {
+                std::slice::from_ref(name)
             } else if let Some(g) = self.groups.get(name) {
-                for s in &g.servers {
-                    if !self.servers.contains_key(s) {
-                        return Err(Error::Config(format!("group `{name}` names `{s}`, which is not a [servers.{s}] in the config file")));
-                    }
+                if let Some(s) = g.servers.iter().find(|s| !self.servers.contains_key(*s)) {
+                    return Err(Error::Config(format!(
+                        "group `{}` names `{}`, which is not a [servers.NAME] in the config file",
+                        shown(name),
+                        shown(s)
+                    )));
                 }
-                g.servers.clone()
+                &g.servers
             } else {
                 return Err(Error::Config(format!(
-                    "no server or group `{name}` in {}; known: {}",
+                    "no server or group `{}` in {}; known: {}",
+                    shown(name),
                     self.describe_path(),
-                    self.names().join(", ")
+                    shown(&self.names().join(", "))
                 )));
             };
             for n in list {
-                if !out.contains(&n) {
-                    out.push(n);
+                if seen.insert(n.as_str()) {
+                    out.push(n.clone());
                 }
             }
         }
@@ -174,7 +268,7 @@ impl Config {
 
     pub fn describe_path(&self) -> String {
         match &self.path {
-            Some(p) => format!("`{}`", p.display()),
+            Some(p) => format!("`{}`", text::escape_message(&p.display().to_string())),
             None => "the config file (none found)".into(),
         }
     }
@@ -185,34 +279,6 @@ pub fn profile_names() -> Vec<String> {
     load(&crate::settings::ProcessEnv)
         .map(|c| c.names())
         .unwrap_or_default()
-}
-
-/// Runs `password_command` with `sh -c` and returns its first output line.
-pub fn run_password_command(cmd: &str, profile: &str) -> Result<String, Error> {
-    let out = std::process::Command::new("sh")
-        .args(["-c", cmd])
-        .stdin(std::process::Stdio::null())
-        .stderr(std::process::Stdio::inherit())
-        .output()
-        .map_err(|e| {
-            Error::Config(format!(
-                "server `{profile}`: cannot run password_command: {e}"
-            ))
-        })?;
-    if !out.status.success() {
-        return Err(Error::Config(format!(
-            "server `{profile}`: password_command failed ({})",
-            out.status
-        )));
-    }
-    let text = String::from_utf8_lossy(&out.stdout);
-    let secret = text.lines().next().unwrap_or("").to_string();
-    if secret.is_empty() {
-        return Err(Error::Config(format!(
-            "server `{profile}`: password_command printed nothing"
-        )));
-    }
-    Ok(secret)
 }
 
 #[cfg(test)]
@@ -229,8 +295,118 @@ mod tests {
         assert_eq!(cfg.expand(&["nope".into()]).unwrap_err().exit_code(), 78);
     }
 
+    fn parse_error(text: &str) -> String {
+        let e = parse(text, Path::new("/c.toml")).unwrap_err();
+        assert_eq!(e.exit_code(), 78);
+        e.to_string()
+    }
+
     #[test]
     fn unknown_keys_are_errors() {
-        assert!(toml::from_str::<Config>("[servers.a]\nurl='x'\npasword='typo'\n").is_err());
+        let e = parse_error("[servers.a]\nurl='x'\npasword='S3CRET'\n");
+        assert!(e.contains("unknown field `pasword`"), "{e}");
+        assert!(e.contains("line 3"), "{e}");
+        assert!(!e.contains("S3CRET"), "{e}");
+    }
+
+    #[test]
+    fn errors_name_the_key_never_the_value() {
+        for (text, key) in [
+            ("[servers.a]\npassword = 12345\n", "servers.a.password"),
+            ("[servers.a]\napi_key = [12345]\n", "servers.a.api_key"),
+            ("[servers.a]\npassword = 12345.5\n", "servers.a.password"),
+            (
+                "[servers.a]\npassword = { x = 12345 }\n",
+                "servers.a.password",
+            ),
+            ("[servers.a]\ntimeout = \"12345\"\n", "servers.a.timeout"),
+            ("default = 12345\n", "default"),
+            ("[servers.a] # c\npassword = 12345\n", "servers.a.password"),
+        ] {
+            let e = parse_error(text);
+            assert!(!e.contains("12345"), "{text:?}: {e}");
+            assert!(e.contains(&format!("key `{key}`")), "{text:?}: {e}");
+            assert!(e.contains("line ") && e.contains("column "), "{e}");
+            assert!(e.starts_with("config file `/c.toml` (line"), "{e}");
+        }
+        let e = parse_error("[servers.a]\npassword = \"12345\n");
+        assert!(!e.contains("12345"), "{e}");
+        let e = parse_error("[servers.a]\npassword = \"x\"\npassword = \"12345\"\n");
+        assert!(e.contains("duplicate key"), "{e}");
+        assert!(!e.contains("12345"), "{e}");
+    }
+
+    #[test]
+    fn parse_survives_odd_text() {
+        for text in [
+            "",
+            "\u{0}",
+            "[",
+            "a = \"\u{e9}",
+            "\u{e9}\u{e9} = 1",
+            "[[servers]]",
+            "x",
+        ] {
+            let _ = parse(text, Path::new("p"));
+        }
+        assert!(parse("", Path::new("p")).unwrap().servers.is_empty());
+        // Random texts from config-ish pieces (a quick stand-in for the fuzz target).
+        let pieces = [
+            "[",
+            "]",
+            "servers",
+            ".",
+            "a",
+            "=",
+            " ",
+            "\n",
+            "\"",
+            "'",
+            "password",
+            "12345",
+            "url",
+            "timeout",
+            "1e300",
+            "nan",
+            "{",
+            "}",
+            ",",
+            "\u{e9}",
+            "\u{1f600}",
+            "#",
+            "\\",
+            "[[",
+            "max_reply_size",
+            "-",
+            "inf",
+            "\r",
+            "\u{0}",
+            "groups",
+            "servers = [",
+        ];
+        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+        for _ in 0..3000 {
+            let mut text = String::new();
+            for _ in 0..(x % 24) {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                text.push_str(pieces[(x % pieces.len() as u64) as usize]);
+            }
+            if let Err(e) = parse(&text, Path::new("p")) {
+                assert!(!e.to_string().contains("12345"), "{text:?}: {e}");
+            }
+        }
+    }
+
+    #[test]
+    fn debug_hides_secrets() {
+        let c = parse(
+            "[servers.a]\nurl = 'http://u:PW1@h'\npassword = 'PW2'\napi_key = 'PW3'\n",
+            Path::new("p"),
+        )
+        .unwrap();
+        let d = format!("{c:?}");
+        assert!(!d.contains("PW"), "{d}");
     }
 }

@@ -3,6 +3,9 @@
 //! them; the `generated` integration test fails when the committed copies are stale.
 //! Nothing here touches the network.
 
+// Generation only writes into `Vec<u8>`, which cannot fail: `expect` states that.
+#![allow(clippy::expect_used)]
+
 use std::io;
 use std::path::{Path, PathBuf};
 

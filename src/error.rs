@@ -35,9 +35,9 @@ pub const EXIT_CODE_TABLE: &[(i32, &str)] = &[
     (69, "probe: a port is closed, filtered or not answering"),
     (70, "the server reported an internal error (internalError)"),
     (75, "temporary failure: cannot connect, timeout, connection closed without a reply, HTTP 5xx"),
-    (76, "protocol error: malformed or truncated reply"),
+    (76, "protocol error: malformed or truncated reply, or one larger than --max-reply-size"),
     (77, "permission denied: HTTP 401/403, or the command is not in doveadm_allowed_commands; probe: a TLS or certificate problem"),
-    (78, "configuration error: bad --url, unreadable or unsafe config, HTTP 404 (wrong path)"),
+    (78, "configuration error: bad --url, unreadable or unsafe config, HTTP 404 (wrong path), a redirect (HTTP 3xx: never followed)"),
     (0, "any other code the server returns (doveadm's exitCode) is passed through as is"),
 ];
 
@@ -83,6 +83,9 @@ pub enum Error {
     /// The reply is not what the doveadm API sends.
     #[error("malformed reply from the server: {0}")]
     Protocol(String),
+    /// The reply (or what it makes rdoveadm keep) is past `--max-reply-size`.
+    #[error("{0}; raise --max-reply-size if the server is trusted and the reply real")]
+    TooLarge(String),
     /// Reserved for commands that compute their own exit code and already printed
     /// everything (probe, fan-out): exit with the code, print nothing more.
     #[error("")]
@@ -122,7 +125,7 @@ impl Error {
                 _ => code::TEMPFAIL,
             },
             Error::Unavailable(_) => code::TEMPFAIL,
-            Error::Protocol(_) => code::PROTOCOL,
+            Error::Protocol(_) | Error::TooLarge(_) => code::PROTOCOL,
             Error::Silent(c) => *c,
             Error::Aborted => code::UNKNOWN,
             Error::BrokenPipe => code::OK,

@@ -5,7 +5,9 @@
 //!
 //! When some servers fail, the others' rows are still printed, each failure is one
 //! stderr line naming the server, and the exit code is that of the first failing
-//! server in server order.
+//! server in server order. A server that is down is one line, also for a command of
+//! many requests (`-F`, `-A`): the requests to it stop at the first failure that is
+//! about the server ([`crate::commands::users::stops_asking`]).
 
 use futures_util::stream::{self, StreamExt};
 use serde_json::Value;
@@ -15,6 +17,7 @@ use crate::commands::Ctx;
 use crate::error::Error;
 use crate::output;
 use crate::settings::Settings;
+use crate::text;
 
 pub async fn run(settings: &Settings, command: &Command) -> Result<(), Error> {
     let total = settings.targets.len();
@@ -55,7 +58,10 @@ pub async fn run(settings: &Settings, command: &Command) -> Result<(), Error> {
         if let Err(e) = result {
             if !matches!(e, Error::Silent(_)) {
                 progress.clear();
-                eprintln!("rdoveadm: error: server `{name}`: {e}");
+                eprintln!(
+                    "rdoveadm: error: {}",
+                    text::escape_message(&format!("server `{name}`: {e}"))
+                );
             }
             first_failure.get_or_insert(e.exit_code());
         }

@@ -14,6 +14,7 @@ pub mod fanout;
 pub mod output;
 pub mod probe;
 pub mod progress;
+pub mod secret;
 pub mod settings;
 pub mod terminal;
 pub mod text;
@@ -50,7 +51,8 @@ pub fn run() -> i32 {
         stdout_tty,
         width: if stdout_tty { terminal::width() } else { None },
     };
-    let result = Settings::resolve(&cli.global, &ProcessEnv, term).and_then(|settings| {
+    let resolved = Settings::resolve_for(&cli.command, &cli.global, &ProcessEnv, term);
+    let result = resolved.and_then(|settings| {
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
@@ -74,7 +76,9 @@ pub fn run() -> i32 {
         Err(e) => {
             let msg = e.to_string();
             if !msg.is_empty() && !matches!(e, Error::BrokenPipe) {
-                eprintln!("{}", Report(&e));
+                // One line, bounded, nothing a terminal acts on: the message may quote
+                // a server's reply.
+                eprintln!("{}", text::message_line(&Report(&e).to_string()));
             }
             e.exit_code()
         }
@@ -138,7 +142,11 @@ fn clap_error(e: clap::Error) -> i32 {
             }
         }
         _ => {
-            eprintln!("rdoveadm: error: {}", cli::one_line_error(&e));
+            // The command line may hold pasted bytes: shown, never executed.
+            eprintln!(
+                "rdoveadm: error: {}",
+                text::message_line(&cli::one_line_error(&e))
+            );
             eprintln!("rdoveadm: hint: see `rdoveadm --help` or `rdoveadm <command> --help`");
             error::code::USAGE
         }

@@ -3,21 +3,30 @@
 //!
 //! Precedence for each setting: command-line flag, then environment variable, then default.
 //! Credentials: an API key beats a password at the same level; a flag beats the environment.
+//! Files are read here (config, secret files, CA bundle, each checked as ssh checks its
+//! files: see [`crate::secret`]); a `password_command` runs later, only when a client
+//! is made ([`Auth::header_value`]), so `config show` never runs it. Commands that
+//! never talk to a server (`probe`, `completions`) resolve no server at all
+//! ([`Settings::resolve_for`]), so a broken config can't stop them.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
 
 use base64::Engine as _;
 
-use crate::cli::{ColorWhen, Format, GlobalArgs};
+use crate::cli::{self, ColorWhen, Command, Format, GlobalArgs};
 use crate::config::{self, Profile};
 use crate::error::Error;
+pub use crate::secret::redact_url;
+use crate::secret::{self, read_secret, Holds};
 
 pub const DEFAULT_TIMEOUT_SECS: f64 = 30.0;
 /// `--max-reply-size` default: far above any real reply (50,000 `quota get` rows are
 /// ~5 MB), small enough that an endless reply ends in seconds.
 pub const DEFAULT_MAX_REPLY: u64 = 1 << 30;
 pub const DEFAULT_AUTH_USER: &str = "doveadm";
+/// The largest `--cacert` bundle read (the system bundle is about 200 KiB).
+pub const MAX_CACERT_BYTES: usize = 16 << 20;
 
 /// Where the API lives.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -46,6 +55,13 @@ pub enum Auth {
         key: String,
         source: String,
     },
+    /// HTTP Basic with the password a profile's `password_command` prints: run only
+    /// when a client is made, bounded by the connection's timeout.
+    BasicCommand {
+        user: String,
+        command: String,
+        source: String,
+    },
 }
 
 impl std::fmt::Debug for Auth {
@@ -55,16 +71,25 @@ impl std::fmt::Debug for Auth {
 }
 
 impl Auth {
-    /// The `Authorization` header value.
-    pub fn header_value(&self) -> Option<String> {
+    /// The `Authorization` header value. Runs the `password_command` (once per process),
+    /// bounded by `timeout` (the connection's; [`secret::PASSWORD_COMMAND_MAX`] when none).
+    pub fn header_value(&self, timeout: Option<Duration>) -> Result<Option<String>, Error> {
         let b64 = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
-        match self {
+        let basic =
+            |user: &str, password: &str| format!("Basic {}", b64(&format!("{user}:{password}")));
+        Ok(match self {
             Auth::None => None,
-            Auth::Basic { user, password, .. } => {
-                Some(format!("Basic {}", b64(&format!("{user}:{password}"))))
-            }
+            Auth::Basic { user, password, .. } => Some(basic(user, password)),
             Auth::ApiKey { key, .. } => Some(format!("X-Dovecot-API {}", b64(key))),
-        }
+            Auth::BasicCommand {
+                user,
+                command,
+                source,
+            } => Some(basic(
+                user,
+                &secret::run_password_command(command, source, timeout)?,
+            )),
+        })
     }
 
     /// What is used, in words, without the secret.
@@ -73,6 +98,9 @@ impl Auth {
             Auth::None => "no credentials (set RDOVEADM_API_KEY or RDOVEADM_PASSWORD, or --api-key-file/--password-file)".into(),
             Auth::Basic { user, source, .. } => format!("HTTP Basic as `{user}`, password from {source}"),
             Auth::ApiKey { source, .. } => format!("the API key from {source}"),
+            Auth::BasicCommand { user, source, .. } => format!(
+                "HTTP Basic as `{user}`, password from {source} (run when a command needs it)"
+            ),
         }
     }
 }
@@ -116,7 +144,7 @@ pub struct Settings {
     /// Servers (or shards) asked at once.
     pub concurrency: usize,
     /// The config file read, if any.
-    pub config_path: Option<std::path::PathBuf>,
+    pub config_path: Option<PathBuf>,
 }
 
 /// The process environment, injectable for tests.
@@ -148,18 +176,42 @@ impl Settings {
     /// A profile named on the command line (`-s`/`--server`, `--all-servers`) counts as a flag:
     /// its values beat the environment. Among credentials an API key beats a password.
     pub fn resolve(g: &GlobalArgs, env: &dyn Env, term: Terminal) -> Result<Settings, Error> {
-        let output = Settings::resolve_output(g, env, term);
         let (targets, config_path) = resolve_targets(g, env)?;
         Ok(Settings {
             targets,
-            output,
+            config_path,
+            ..Settings::resolve_local(g, env, term)
+        })
+    }
+
+    /// [`Settings::resolve`], or for a command that never talks to a doveadm server
+    /// (`probe`, `completions`) [`Settings::resolve_local`]: no config file is read.
+    pub fn resolve_for(
+        command: &Command,
+        g: &GlobalArgs,
+        env: &dyn Env,
+        term: Terminal,
+    ) -> Result<Settings, Error> {
+        match command {
+            Command::Probe(_) | Command::Completions(_) => {
+                Ok(Settings::resolve_local(g, env, term))
+            }
+            _ => Settings::resolve(g, env, term),
+        }
+    }
+
+    /// Everything but the servers: output, debug, concurrency.
+    pub fn resolve_local(g: &GlobalArgs, env: &dyn Env, term: Terminal) -> Settings {
+        Settings {
+            targets: Vec::new(),
+            output: Settings::resolve_output(g, env, term),
             debug: g.debug,
             concurrency: g
                 .concurrency
                 .map(usize::from)
                 .unwrap_or(DEFAULT_CONCURRENCY),
-            config_path,
-        })
+            config_path: None,
+        }
     }
 
     /// Only the output part (for `batch`, whose lines resolve their own servers).
@@ -201,10 +253,7 @@ impl Settings {
     }
 }
 
-fn resolve_targets(
-    g: &GlobalArgs,
-    env: &dyn Env,
-) -> Result<(Vec<Target>, Option<std::path::PathBuf>), Error> {
+fn resolve_targets(g: &GlobalArgs, env: &dyn Env) -> Result<(Vec<Target>, Option<PathBuf>), Error> {
     let named: Vec<String> = g
         .server
         .iter()
@@ -227,7 +276,7 @@ fn resolve_targets(
         }
         let mut targets = Vec::new();
         for n in &names {
-            targets.push(profile_target(g, env, n, &cfg.servers[n], true)?);
+            targets.push(profile_target(g, env, n, profile(&cfg, n)?, true)?);
         }
         for u in &g.url {
             targets.push(flag_target(
@@ -305,9 +354,16 @@ fn resolve_targets(
     let names = cfg.expand(&[name])?;
     let mut targets = Vec::new();
     for n in &names {
-        targets.push(profile_target(g, env, n, &cfg.servers[n], false)?);
+        targets.push(profile_target(g, env, n, profile(&cfg, n)?, false)?);
     }
     Ok((targets, cfg.path))
+}
+
+/// The profile `name` (one [`config::Config::expand`] returned).
+fn profile<'a>(cfg: &'a config::Config, name: &str) -> Result<&'a Profile, Error> {
+    cfg.servers
+        .get(name)
+        .ok_or_else(|| Error::Config(format!("no [servers.{name}] in {}", cfg.describe_path())))
 }
 
 /// A target whose endpoint came from a flag or the environment: credentials from flags, then env.
@@ -377,31 +433,44 @@ fn finish_connection(
     let env_timeout = || -> Result<Option<f64>, Error> {
         env.var("RDOVEADM_TIMEOUT")
             .map(|v| {
-                v.parse().map_err(|_| {
+                cli::parse_seconds(&v).map_err(|e| {
                     Error::Config(format!(
-                        "RDOVEADM_TIMEOUT: `{v}` is not a number of seconds"
+                        "RDOVEADM_TIMEOUT: `{}`: {e}",
+                        crate::text::escape_message(&crate::text::bounded(&v, 40))
                     ))
                 })
             })
             .transpose()
     };
-    let prof_timeout = prof.and_then(|(_, p, _)| p.timeout);
+    let prof_timeout = || -> Result<Option<f64>, Error> {
+        prof.and_then(|(name, p, _)| p.timeout.map(|t| (name, t)))
+            .map(|(name, t)| {
+                cli::check_seconds(t)
+                    .map_err(|e| Error::Config(format!("server `{name}` timeout: `{t}`: {e}")))
+            })
+            .transpose()
+    };
     let named = prof.is_some_and(|(_, _, n)| n);
     let timeout_secs = match g.timeout {
-        Some(t) => t,
-        None if named => prof_timeout
+        // Checked by clap; again here for a GlobalArgs built in code.
+        Some(t) => {
+            cli::check_seconds(t).map_err(|e| Error::Usage(format!("--timeout: `{t}`: {e}")))?
+        }
+        None if named => prof_timeout()?
             .or(env_timeout()?)
             .unwrap_or(DEFAULT_TIMEOUT_SECS),
         None => env_timeout()?
-            .or(prof_timeout)
+            .or(prof_timeout()?)
             .unwrap_or(DEFAULT_TIMEOUT_SECS),
     };
-    if !timeout_secs.is_finite() || timeout_secs < 0.0 {
-        return Err(Error::Usage(format!(
-            "--timeout: `{timeout_secs}` must be 0 or more seconds"
-        )));
-    }
-    let timeout = (timeout_secs > 0.0).then(|| Duration::from_secs_f64(timeout_secs));
+    // In range (checked above), so the conversion can't fail; never a panic if it did.
+    let timeout = match timeout_secs {
+        0.0 => None,
+        s => Some(
+            Duration::try_from_secs_f64(s)
+                .map_err(|e| Error::Config(format!("timeout: `{s}` seconds: {e}")))?,
+        ),
+    };
     let insecure = g.insecure || prof.and_then(|(_, p, _)| p.insecure).unwrap_or(false);
     let mut tls = Tls {
         insecure,
@@ -412,20 +481,28 @@ fn finish_connection(
         .clone()
         .or_else(|| prof.and_then(|(_, p, _)| p.cacert.clone()));
     if let Some(path) = cacert {
-        tls.cacert_pem = Some(std::fs::read(&path).map_err(|e| {
-            Error::Config(format!("--cacert: cannot read `{}`: {e}", path.display()))
-        })?);
+        // Not a secret, but whoever can write it decides which server rdoveadm trusts
+        // with the password: checked like the config file.
+        tls.cacert_pem = Some(secret::read_file(
+            &path,
+            Holds::Settings,
+            "--cacert",
+            MAX_CACERT_BYTES,
+        )?);
     }
     let max_reply = match (&g.max_reply_size, env.var("RDOVEADM_MAX_REPLY_SIZE")) {
-        (Some(v), _) => parse_size(v, "--max-reply-size")?,
-        (None, Some(v)) => parse_size(&v, "RDOVEADM_MAX_REPLY_SIZE")?,
-        (None, None) => match prof.and_then(|(_, p, _)| p.max_reply_size.as_ref()) {
-            Some(toml::Value::Integer(n)) if *n > 0 => *n as u64,
-            Some(toml::Value::String(v)) => parse_size(v, "config `max_reply_size`")?,
-            Some(_) => {
-                return Err(Error::Config(
-                    "config `max_reply_size`: expected a positive number of bytes or a size like \"512M\"".into(),
-                ))
+        (Some(v), _) => parse_size(v).map_err(|e| Error::Usage(format!("--max-reply-size: {e}")))?,
+        (None, Some(v)) => {
+            parse_size(&v).map_err(|e| Error::Config(format!("RDOVEADM_MAX_REPLY_SIZE: {e}")))?
+        }
+        (None, None) => match prof.and_then(|(name, p, _)| Some((name, p.max_reply_size.as_ref()?))) {
+            Some((_, toml::Value::Integer(n))) if *n > 0 => n.unsigned_abs(),
+            Some((name, toml::Value::String(v))) => parse_size(v)
+                .map_err(|e| Error::Config(format!("server `{name}` max_reply_size: {e}")))?,
+            Some((name, _)) => {
+                return Err(Error::Config(format!(
+                    "server `{name}` max_reply_size: expected a positive number of bytes or a size like \"512M\""
+                )))
             }
             None => DEFAULT_MAX_REPLY,
         },
@@ -439,8 +516,9 @@ fn finish_connection(
     })
 }
 
-/// A size in bytes: `1048576`, `512K`, `64M`, `1G` (1024-based, case-insensitive).
-pub fn parse_size(text: &str, what: &str) -> Result<u64, Error> {
+/// A size in bytes: `1048576`, `512K`, `64M`, `1G` (1024-based, case-insensitive);
+/// the error says why, quoting the text (made safe), for the caller to prefix.
+pub fn parse_size(text: &str) -> Result<u64, String> {
     let t = text.trim();
     let (digits, mult) = match t.char_indices().last() {
         Some((i, 'k' | 'K')) => (&t[..i], 1u64 << 10),
@@ -454,10 +532,10 @@ pub fn parse_size(text: &str, what: &str) -> Result<u64, Error> {
         .and_then(|n| n.checked_mul(mult))
         .filter(|&n| n > 0)
         .ok_or_else(|| {
-            Error::Usage(format!(
-                "{what}: `{}` is not a size (bytes, or a number with K, M or G, e.g. 512M)",
+            format!(
+                "`{}` is not a size (bytes, or a number with K, M or G, e.g. 512M)",
                 crate::text::escape_message(&crate::text::bounded(t, 40))
-            ))
+            )
         })
 }
 
@@ -473,14 +551,14 @@ fn resolve_auth(g: &GlobalArgs, env: &dyn Env, prof: ProfileRef) -> Result<Auth,
     if let Some(f) = &g.api_key_file {
         return Ok(Auth::ApiKey {
             key: read_secret(f, "--api-key-file")?,
-            source: format!("--api-key-file `{}`", f.display()),
+            source: format!("--api-key-file `{}`", secret::shown(f)),
         });
     }
     if let Some(f) = &g.password_file {
         return Ok(Auth::Basic {
             user,
             password: read_secret(f, "--password-file")?,
-            source: format!("--password-file `{}`", f.display()),
+            source: format!("--password-file `{}`", secret::shown(f)),
         });
     }
     let from_env = || -> Option<Auth> {
@@ -522,7 +600,7 @@ fn profile_auth(name: &str, p: &Profile, user: &str) -> Result<Option<Auth>, Err
     if let Some(f) = &p.api_key_file {
         return Ok(Some(Auth::ApiKey {
             key: read_secret(f, &src("api_key_file"))?,
-            source: src(&format!("api_key_file `{}`", f.display())),
+            source: src(&format!("api_key_file `{}`", secret::shown(f))),
         }));
     }
     if let Some(pw) = &p.password {
@@ -536,52 +614,44 @@ fn profile_auth(name: &str, p: &Profile, user: &str) -> Result<Option<Auth>, Err
         return Ok(Some(Auth::Basic {
             user: user.into(),
             password: read_secret(f, &src("password_file"))?,
-            source: src(&format!("password_file `{}`", f.display())),
+            source: src(&format!("password_file `{}`", secret::shown(f))),
         }));
     }
     if let Some(cmd) = &p.password_command {
-        return Ok(Some(Auth::Basic {
+        return Ok(Some(Auth::BasicCommand {
             user: user.into(),
-            password: config::run_password_command(cmd, name)?,
+            command: cmd.clone(),
             source: src("password_command"),
         }));
     }
     Ok(None)
 }
 
-/// Reads a secret from a file: the first line, without its line ending.
-pub fn read_secret(path: &Path, what: &str) -> Result<String, Error> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| Error::Config(format!("{what}: cannot read `{}`: {e}", path.display())))?;
-    let secret = text.lines().next().unwrap_or("").to_string();
-    if secret.is_empty() {
-        return Err(Error::Config(format!(
-            "{what}: `{}` is empty",
-            path.display()
-        )));
-    }
-    Ok(secret)
-}
-
-/// Parses an endpoint URL; appends the API path when the URL has none.
+/// Parses an endpoint URL; appends the API path when the URL has none. Messages show
+/// the text with any userinfo as `***` ([`redact_url`]): credentials in a URL are
+/// refused, and never echoed.
 pub fn parse_url(text: &str, what: &str) -> Result<reqwest::Url, Error> {
+    let shown = || redact_url(text);
     let mut url = reqwest::Url::parse(text).map_err(|e| {
         Error::Config(format!(
-            "{what}: `{text}` is not a URL ({e}); use e.g. http://127.0.0.1:8080"
+            "{what}: `{}` is not a URL ({e}); use e.g. http://127.0.0.1:8080",
+            shown()
         ))
     })?;
     if !matches!(url.scheme(), "http" | "https") {
         return Err(Error::Config(format!(
-            "{what}: `{text}` must start with http:// or https://"
+            "{what}: `{}` must start with http:// or https://",
+            shown()
         )));
-    }
-    if url.host_str().is_none() {
-        return Err(Error::Config(format!("{what}: `{text}` has no host")));
     }
     if !url.username().is_empty() || url.password().is_some() {
         return Err(Error::Config(format!(
-            "{what}: credentials in the URL are not accepted; use RDOVEADM_PASSWORD or --password-file"
+            "{what}: `{}`: credentials in the URL are not accepted; use RDOVEADM_PASSWORD or --password-file",
+            shown()
         )));
+    }
+    if url.host_str().is_none() {
+        return Err(Error::Config(format!("{what}: `{}` has no host", shown())));
     }
     let path = url.path().trim_end_matches('/').to_string();
     if !path.ends_with("/doveadm/v1") {
@@ -649,7 +719,10 @@ mod tests {
             Endpoint::Url(parse_url("http://a:1", "").unwrap())
         );
         assert!(matches!(c.auth, Auth::ApiKey { .. }));
-        assert_eq!(c.auth.header_value().unwrap(), "X-Dovecot-API aw==");
+        assert_eq!(
+            c.auth.header_value(None).unwrap().unwrap(),
+            "X-Dovecot-API aw=="
+        );
     }
 
     #[test]
@@ -661,7 +734,7 @@ mod tests {
         let s = Settings::resolve(&GlobalArgs::default(), &e, Terminal::default()).unwrap();
         let c = s.targets[0].connection.clone();
         assert_eq!(
-            c.auth.header_value().unwrap(),
+            c.auth.header_value(None).unwrap().unwrap(),
             format!(
                 "Basic {}",
                 base64::engine::general_purpose::STANDARD.encode("doveadm:s3cret")
@@ -694,6 +767,149 @@ mod tests {
         .unwrap();
         assert_eq!(s.output.format, Format::Tab);
         assert!(s.targets.is_empty());
+    }
+
+    fn resolve_err(g: &GlobalArgs, pairs: &[(&'static str, &'static str)]) -> Error {
+        Settings::resolve(g, &env(pairs), Terminal::default()).unwrap_err()
+    }
+
+    #[test]
+    fn huge_or_odd_durations_are_errors_not_panics() {
+        let sock = ("RDOVEADM_SOCKET", "/x");
+        for bad in ["2e19", "1e300", "inf", "-inf", "nan", "-1", "x", "31536001"] {
+            let e = resolve_err(&GlobalArgs::default(), &[sock, ("RDOVEADM_TIMEOUT", bad)]);
+            assert_eq!(e.exit_code(), 78, "{bad}: {e}");
+            assert!(e.to_string().starts_with("RDOVEADM_TIMEOUT: `"), "{e}");
+            assert!(cli::parse_seconds(bad).is_err(), "{bad}");
+        }
+        for bad in [2e19, f64::INFINITY, f64::NAN, -1.0] {
+            let g = GlobalArgs {
+                timeout: Some(bad),
+                ..Default::default()
+            };
+            assert_eq!(resolve_err(&g, &[sock]).exit_code(), 64);
+        }
+        assert_eq!(cli::parse_seconds("31536000"), Ok(31536000.0));
+        assert_eq!(cli::parse_seconds("0"), Ok(0.0));
+        assert!(cli::parse_watch_seconds("0.05").is_err());
+        let s = Settings::resolve(
+            &GlobalArgs::default(),
+            &env(&[sock, ("RDOVEADM_TIMEOUT", "0")]),
+            Terminal::default(),
+        )
+        .unwrap();
+        assert_eq!(s.targets[0].connection.timeout, None);
+    }
+
+    #[test]
+    fn max_reply_size_from_each_source() {
+        let sock = ("RDOVEADM_SOCKET", "/x");
+        let g = |v: &str| GlobalArgs {
+            max_reply_size: Some(v.into()),
+            ..Default::default()
+        };
+        let max = |g: &GlobalArgs, pairs: &[(&'static str, &'static str)]| {
+            Settings::resolve(g, &env(pairs), Terminal::default())
+                .unwrap()
+                .targets[0]
+                .connection
+                .max_reply
+        };
+        assert_eq!(max(&GlobalArgs::default(), &[sock]), DEFAULT_MAX_REPLY);
+        assert_eq!(max(&g("512k"), &[sock]), 512 << 10);
+        assert_eq!(
+            max(
+                &GlobalArgs::default(),
+                &[sock, ("RDOVEADM_MAX_REPLY_SIZE", "2M")]
+            ),
+            2 << 20
+        );
+        for bad in ["0", "-1", "1T", "99999999999G", "", "M", "1.5M"] {
+            assert_eq!(resolve_err(&g(bad), &[sock]).exit_code(), 64, "{bad}");
+            let e = resolve_err(
+                &GlobalArgs::default(),
+                &[sock, ("RDOVEADM_MAX_REPLY_SIZE", bad)],
+            );
+            assert_eq!(e.exit_code(), 78, "{bad}");
+        }
+        assert_eq!(parse_size(" 1G "), Ok(1 << 30));
+        assert!(parse_size("\u{1b}[2J").unwrap_err().contains("\\x1b"));
+    }
+
+    #[test]
+    fn probe_and_completions_read_no_config() {
+        let e = env(&[("RDOVEADM_CONFIG", "/nonexistent/rdoveadm.toml")]);
+        let g = GlobalArgs::default();
+        let probe = cli::Command::Probe(cli::probe::ProbeArgs {
+            hosts: vec!["h".into()],
+            imap: 143,
+            imaps: 993,
+            pop3: 110,
+            pop3s: 995,
+            only: vec![],
+            cacert: None,
+            servername: None,
+            timeout: None,
+            source: None,
+            warn_days: 14,
+        });
+        assert!(Settings::resolve_for(&probe, &g, &e, Terminal::default()).is_ok());
+        assert_eq!(
+            Settings::resolve_for(&cli::Command::Reload, &g, &e, Terminal::default())
+                .unwrap_err()
+                .exit_code(),
+            78
+        );
+    }
+
+    #[test]
+    fn password_command_runs_only_for_the_header() {
+        let dir = tempfile::tempdir().unwrap();
+        let marker = dir.path().join("ran");
+        let cfg = dir.path().join("c.toml");
+        std::fs::write(
+            &cfg,
+            format!(
+                "default = 'a'\n[servers.a]\nsocket = '/x'\npassword_command = 'touch {} && echo pw-{}'\n",
+                marker.display(),
+                std::process::id()
+            ),
+        )
+        .unwrap();
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&cfg, std::fs::Permissions::from_mode(0o600)).unwrap();
+        let path = cfg.to_str().unwrap().to_string();
+        let e = MapEnv([("RDOVEADM_CONFIG", &*Box::leak(path.into_boxed_str()))].into());
+        let s = Settings::resolve(&GlobalArgs::default(), &e, Terminal::default()).unwrap();
+        let auth = &s.targets[0].connection.auth;
+        assert!(!marker.exists());
+        assert!(auth.describe().contains("password_command"));
+        let h = auth.header_value(None).unwrap().unwrap();
+        assert!(marker.exists());
+        let want = format!("doveadm:pw-{}", std::process::id());
+        assert_eq!(
+            h,
+            format!(
+                "Basic {}",
+                base64::engine::general_purpose::STANDARD.encode(want)
+            )
+        );
+    }
+
+    #[test]
+    fn url_errors_never_show_userinfo() {
+        for url in [
+            "http://doveadm:S3CR3T@host:99999",
+            "ftp://doveadm:S3CR3T@host",
+            "http://doveadm:S3CR3T@[::1",
+            "http://doveadm:S3CR3T@host:8080",
+            "doveadm:S3CR3T@host:8080",
+            "http://doveadm:S3CR3T@",
+        ] {
+            let e = parse_url(url, "--url").unwrap_err().to_string();
+            assert!(!e.contains("S3CR3T"), "{url}: {e}");
+            assert!(e.contains("***"), "{url}: {e}");
+        }
     }
 
     #[test]

@@ -2,7 +2,11 @@
 
 /// Terminal width from $COLUMNS or the tty, for fitting tables.
 pub fn width() -> Option<u16> {
-    if let Some(c) = std::env::var("COLUMNS").ok().and_then(|c| c.parse().ok()) {
+    if let Some(c) = std::env::var("COLUMNS")
+        .ok()
+        .and_then(|c| c.parse().ok())
+        .filter(|&c| c > 0)
+    {
         return Some(c);
     }
     // SAFETY: TIOCGWINSZ fills a winsize struct; we pass a valid pointer.

@@ -50,7 +50,7 @@ pub async fn run(settings: &Settings, command: &Command, secs: f64) -> Result<()
                 return Err(e);
             }
             if !matches!(e, Error::Silent(_)) {
-                eprintln!("{}", Report(&e));
+                eprintln!("{}", crate::text::message_line(&Report(&e).to_string()));
             }
         }
         tokio::select! {

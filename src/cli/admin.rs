@@ -9,8 +9,8 @@ pub struct WhoArgs {
     #[arg(short = '1', long)]
     pub separate_connections: bool,
 
-    /// Redraw every SECONDS (default 2) until interrupted.
-    #[arg(short = 'w', long, value_name = "SECONDS", num_args = 0..=1, default_missing_value = "2")]
+    /// Redraw every SECONDS (default 2; from 0.1 to one year) until interrupted.
+    #[arg(short = 'w', long, value_name = "SECONDS", num_args = 0..=1, default_missing_value = "2", value_parser = super::parse_watch_seconds)]
     pub watch: Option<f64>,
 
     /// Match the masks against this passdb field (alternative user name) instead of the

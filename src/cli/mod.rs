@@ -114,12 +114,15 @@ pub struct GlobalArgs {
     pub insecure: bool,
 
     /// Give up after this many seconds (connect and reply); 0 waits forever. Default: 30.
-    #[arg(long, global = true, value_name = "SECONDS")]
+    /// At most one year (31536000). A profile's `password_command` gets the same time
+    /// (30 s when this is 0). Environment: RDOVEADM_TIMEOUT; config: `timeout`.
+    #[arg(long, global = true, value_name = "SECONDS", value_parser = parse_seconds)]
     pub timeout: Option<f64>,
 
     /// Refuse a server reply larger than this (exit 76): bytes, or with a K, M or G suffix
-    /// (1024-based). It bounds what an endless or hostile reply can make rdoveadm read;
-    /// rows are written as they arrive, so memory stays small below it. Environment:
+    /// (1024-based). It bounds what an endless or hostile reply can make rdoveadm read, and
+    /// the memory of commands that need every row before printing (`who`, `table`); others
+    /// write rows as they arrive. One value may take at most a sixteenth of it. Environment:
     /// RDOVEADM_MAX_REPLY_SIZE; config: `max_reply_size`. Default: 1G.
     #[arg(long, global = true, value_name = "SIZE")]
     pub max_reply_size: Option<String>,
@@ -168,6 +171,41 @@ impl Cli {
     }
 }
 
+/// The longest duration accepted (`--timeout`, `who --watch`): one year, in seconds.
+/// Far above any real use; it keeps every duration finite and representable.
+pub const MAX_SECONDS: f64 = 365.0 * 24.0 * 3600.0;
+
+/// A number of seconds from 0 to [`MAX_SECONDS`] (clap value parser; also used for
+/// the environment). The error is the reason; the caller names the value.
+pub fn parse_seconds(text: &str) -> Result<f64, String> {
+    let secs: f64 = text
+        .trim()
+        .parse()
+        .map_err(|_| "not a number of seconds".to_string())?;
+    check_seconds(secs)
+}
+
+/// `secs` when it is a number from 0 to [`MAX_SECONDS`]; the error is the reason
+/// (NaN, infinity, negative and huge values would panic in `Duration`).
+pub fn check_seconds(secs: f64) -> Result<f64, String> {
+    if secs.is_finite() && (0.0..=MAX_SECONDS).contains(&secs) {
+        Ok(secs)
+    } else {
+        Err(format!(
+            "must be a number of seconds from 0 to {MAX_SECONDS} (one year)"
+        ))
+    }
+}
+
+/// `who --watch`: seconds from 0.1 to [`MAX_SECONDS`].
+pub fn parse_watch_seconds(text: &str) -> Result<f64, String> {
+    let secs = parse_seconds(text)?;
+    if secs < 0.1 {
+        return Err("must be at least 0.1 seconds".into());
+    }
+    Ok(secs)
+}
+
 /// clap's error message as one line: it runs until its "Usage:" paragraph.
 pub fn one_line_error(e: &clap::Error) -> String {
     let text = e.render().to_string();
@@ -177,7 +215,7 @@ pub fn one_line_error(e: &clap::Error) -> String {
         .map(str::trim)
         .filter(|l| !l.is_empty())
         .collect();
-    words.join(" ").trim_start_matches("error: ").to_string()
+    crate::secret::redact_urls_in(words.join(" ").trim_start_matches("error: "))
 }
 
 impl GlobalArgs {

@@ -42,9 +42,9 @@ pub struct ProbeArgs {
     pub servername: Option<String>,
 
     /// Give up on a step (connect, greeting, each command, TLS handshake) after this many
-    /// seconds. Default: 10.
-    // Same id and type as the global `--timeout` (see `cacert`).
-    #[arg(long, value_name = "SECONDS")]
+    /// seconds. Default: 10; at most one year.
+    // Same id, type and parser as the global `--timeout` (see `cacert`).
+    #[arg(long, value_name = "SECONDS", value_parser = super::parse_seconds)]
     pub timeout: Option<f64>,
 
     /// Connect from this local address. Dovecot counts a client with the server's own IP

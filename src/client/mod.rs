@@ -1,18 +1,30 @@
 //! The doveadm HTTP API client: one command per request, typed errors, never prints
-//! (except `-D` debug traces on stderr, with credentials redacted).
+//! (except `-D` debug traces on stderr, with credentials redacted and server text
+//! escaped). Replies are read chunk by chunk and parsed as they arrive, bounded by
+//! `--max-reply-size` and `--timeout`; a redirect is an error, never followed.
 
 pub mod features;
 pub mod schema;
 pub mod transport;
 pub mod wire;
 
+use std::cell::Cell;
 use std::time::Duration;
 
 use serde_json::{Map, Value};
+use tokio::time::Instant;
 
 use crate::error::Error;
 use crate::settings::Connection;
+use crate::text::{bounded, escape_message};
 use transport::{Method, RawReply, Transport};
+
+/// How much of a body `-D` shows.
+const TRACE_BODY: usize = 4096;
+/// How much of the body of an error status is read.
+const ERROR_BODY: usize = 8192;
+/// How many characters of that body an error message quotes.
+const QUOTED: usize = 200;
 
 /// A connection to one doveadm HTTP API endpoint. Cheap to clone (shares the pool).
 #[derive(Clone)]
@@ -21,6 +33,7 @@ pub struct Client {
     authorization: Option<String>,
     auth_source: String,
     timeout: Option<Duration>,
+    max_reply: u64,
     debug: bool,
 }
 
@@ -30,42 +43,88 @@ impl Client {
     pub fn new(conn: &Connection, debug: bool) -> Result<Self, Error> {
         Ok(Client {
             transport: Transport::new(&conn.endpoint, &conn.tls, conn.timeout)?,
-            authorization: conn.auth.header_value(),
+            authorization: conn.auth.header_value(conn.timeout)?,
             auth_source: conn.auth.describe(),
             timeout: conn.timeout,
+            max_reply: conn.max_reply,
             debug,
         })
     }
 
-    /// Where this client sends requests (URL or `unix:PATH`).
+    /// Where this client sends requests (URL without userinfo, or `unix:PATH`).
     pub fn target(&self) -> String {
         self.transport.target()
     }
 
     /// Runs one doveadm command and returns its result: an array of row objects,
-    /// or the object that `user` returns.
+    /// or the object that `user` returns. The result is kept whole, so besides the
+    /// reply, `--max-reply-size` also bounds the memory the parsed rows take.
     pub async fn call(&self, command: &str, params: &Map<String, Value>) -> Result<Value, Error> {
-        wire::parse_reply(command, &self.post(command, params).await?)
+        let mut rows = Vec::new();
+        let mut held: u64 = 0;
+        let waited = Cell::new(Duration::ZERO);
+        let mut keep = |r: Map<String, Value>| {
+            held = held.saturating_add(wire::weight(&r));
+            if held > self.max_reply {
+                return Err(Error::TooLarge(format!(
+                    "the result of `{command}` takes more than {} in memory (--max-reply-size)",
+                    wire::size(self.max_reply)
+                )));
+            }
+            rows.push(r);
+            Ok(())
+        };
+        let shape = self
+            .post(command, params, self.row_limit(), &mut keep, &waited)
+            .await?;
+        Ok(shape.collect(rows))
     }
 
-    /// Runs one row command, handing each row over as it is parsed (a large reply never
-    /// exists as one tree of values).
+    /// Runs one row command, handing each row over as soon as it is read off the
+    /// connection: memory holds one row at a time, never the reply. One row may take
+    /// at most a sixteenth of `--max-reply-size` (64M by default). Time spent in
+    /// `on_row` (a slow reader of our output) does not count against `--timeout`.
     pub async fn call_rows(
         &self,
         command: &str,
         params: &Map<String, Value>,
         on_row: &mut dyn FnMut(Map<String, Value>) -> Result<(), Error>,
     ) -> Result<(), Error> {
-        wire::stream_rows(command, &self.post(command, params).await?, on_row)
+        let waited = Cell::new(Duration::ZERO);
+        let mut timed = |row| {
+            let t = std::time::Instant::now();
+            let r = on_row(row);
+            waited.set(waited.get().saturating_add(t.elapsed()));
+            r
+        };
+        self.post(command, params, self.row_limit(), &mut timed, &waited)
+            .await
+            .map(|_| ())
     }
 
-    /// Sends one command and returns the body of a 200 reply.
-    async fn post(&self, command: &str, params: &Map<String, Value>) -> Result<Vec<u8>, Error> {
-        let reply = self
-            .send(Method::Post, Some(wire::request_body(command, params)))
-            .await?;
-        self.check_status(&reply)?;
-        Ok(reply.body)
+    /// The largest row (or `user` object) read: a sixteenth of the reply limit, but at least
+    /// 1M (or the whole limit, if that is smaller).
+    fn row_limit(&self) -> usize {
+        let limit = (self.max_reply / 16).max(self.max_reply.min(1 << 20));
+        usize::try_from(limit).unwrap_or(usize::MAX)
+    }
+
+    /// Sends one command and feeds the body of a 200 reply to the parser as it arrives.
+    async fn post(
+        &self,
+        command: &str,
+        params: &Map<String, Value>,
+        max_value: usize,
+        on_row: &mut dyn FnMut(Map<String, Value>) -> Result<(), Error>,
+        waited: &Cell<Duration>,
+    ) -> Result<wire::Shape, Error> {
+        let mut parser = wire::ReplyParser::new(command, max_value);
+        let body = wire::request_body(command, params);
+        self.exchange(command, Method::Post, Some(body), waited, &mut |chunk| {
+            parser.feed(chunk, on_row)
+        })
+        .await?;
+        parser.finish()
     }
 
     /// Fetches the list of commands the server advertises.
@@ -73,58 +132,171 @@ impl Client {
         wire::parse_schema(&self.schema_body().await?)
     }
 
-    /// The raw body of `GET /doveadm/v1` (for caching).
+    /// The raw body of `GET /doveadm/v1` (for caching), at most `--max-reply-size`.
     pub async fn schema_body(&self) -> Result<Vec<u8>, Error> {
-        let reply = self.send(Method::Get, None).await?;
-        self.check_status(&reply)?;
-        Ok(reply.body)
+        let mut body = Vec::new();
+        let waited = Cell::new(Duration::ZERO);
+        self.exchange("GET /doveadm/v1", Method::Get, None, &waited, &mut |c| {
+            body.extend_from_slice(c);
+            Ok(())
+        })
+        .await?;
+        Ok(body)
     }
 
-    async fn send(&self, method: Method, body: Option<Vec<u8>>) -> Result<RawReply, Error> {
+    /// One request: sends it, checks the status, and hands the body of a 200 reply to
+    /// `on_chunk` chunk by chunk. `--timeout` bounds it all, from connecting to the last
+    /// byte, except the time `waited` says was spent writing our output.
+    async fn exchange(
+        &self,
+        what: &str,
+        method: Method,
+        body: Option<Vec<u8>>,
+        waited: &Cell<Duration>,
+        on_chunk: &mut dyn FnMut(&[u8]) -> Result<(), Error>,
+    ) -> Result<(), Error> {
         if self.debug {
             self.trace_request(method, body.as_deref());
         }
-        let fut = self
+        let start = Instant::now();
+        // A deadline past what an Instant can hold is no deadline (no overflow panic).
+        let deadline = || {
+            self.timeout
+                .and_then(|t| start.checked_add(t)?.checked_add(waited.get()))
+        };
+        let send = self
             .transport
             .send(method, body, self.authorization.as_deref());
-        let reply = match self.timeout {
-            Some(t) => tokio::time::timeout(t, fut).await.map_err(|_| {
-                Error::Unavailable(format!(
-                    "`{}` did not answer within {} s (--timeout)",
-                    self.transport.target(),
-                    t.as_secs_f64()
-                ))
-            })??,
-            None => fut.await?,
+        let mut reply = match deadline() {
+            Some(d) => tokio::time::timeout_at(d, send)
+                .await
+                .map_err(|_| self.timed_out("did not answer"))??,
+            None => send.await?,
         };
         if self.debug {
-            trace_reply(&reply);
+            trace_head(&reply);
         }
-        Ok(reply)
+        if reply.status != 200 {
+            let mut text = Vec::new();
+            let _ = self
+                .read_body(&mut reply, &deadline, &mut |c| {
+                    let room = ERROR_BODY.saturating_sub(text.len());
+                    text.extend_from_slice(c.get(..room).unwrap_or(c));
+                    if text.len() >= ERROR_BODY {
+                        // Enough to say what went wrong: stop reading.
+                        return Err(Error::Silent(0));
+                    }
+                    Ok(())
+                })
+                .await;
+            if self.debug {
+                trace_body('<', &text, text.len() as u64);
+            }
+            return Err(self.status_error(&reply, &text));
+        }
+        let declared = header(&reply, "content-length").and_then(|v| v.trim().parse::<u64>().ok());
+        if declared.is_some_and(|n| n > self.max_reply) {
+            return Err(self.too_large(what));
+        }
+        let mut shown = Vec::new();
+        let mut total: u64 = 0;
+        let result = self
+            .read_body(&mut reply, &deadline, &mut |c| {
+                total = total.saturating_add(c.len() as u64);
+                if total > self.max_reply {
+                    return Err(self.too_large(what));
+                }
+                if self.debug {
+                    let room = TRACE_BODY.saturating_sub(shown.len());
+                    shown.extend_from_slice(c.get(..room).unwrap_or(c));
+                }
+                on_chunk(c)
+            })
+            .await;
+        if self.debug {
+            trace_body('<', &shown, total);
+        }
+        result
     }
 
-    fn check_status(&self, reply: &RawReply) -> Result<(), Error> {
-        match reply.status {
-            200 => Ok(()),
+    /// Reads the body to its end (or until `on_chunk` fails), each read bounded by the
+    /// deadline.
+    async fn read_body(
+        &self,
+        reply: &mut RawReply,
+        deadline: &dyn Fn() -> Option<Instant>,
+        on_chunk: &mut dyn FnMut(&[u8]) -> Result<(), Error>,
+    ) -> Result<(), Error> {
+        loop {
+            let next = reply.body.chunk();
+            let chunk = match deadline() {
+                Some(d) => tokio::time::timeout_at(d, next)
+                    .await
+                    .map_err(|_| self.timed_out("did not finish its reply"))??,
+                None => next.await?,
+            };
+            match chunk {
+                None => return Ok(()),
+                Some(c) => on_chunk(&c)?,
+            }
+        }
+    }
+
+    fn timed_out(&self, what: &str) -> Error {
+        Error::Unavailable(format!(
+            "`{}` {what} within {} s (--timeout)",
+            self.transport.target(),
+            self.timeout.unwrap_or_default().as_secs_f64()
+        ))
+    }
+
+    fn too_large(&self, what: &str) -> Error {
+        Error::TooLarge(format!(
+            "the reply to `{what}` is larger than {} (--max-reply-size)",
+            wire::size(self.max_reply)
+        ))
+    }
+
+    /// The error for a reply that is not 200. Every server text in it is escaped and cut.
+    fn status_error(&self, reply: &RawReply, body: &[u8]) -> Error {
+        let status = reply.status;
+        match status {
+            300..=399 => {
+                let to = match header(reply, "location") {
+                    Some(loc) => format!(
+                        "to `{}`",
+                        bounded(&escape_message(&transport::redact_userinfo(loc)), 300)
+                    ),
+                    None => "without a Location".to_string(),
+                };
+                Error::Config(format!(
+                    "`{}` redirects {to} (HTTP {status}); rdoveadm never follows a redirect: set --url to the address that answers",
+                    self.transport.target()
+                ))
+            }
             401 | 403 => {
-                let schemes: Vec<&str> = reply
+                let schemes: Vec<String> = reply
                     .headers
                     .iter()
                     .filter(|(k, _)| k.eq_ignore_ascii_case("www-authenticate"))
-                    .map(|(_, v)| v.split_whitespace().next().unwrap_or(""))
+                    .map(|(_, v)| {
+                        let scheme = v.split_whitespace().next().unwrap_or("");
+                        bounded(&escape_message(scheme), 40).into_owned()
+                    })
+                    .take(8)
                     .collect();
                 let accepts = if schemes.is_empty() {
                     String::new()
                 } else {
                     format!("; the server accepts: {}", schemes.join(", "))
                 };
-                Err(Error::Auth {
-                    status: reply.status,
+                Error::Auth {
+                    status,
                     hint: format!(" with {}{accepts}", self.auth_source),
-                })
+                }
             }
-            status => {
-                let text = String::from_utf8_lossy(&reply.body);
+            _ => {
+                let text = String::from_utf8_lossy(body);
                 let text = text.trim();
                 let detail = match status {
                     404 => format!(
@@ -136,44 +308,60 @@ impl Client {
                         ": is doveadm_password or doveadm_api_key set on the server?".to_string()
                     }
                     _ if text.is_empty() => String::new(),
-                    _ => format!(
-                        ": {}",
-                        text.chars()
-                            .take(200)
-                            .collect::<String>()
-                            .replace('\n', " ")
-                    ),
+                    _ => format!(": {}", bounded(&escape_message(text), QUOTED)),
                 };
-                Err(Error::Http { status, detail })
+                Error::Http { status, detail }
             }
         }
     }
 
     fn trace_request(&self, method: Method, body: Option<&[u8]>) {
         let m = if method == Method::Get { "GET" } else { "POST" };
-        eprintln!("rdoveadm: debug: > {m} {}", self.transport.target());
+        debug_line(&format!("> {m} {}", self.transport.target()));
         if let Some(a) = &self.authorization {
             let scheme = a.split_whitespace().next().unwrap_or("");
-            eprintln!(
-                "rdoveadm: debug: > Authorization: {scheme} <redacted> ({})",
+            debug_line(&format!(
+                "> Authorization: {scheme} <redacted> ({})",
                 self.auth_source
-            );
+            ));
         }
         if let Some(b) = body {
-            eprintln!("rdoveadm: debug: > {}", String::from_utf8_lossy(b));
+            trace_body('>', b.get(..TRACE_BODY).unwrap_or(b), b.len() as u64);
         }
     }
 }
 
-fn trace_reply(reply: &RawReply) {
-    eprintln!("rdoveadm: debug: < HTTP {}", reply.status);
+/// The first value of header `name`.
+fn header<'a>(reply: &'a RawReply, name: &str) -> Option<&'a str> {
+    reply
+        .headers
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case(name))
+        .map(|(_, v)| v.as_str())
+}
+
+/// One `-D` line on stderr: escaped, so a server's bytes can't drive the terminal,
+/// and bounded.
+fn debug_line(s: &str) {
+    eprintln!(
+        "rdoveadm: debug: {}",
+        bounded(&escape_message(s), TRACE_BODY)
+    );
+}
+
+fn trace_head(reply: &RawReply) {
+    debug_line(&format!("< HTTP {}", reply.status));
     for (k, v) in &reply.headers {
-        eprintln!("rdoveadm: debug: < {k}: {v}");
+        let v = transport::redact_userinfo(v);
+        debug_line(&format!("< {}: {}", bounded(k, 100), bounded(&v, 300)));
     }
-    const MAX: usize = 64 * 1024;
-    let shown = &reply.body[..reply.body.len().min(MAX)];
-    eprintln!("rdoveadm: debug: < {}", String::from_utf8_lossy(shown));
-    if reply.body.len() > MAX {
-        eprintln!("rdoveadm: debug: < ... ({} bytes in all)", reply.body.len());
+}
+
+/// The start of a body (`shown`) on one line and, when that was not all of it, its
+/// size. `dir` is `>` for what we send, `<` for what we receive.
+fn trace_body(dir: char, shown: &[u8], total: u64) {
+    debug_line(&format!("{dir} {}", String::from_utf8_lossy(shown)));
+    if total > shown.len() as u64 {
+        debug_line(&format!("{dir} ... ({total} bytes in all)"));
     }
 }

@@ -1,6 +1,7 @@
 //! Transports: HTTP(S) over TCP via reqwest + rustls, and HTTP over a UNIX socket
-//! via hyper + hyperlocal. Both return the raw status, headers and body; the
-//! envelope is the caller's business. Every call is bounded by the timeout.
+//! via hyper + hyperlocal. Both return the raw status and headers, and a body read
+//! chunk by chunk; the envelope, the size limit and the timeout are the caller's
+//! business. Redirects are never followed.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -12,6 +13,7 @@ use hyperlocal::{UnixClientExt, UnixConnector};
 
 use crate::error::Error;
 use crate::settings::{Endpoint, Tls};
+use crate::text::{bounded, escape_message};
 
 /// The API path; Dovecot matches it exactly (a trailing slash is a 404).
 pub const API_PATH: &str = "/doveadm/v1";
@@ -22,11 +24,40 @@ pub enum Method {
     Post,
 }
 
-/// A reply as it came off the wire.
+/// A reply as it comes off the wire: the head, and a body still to read.
 pub struct RawReply {
     pub status: u16,
     pub headers: Vec<(String, String)>,
-    pub body: Vec<u8>,
+    pub body: Body,
+}
+
+/// A reply body, read one chunk at a time so that nothing forces it whole into memory.
+pub enum Body {
+    Http(reqwest::Response),
+    Unix(hyper::body::Incoming),
+}
+
+impl Body {
+    /// The next chunk, or `None` at the end of the body.
+    pub async fn chunk(&mut self) -> Result<Option<Bytes>, Error> {
+        let truncated = |e: &dyn std::error::Error| {
+            Error::Protocol(format!("the reply is truncated: {}", chain(e)))
+        };
+        match self {
+            Body::Http(r) => r.chunk().await.map_err(|e| truncated(&e)),
+            Body::Unix(b) => loop {
+                match b.frame().await {
+                    None => return Ok(None),
+                    Some(Err(e)) => return Err(truncated(&e)),
+                    Some(Ok(f)) => {
+                        if let Ok(d) = f.into_data() {
+                            return Ok(Some(d));
+                        }
+                    }
+                }
+            },
+        }
+    }
 }
 
 #[derive(Clone)]
@@ -49,6 +80,10 @@ impl Transport {
                     .use_rustls_tls()
                     .http1_only()
                     .no_proxy()
+                    // A 3xx is an error naming the Location (see `Client::check_status`):
+                    // following it would re-send the credentials to wherever it points,
+                    // over plain HTTP too, and show another server's rows as ours.
+                    .redirect(reqwest::redirect::Policy::none())
                     .user_agent(concat!("rdoveadm/", env!("CARGO_PKG_VERSION")));
                 if let Some(t) = timeout {
                     b = b.connect_timeout(t);
@@ -85,10 +120,18 @@ impl Transport {
         }
     }
 
-    /// Where requests go, for messages.
+    /// Where requests go, for messages: never with a user name or password in it.
     pub fn target(&self) -> String {
         match self {
-            Transport::Http { url, .. } => url.to_string(),
+            Transport::Http { url, .. } => {
+                let mut u = url.clone();
+                if !u.username().is_empty() || u.password().is_some() {
+                    // Both only fail on URLs that can't carry userinfo at all.
+                    let _ = u.set_username("***");
+                    let _ = u.set_password(None);
+                }
+                u.to_string()
+            }
             Transport::Unix { path, .. } => format!("unix:{}", path.display()),
         }
     }
@@ -101,7 +144,7 @@ impl Transport {
     ) -> Result<RawReply, Error> {
         match self {
             Transport::Http { client, url } => {
-                send_http(client, url, method, body, authorization).await
+                send_http(client, url, &self.target(), method, body, authorization).await
             }
             Transport::Unix { client, path } => {
                 send_unix(client, path, method, body, authorization).await
@@ -113,6 +156,7 @@ impl Transport {
 async fn send_http(
     client: &reqwest::Client,
     url: &reqwest::Url,
+    target: &str,
     method: Method,
     body: Option<Vec<u8>>,
     authorization: Option<&str>,
@@ -129,21 +173,11 @@ async fn send_http(
     if let Some(b) = body {
         req = req.body(b);
     }
-    let resp = req
-        .send()
-        .await
-        .map_err(|e| request_error(url.as_str(), &e))?;
-    let status = resp.status().as_u16();
-    let headers = header_pairs(resp.headers());
-    let body = resp
-        .bytes()
-        .await
-        .map_err(|e| Error::Protocol(format!("the reply is truncated: {}", chain(&e))))?
-        .to_vec();
+    let resp = req.send().await.map_err(|e| request_error(target, &e))?;
     Ok(RawReply {
-        status,
-        headers,
-        body,
+        status: resp.status().as_u16(),
+        headers: header_pairs(resp.headers()),
+        body: Body::Http(resp),
     })
 }
 
@@ -189,19 +223,10 @@ async fn send_unix(
             ))
         }
     })?;
-    let status = resp.status().as_u16();
-    let headers = header_pairs(resp.headers());
-    let body = resp
-        .into_body()
-        .collect()
-        .await
-        .map_err(|e| Error::Protocol(format!("the reply is truncated: {}", chain(&e))))?
-        .to_bytes()
-        .to_vec();
     Ok(RawReply {
-        status,
-        headers,
-        body,
+        status: resp.status().as_u16(),
+        headers: header_pairs(resp.headers()),
+        body: Body::Unix(resp.into_body()),
     })
 }
 
@@ -234,7 +259,32 @@ fn request_error(url: &str, e: &reqwest::Error) -> Error {
     }
 }
 
-/// An error and its sources on one line, without repeats.
+/// `s` with any userinfo of a URL in it (`scheme://user:pass@host`) replaced by `***`,
+/// for URLs a server sends (a redirect's Location) or a user gave.
+pub fn redact_userinfo(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    while let Some((head, tail)) = rest.split_once("://") {
+        out.push_str(head);
+        out.push_str("://");
+        let authority_end = tail
+            .find(|c: char| matches!(c, '/' | '?' | '#') || c.is_whitespace())
+            .unwrap_or(tail.len());
+        let (authority, after) = tail.split_at_checked(authority_end).unwrap_or((tail, ""));
+        match authority.rsplit_once('@') {
+            Some((_, host)) => {
+                out.push_str("***@");
+                out.push_str(host);
+            }
+            None => out.push_str(authority),
+        }
+        rest = after;
+    }
+    out.push_str(rest);
+    out
+}
+
+/// An error and its sources on one line, without repeats (escaped, bounded, no userinfo).
 pub fn chain(e: &dyn std::error::Error) -> String {
     let mut parts: Vec<String> = vec![e.to_string()];
     let mut src = e.source();
@@ -245,11 +295,12 @@ pub fn chain(e: &dyn std::error::Error) -> String {
         }
         src = s.source();
     }
-    parts.join(": ").replace('\n', " ")
+    bounded(&escape_message(&redact_userinfo(&parts.join(": "))), 300).into_owned()
 }
 
 /// The innermost error's text: "Connection refused (os error 111)" rather than
 /// reqwest's "error sending request for url (...): client error (Connect): ...".
+/// Escaped, bounded, no userinfo.
 pub fn root_cause(e: &dyn std::error::Error) -> String {
     let mut last = e.to_string();
     let mut src = e.source();
@@ -257,5 +308,35 @@ pub fn root_cause(e: &dyn std::error::Error) -> String {
         last = s.to_string();
         src = s.source();
     }
-    last.replace('\n', " ")
+    bounded(&escape_message(&redact_userinfo(&last)), 300).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn userinfo_is_redacted_wherever_a_url_appears() {
+        assert_eq!(
+            redact_userinfo("http://doveadm:PASS@127.0.0.1:8080/doveadm/v1"),
+            "http://***@127.0.0.1:8080/doveadm/v1"
+        );
+        assert_eq!(
+            redact_userinfo("see https://u@h/x?a=b@c and ftp://a:b@c"),
+            "see https://***@h/x?a=b@c and ftp://***@c"
+        );
+        assert_eq!(redact_userinfo("http://h:1/p@q"), "http://h:1/p@q");
+        assert_eq!(redact_userinfo("no url @ all"), "no url @ all");
+        assert_eq!(redact_userinfo("http://a:b@c@d/"), "http://***@d/");
+    }
+
+    #[test]
+    fn the_target_never_shows_a_password() {
+        let url = reqwest::Url::parse("http://doveadm:PASS@127.0.0.1:8080/doveadm/v1").unwrap();
+        let t = Transport::new(&Endpoint::Url(url), &Tls::default(), None).unwrap();
+        assert_eq!(t.target(), "http://***@127.0.0.1:8080/doveadm/v1");
+        let url = reqwest::Url::parse("http://127.0.0.1:8080/doveadm/v1").unwrap();
+        let t = Transport::new(&Endpoint::Url(url), &Tls::default(), None).unwrap();
+        assert_eq!(t.target(), "http://127.0.0.1:8080/doveadm/v1");
+    }
 }

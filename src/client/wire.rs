@@ -1,5 +1,5 @@
 //! Wire format of the doveadm HTTP API (`POST /doveadm/v1`): request envelopes and
-//! a tolerant reply parser. Pure: no I/O.
+//! the one reply parser, fed chunk by chunk as the body arrives. Pure: no I/O.
 //!
 //! Request: `[[command, {params}, tag]]`. Reply: `[["doveadmResponse", result, tag]]` or
 //! `[["error", {"type": ..., "exitCode": N}, tag]]`, always HTTP 200.
@@ -7,6 +7,7 @@
 use serde_json::{Map, Value};
 
 use crate::error::Error;
+use crate::text::{bounded, escape_message};
 
 /// The tag we put on every command. One command per request (a worker that dies
 /// drops the whole reply, so batching commands would lose all of them).
@@ -27,113 +28,494 @@ pub fn request_body(command: &str, params: &Map<String, Value>) -> Vec<u8> {
         Value::Object(params),
         Value::String(TAG.to_string()),
     ])]);
-    serde_json::to_vec(&body).expect("a JSON value always serialises")
+    // Serialising a JSON value can't fail.
+    serde_json::to_vec(&body).unwrap_or_default()
 }
 
-/// Parses a reply body into the command's result (an array of rows, or the object
-/// `user` returns), or the error the server reported for `command`.
+/// Parses a whole reply body into the command's result (an array of rows, or the
+/// object `user` returns), or the error the server reported for `command`. The same
+/// parser as [`stream_rows`] and [`ReplyParser`], fed the body in one piece.
 pub fn parse_reply(command: &str, body: &[u8]) -> Result<Value, Error> {
-    if body.iter().all(u8::is_ascii_whitespace) {
-        return Err(Error::Unavailable(format!(
-            "the server closed the connection without a reply to `{command}`; its worker may have died: see `rdoveadm log errors` or the server log"
-        )));
-    }
-    let top: Value = serde_json::from_slice(body).map_err(|e| {
-        if e.is_eof() {
-            Error::Protocol(format!("the reply to `{command}` is truncated ({e})"))
-        } else {
-            Error::Protocol(format!("the reply to `{command}` is not JSON ({e})"))
-        }
+    let mut rows = Vec::new();
+    let mut parser = ReplyParser::new(command, usize::MAX);
+    parser.feed(body, &mut |r| {
+        rows.push(r);
+        Ok(())
     })?;
-    let Value::Array(mut entries) = top else {
-        return Err(Error::Protocol(format!(
-            "the reply to `{command}` is not a JSON array"
-        )));
-    };
-    if entries.len() != 1 {
-        return Err(Error::Protocol(format!(
-            "expected one reply entry for `{command}`, got {}",
-            entries.len()
-        )));
-    }
-    let Value::Array(entry) = entries.pop().unwrap_or_default() else {
-        return Err(Error::Protocol(format!(
-            "the reply entry for `{command}` is not an array"
-        )));
-    };
-    parse_entry(command, entry)
+    Ok(parser.finish()?.collect(rows))
 }
 
-/// One `[kind, result..., tag]` entry. Never assumes exactly three items: Dovecot 2.3's
-/// grouped `who` closes the rows array after the first row and sends the remaining
-/// rows as siblings before the tag (`["doveadmResponse",[{r1}],{r2},{r3},"tag"]`).
-fn parse_entry(command: &str, mut entry: Vec<Value>) -> Result<Value, Error> {
-    if entry.len() < 3 {
-        return Err(Error::Protocol(format!(
-            "the reply entry for `{command}` has {} items, expected at least 3",
-            entry.len()
-        )));
-    }
-    match entry.pop() {
-        Some(Value::String(_)) => {}
-        _ => {
-            return Err(Error::Protocol(format!(
-                "the reply entry for `{command}` has no tag"
-            )))
-        }
-    }
-    let kind = match entry.remove(0) {
-        Value::String(s) => s,
-        _ => {
-            return Err(Error::Protocol(format!(
-                "the reply entry for `{command}` has no type"
-            )))
-        }
-    };
-    match kind.as_str() {
-        "doveadmResponse" => flatten_result(command, entry),
-        "error" => Err(server_error(command, entry.first())),
-        other => Err(Error::Protocol(format!(
-            "unknown reply type `{other}` for `{command}`"
-        ))),
-    }
+/// Parses a whole reply body of a row command, handing each row to `on_row`; an
+/// object result (as `user` gives) is handed over as one row.
+pub fn stream_rows(
+    command: &str,
+    body: &[u8],
+    on_row: &mut dyn FnMut(Map<String, Value>) -> Result<(), Error>,
+) -> Result<(), Error> {
+    let mut parser = ReplyParser::new(command, usize::MAX);
+    parser.feed(body, on_row)?;
+    parser.finish().map(|_| ())
 }
 
-/// Joins the middle items of a success entry into one result.
-fn flatten_result(command: &str, middle: Vec<Value>) -> Result<Value, Error> {
-    let mut items = middle.into_iter();
-    let first = items.next().unwrap_or(Value::Array(Vec::new()));
-    let rest: Vec<Value> = items.collect();
-    if rest.is_empty() {
-        return match first {
-            v @ (Value::Array(_) | Value::Object(_)) => Ok(v),
-            _ => Err(Error::Protocol(format!(
-                "the result of `{command}` is neither rows nor an object"
-            ))),
-        };
-    }
-    // The 2.3 `who` framing bug: [rows...] followed by loose row objects.
-    let mut rows = match first {
-        Value::Array(rows) => rows,
-        obj @ Value::Object(_) => vec![obj],
-        _ => {
-            return Err(Error::Protocol(format!(
-                "the result of `{command}` is malformed"
-            )))
-        }
-    };
-    for item in rest {
-        match item {
-            Value::Object(_) => rows.push(item),
-            Value::Array(more) => rows.extend(more),
-            _ => {
-                return Err(Error::Protocol(format!(
-                    "the result of `{command}` is malformed"
-                )))
+/// What a success result was made of.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Shape {
+    /// Arrays of rows (and loose rows: the 2.3 `who` quirk).
+    Rows,
+    /// One object and nothing else (`user`).
+    Object,
+}
+
+impl Shape {
+    /// The result as one value, from the rows handed over.
+    pub fn collect(self, mut rows: Vec<Map<String, Value>>) -> Value {
+        match (self, rows.pop()) {
+            (Shape::Object, Some(obj)) if rows.is_empty() => Value::Object(obj),
+            (_, last) => {
+                rows.extend(last);
+                Value::Array(rows.into_iter().map(Value::Object).collect())
             }
         }
     }
-    Ok(Value::Array(rows))
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum State {
+    /// Before the top-level `[`.
+    Before,
+    /// In the top-level array of entries.
+    Top,
+    /// In the one entry `[kind, result..., tag]`.
+    Entry,
+    /// In an array of rows inside the entry.
+    Rows,
+    /// After the top-level `]`: only whitespace may follow.
+    Done,
+}
+
+/// What may come next inside an array.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Expect {
+    /// Right after `[`: a value or `]`.
+    First,
+    /// After a value: `,` or `]`.
+    Next,
+    /// After `,`: a value.
+    Value,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Kind {
+    Unknown,
+    Response,
+    Error,
+}
+
+/// A value being read whole: a row, the entry's type, the error detail or the tag.
+#[derive(Clone, Copy, Debug, Default)]
+struct Capture {
+    depth: u32,
+    in_str: bool,
+    esc: bool,
+    scalar: bool,
+}
+
+/// The one reply parser, fed the body chunk by chunk as it arrives. Rows are handed
+/// over as soon as their closing `}` is read, so a reply never has to exist whole in
+/// memory: only one row (at most `max_value` bytes) is held at a time.
+///
+/// The rules: the body is `[entry]` with exactly one entry; an entry is
+/// `[kind, item..., tag]` with at least three items and a string tag last. A
+/// `doveadmResponse` result is arrays of row objects, loose row objects (Dovecot 2.3's
+/// grouped `who` closes the rows array after the first row and sends the other rows
+/// as siblings), or one object (`user`). An `error` entry's second item is
+/// `{"type": ..., "exitCode": N}`. Anything else, and anything cut short, is a
+/// protocol error (exit 76); an empty body is a connection closed without a reply.
+pub struct ReplyParser {
+    command: String,
+    max_value: usize,
+    state: State,
+    expect: Expect,
+    capture: Option<Capture>,
+    buf: Vec<u8>,
+    /// Bytes fed so far (for messages).
+    offset: u64,
+    /// Whether anything but whitespace arrived.
+    seen: bool,
+    entries: usize,
+    kind: Kind,
+    /// Items of the entry so far, the type included.
+    items: usize,
+    /// The last item was a string: the tag, if the entry ends here.
+    pending_tag: bool,
+    result_items: usize,
+    object_result: bool,
+    detail: Option<Value>,
+}
+
+impl ReplyParser {
+    /// A parser for the reply to `command`; one value (a row, say) may hold at most
+    /// `max_value` bytes.
+    pub fn new(command: &str, max_value: usize) -> Self {
+        ReplyParser {
+            command: command.to_string(),
+            max_value,
+            state: State::Before,
+            expect: Expect::First,
+            capture: None,
+            buf: Vec::new(),
+            offset: 0,
+            seen: false,
+            entries: 0,
+            kind: Kind::Unknown,
+            items: 0,
+            pending_tag: false,
+            result_items: 0,
+            object_result: false,
+            detail: None,
+        }
+    }
+
+    /// Reads the next bytes of the body; hands each complete row to `on_row`. An error
+    /// from `on_row` (e.g. a closed pipe) comes back unchanged.
+    pub fn feed(
+        &mut self,
+        data: &[u8],
+        on_row: &mut dyn FnMut(Map<String, Value>) -> Result<(), Error>,
+    ) -> Result<(), Error> {
+        let mut rest = data;
+        while !rest.is_empty() {
+            if let Some(cap) = &mut self.capture {
+                let (used, done) = scan(cap, rest);
+                let (value, tail) = rest.split_at_checked(used).unwrap_or((rest, &[]));
+                if self.buf.len().saturating_add(value.len()) > self.max_value {
+                    return Err(Error::TooLarge(format!(
+                        "one value in the reply to `{}` is larger than {} (one row may take a sixteenth of --max-reply-size)",
+                        self.command,
+                        size(self.max_value as u64)
+                    )));
+                }
+                self.buf.extend_from_slice(value);
+                self.offset = self.offset.saturating_add(value.len() as u64);
+                rest = tail;
+                if done {
+                    self.capture = None;
+                    self.value_done(on_row)?;
+                }
+                continue;
+            }
+            let Some((&b, tail)) = rest.split_first() else {
+                break;
+            };
+            self.offset = self.offset.saturating_add(1);
+            if !matches!(b, b' ' | b'\t' | b'\n' | b'\r') {
+                self.seen = true;
+                self.structural(b, rest)?;
+            }
+            rest = tail;
+        }
+        Ok(())
+    }
+
+    /// Ends the body: the result's shape, or the error the reply holds.
+    pub fn finish(self) -> Result<Shape, Error> {
+        if self.state != State::Done {
+            if !self.seen {
+                return Err(Error::Unavailable(format!(
+                    "the server closed the connection without a reply to `{}`; its worker may have died: see `rdoveadm log errors` or the server log",
+                    self.command
+                )));
+            }
+            return Err(Error::Protocol(format!(
+                "the reply to `{}` is truncated (after {} bytes)",
+                self.command, self.offset
+            )));
+        }
+        if self.kind == Kind::Error {
+            return Err(server_error(&self.command, self.detail.as_ref()));
+        }
+        Ok(if self.object_result {
+            Shape::Object
+        } else {
+            Shape::Rows
+        })
+    }
+
+    fn malformed(&self, what: &str) -> Error {
+        Error::Protocol(format!(
+            "the reply to `{}` is malformed: {what}",
+            self.command
+        ))
+    }
+
+    /// A byte outside any value: brackets and commas of the envelope.
+    fn structural(&mut self, b: u8, rest: &[u8]) -> Result<(), Error> {
+        let starts_value = matches!(
+            b,
+            b'[' | b'{' | b'"' | b'-' | b'0'..=b'9' | b't' | b'f' | b'n'
+        );
+        let want_value = matches!(self.expect, Expect::First | Expect::Value);
+        match self.state {
+            State::Before => {
+                if b != b'[' {
+                    let what = if starts_value {
+                        "is not a JSON array"
+                    } else {
+                        "is not JSON"
+                    };
+                    let start = String::from_utf8_lossy(rest.get(..200).unwrap_or(rest));
+                    return Err(Error::Protocol(format!(
+                        "the reply to `{}` {what}: `{}`",
+                        self.command,
+                        bounded(&escape_message(&start), 80)
+                    )));
+                }
+                self.state = State::Top;
+                self.expect = Expect::First;
+            }
+            State::Top => match b {
+                b'[' if want_value => {
+                    self.entries += 1;
+                    if self.entries > 1 {
+                        return Err(self.malformed("more than one reply entry"));
+                    }
+                    self.state = State::Entry;
+                    self.expect = Expect::First;
+                }
+                b']' if self.expect == Expect::Next => self.state = State::Done,
+                b']' if self.expect == Expect::First => {
+                    return Err(self.malformed("no reply entry"))
+                }
+                b',' if self.expect == Expect::Next => self.expect = Expect::Value,
+                _ if want_value && starts_value => {
+                    return Err(self.malformed("the reply entry is not an array"))
+                }
+                _ => return Err(self.unexpected(b)),
+            },
+            State::Entry => match b {
+                b']' if self.expect != Expect::Value => {
+                    self.end_entry()?;
+                    self.state = State::Top;
+                    self.expect = Expect::Next;
+                }
+                b',' if self.expect == Expect::Next => self.expect = Expect::Value,
+                _ if want_value && starts_value => self.start_item(b)?,
+                _ => return Err(self.unexpected(b)),
+            },
+            State::Rows => match b {
+                b']' if self.expect != Expect::Value => {
+                    self.state = State::Entry;
+                    self.expect = Expect::Next;
+                }
+                b',' if self.expect == Expect::Next => self.expect = Expect::Value,
+                _ if want_value && starts_value => self.start_capture(b),
+                _ => return Err(self.unexpected(b)),
+            },
+            State::Done => return Err(self.malformed("data after the reply")),
+        }
+        Ok(())
+    }
+
+    fn unexpected(&self, b: u8) -> Error {
+        let shown = if b.is_ascii_graphic() {
+            (b as char).to_string()
+        } else {
+            format!("\\x{b:02x}")
+        };
+        self.malformed(&format!("unexpected `{shown}` at byte {}", self.offset))
+    }
+
+    fn start_capture(&mut self, b: u8) {
+        self.buf.clear();
+        self.buf.push(b);
+        self.capture = Some(match b {
+            b'"' => Capture {
+                in_str: true,
+                ..Capture::default()
+            },
+            b'[' | b'{' => Capture {
+                depth: 1,
+                ..Capture::default()
+            },
+            _ => Capture {
+                scalar: true,
+                ..Capture::default()
+            },
+        });
+    }
+
+    /// An item of the entry begins.
+    fn start_item(&mut self, b: u8) -> Result<(), Error> {
+        self.items += 1;
+        if self.items > 1 && self.kind == Kind::Response {
+            if self.pending_tag {
+                return Err(self.malformed("text inside the result"));
+            }
+            if b == b'[' {
+                self.note_result(false);
+                self.state = State::Rows;
+                self.expect = Expect::First;
+                return Ok(());
+            }
+        }
+        self.start_capture(b);
+        Ok(())
+    }
+
+    fn note_result(&mut self, object: bool) {
+        self.result_items += 1;
+        self.object_result = object && self.result_items == 1;
+    }
+
+    /// A value read whole: a row, or an item of the entry.
+    fn value_done(
+        &mut self,
+        on_row: &mut dyn FnMut(Map<String, Value>) -> Result<(), Error>,
+    ) -> Result<(), Error> {
+        self.expect = Expect::Next;
+        let first = self.buf.first().copied();
+        let result = if self.state == State::Rows {
+            if first != Some(b'{') {
+                return Err(self.malformed("a row that is not an object"));
+            }
+            let row = self.parse::<Map<String, Value>>()?;
+            on_row(row)
+        } else if self.items == 1 {
+            match self.parse::<Value>()? {
+                Value::String(k) if k == "doveadmResponse" => {
+                    self.kind = Kind::Response;
+                    Ok(())
+                }
+                Value::String(k) if k == "error" => {
+                    self.kind = Kind::Error;
+                    Ok(())
+                }
+                Value::String(other) => Err(Error::Protocol(format!(
+                    "unknown reply type `{}` for `{}`",
+                    bounded(&escape_message(&other), 100),
+                    self.command
+                ))),
+                _ => Err(self.malformed("the reply entry has no type")),
+            }
+        } else {
+            self.pending_tag = first == Some(b'"');
+            match self.kind {
+                Kind::Response if first == Some(b'{') => {
+                    let obj = self.parse::<Map<String, Value>>()?;
+                    self.note_result(true);
+                    on_row(obj)
+                }
+                Kind::Response if self.pending_tag => self.parse::<String>().map(|_| ()),
+                Kind::Response => Err(self.malformed("the result is neither rows nor an object")),
+                _ if self.items == 2 => {
+                    self.detail = Some(self.parse::<Value>()?);
+                    Ok(())
+                }
+                _ => self.parse::<serde::de::IgnoredAny>().map(|_| ()),
+            }
+        };
+        if self.buf.capacity() > 1 << 20 {
+            self.buf = Vec::new();
+        }
+        result
+    }
+
+    fn parse<T: serde::de::DeserializeOwned>(&self) -> Result<T, Error> {
+        serde_json::from_slice(&self.buf).map_err(|e| self.malformed(&e.to_string()))
+    }
+
+    fn end_entry(&self) -> Result<(), Error> {
+        if self.items < 3 {
+            return Err(self.malformed(&format!(
+                "the reply entry has {} items, expected at least 3",
+                self.items
+            )));
+        }
+        if !self.pending_tag {
+            return Err(self.malformed("the reply entry has no tag"));
+        }
+        Ok(())
+    }
+}
+
+/// Finds where the value being captured ends in `bytes`: how many bytes belong to it,
+/// and whether it is complete. A scalar ends before its delimiter.
+fn scan(cap: &mut Capture, bytes: &[u8]) -> (usize, bool) {
+    let mut j: usize = 0;
+    while let Some(&b) = bytes.get(j) {
+        if cap.scalar {
+            if matches!(b, b',' | b']' | b'}' | b' ' | b'\t' | b'\n' | b'\r') {
+                return (j, true);
+            }
+        } else if cap.in_str {
+            if cap.esc {
+                cap.esc = false;
+            } else {
+                // Skip plain string bytes fast.
+                let special = bytes
+                    .get(j..)
+                    .and_then(|r| r.iter().position(|&c| c == b'"' || c == b'\\'));
+                let Some(p) = special else {
+                    return (bytes.len(), false);
+                };
+                j = j.saturating_add(p);
+                if bytes.get(j) == Some(&b'\\') {
+                    cap.esc = true;
+                } else {
+                    cap.in_str = false;
+                    if cap.depth == 0 {
+                        return (j.saturating_add(1), true);
+                    }
+                }
+            }
+        } else {
+            match b {
+                b'"' => cap.in_str = true,
+                b'{' | b'[' => cap.depth = cap.depth.saturating_add(1),
+                b'}' | b']' => {
+                    cap.depth = cap.depth.saturating_sub(1);
+                    if cap.depth == 0 {
+                        return (j.saturating_add(1), true);
+                    }
+                }
+                _ => {}
+            }
+        }
+        j = j.saturating_add(1);
+    }
+    (bytes.len(), false)
+}
+
+/// About how many bytes of memory a parsed row takes (allocations, their bookkeeping,
+/// its place in the list of rows): a short-valued row takes ten times its JSON text
+/// or more. Measured: `{"username":"b","service":"imap"}` rows weigh 532 and take
+/// about 550 bytes each.
+pub fn weight(row: &Map<String, Value>) -> u64 {
+    fn value(v: &Value) -> u64 {
+        match v {
+            Value::String(s) => 48 + s.len() as u64,
+            Value::Array(a) => 48 + a.iter().map(value).sum::<u64>(),
+            Value::Object(o) => object(o),
+            _ => 16,
+        }
+    }
+    fn object(o: &Map<String, Value>) -> u64 {
+        224 + o
+            .iter()
+            .map(|(k, v)| 96 + k.len() as u64 + value(v))
+            .sum::<u64>()
+    }
+    object(row)
+}
+
+/// A byte count as `--max-reply-size` takes it: `1G`, `64M`, `512K` or bytes.
+pub fn size(n: u64) -> String {
+    for (unit, shift) in [("G", 30), ("M", 20), ("K", 10)] {
+        if n >= 1 << shift && n % (1 << shift) == 0 {
+            return format!("{}{unit}", n >> shift);
+        }
+    }
+    format!("{n} bytes")
 }
 
 /// Maps an error entry to a typed error. Keys off `type`: the `exitCode` of the
@@ -151,9 +533,10 @@ fn server_error(command: &str, detail: Option<&Value>) -> Error {
                     .or_else(|| c.as_str().and_then(|s| s.parse().ok()))
             });
             match code {
+                // A code that doesn't fit is doveadm's "unknown" (-1), not a wrapped number.
                 Some(code) => Error::Server {
                     command,
-                    code: code as i32,
+                    code: i32::try_from(code).unwrap_or(-1),
                 },
                 None => {
                     Error::Protocol(format!("error reply for `{command}` without an exit code"))
@@ -164,7 +547,10 @@ fn server_error(command: &str, detail: Option<&Value>) -> Error {
         "invalidRequest" => Error::InvalidRequest(command),
         "unAuthorized" => Error::NotAllowed(command),
         "internalError" => Error::Internal(command),
-        other => Error::Protocol(format!("unknown error type `{other}` for `{command}`")),
+        other => Error::Protocol(format!(
+            "unknown error type `{}` for `{command}`",
+            bounded(&escape_message(other), 100)
+        )),
     }
 }
 
@@ -214,6 +600,93 @@ mod tests {
         parse_reply("who", body.as_bytes())
     }
 
+    /// Rows handed over and the outcome's exit code, feeding `body` in the given pieces.
+    fn fed(body: &[u8], cuts: &[usize], max_value: usize) -> (Vec<Value>, Result<Shape, i32>) {
+        let mut rows = Vec::new();
+        let mut p = ReplyParser::new("who", max_value);
+        let mut at = 0;
+        for &cut in cuts.iter().chain([&body.len()]) {
+            let r = p.feed(&body[at..cut], &mut |r| {
+                rows.push(Value::Object(r));
+                Ok(())
+            });
+            if let Err(e) = r {
+                return (rows, Err(e.exit_code()));
+            }
+            at = cut;
+        }
+        (rows, p.finish().map_err(|e| e.exit_code()))
+    }
+
+    /// Bodies that exercise every state of the parser.
+    const BODIES: &[&str] = &[
+        r#"[["doveadmResponse",[{"mailbox":"INBOX"},{"mailbox":"Archive"}],"t"]]"#,
+        r#" [ [ "doveadmResponse" , [ { "a" : "x\"]}" } , {"b":["[","{"]} ] , "t" ] ] "#,
+        r#"[["doveadmResponse",[{"username":"carol"}],{"username":"bob"},{"username":"alice"},"w1"]]"#,
+        r#"[["doveadmResponse",{"userList":["a","b"]},"t"]]"#,
+        r#"[["doveadmResponse",[],"t"]]"#,
+        r#"[["error",{"type":"exitCode", "exitCode":67},"t"]]"#,
+        r#"[["error",{"type":"unknownMethod","exitCode":0},"t"]]"#,
+        r#"[["error",{"type":"exitCode","exitCode":67}]]"#,
+        r#"[["doveadmResponse","",""]]"#,
+        r#"[["doveadmResponse",[{"a":1}],5]]"#,
+        r#"[["doveadmResponse",[{"a":"b"}"#,
+        r#"[["doveadmResponse",[1],"t"]]"#,
+        r#"[["doveadmResponse",[]]]"#,
+        r#"[["doveadmResponse",[],"t"]] x"#,
+        r#"[["doveadmResponse",[],"t"],["doveadmResponse",[],"t"]]"#,
+        r#"[["doveadmResponse",[{"a":"b"},],"t"]]"#,
+        r#"[["doveadmResponse",[{"a":tru}],"t"]]"#,
+        r#"[["doveadmResponse",[{"a":"\u00e9\\"}],"t"]]"#,
+        "[]",
+        "[1]",
+        "[[1,2]]",
+        "{}",
+        "<html>oops</html>",
+        "  \n",
+        "",
+    ];
+
+    #[test]
+    fn every_split_of_the_body_gives_the_same_outcome() {
+        for body in BODIES {
+            let b = body.as_bytes();
+            let whole = fed(b, &[], usize::MAX);
+            for cut in 0..=b.len() {
+                assert_eq!(fed(b, &[cut], usize::MAX), whole, "{body} cut at {cut}");
+            }
+            let bytewise: Vec<usize> = (1..b.len()).collect();
+            assert_eq!(fed(b, &bytewise, usize::MAX), whole, "{body} byte by byte");
+        }
+    }
+
+    #[test]
+    fn the_tree_and_the_stream_agree() {
+        for body in BODIES {
+            let tree = parse(body).map_err(|e| e.exit_code());
+            let mut rows = Vec::new();
+            let streamed = stream_rows("who", body.as_bytes(), &mut |r| {
+                rows.push(r);
+                Ok(())
+            })
+            .map_err(|e| e.exit_code());
+            match (&tree, streamed) {
+                (Ok(v), Ok(())) => {
+                    let as_rows = match v {
+                        Value::Object(o) => vec![o.clone()],
+                        Value::Array(a) => {
+                            a.iter().filter_map(|r| r.as_object().cloned()).collect()
+                        }
+                        _ => panic!("{body}: {v}"),
+                    };
+                    assert_eq!(as_rows, rows, "{body}");
+                }
+                (Err(a), Err(b)) => assert_eq!(*a, b, "{body}"),
+                (t, s) => panic!("{body}: tree {t:?}, stream {s:?}"),
+            }
+        }
+    }
+
     #[test]
     fn request_drops_false_booleans_and_keeps_the_rest() {
         let mut p = Map::new();
@@ -232,6 +705,8 @@ mod tests {
         let v = parse(r#"[["doveadmResponse",[{"mailbox":"INBOX"},{"mailbox":"Archive"}],"t"]]"#)
             .unwrap();
         assert_eq!(v, json!([{"mailbox":"INBOX"},{"mailbox":"Archive"}]));
+        let v = parse(BODIES[1]).unwrap();
+        assert_eq!(v, json!([{"a":"x\"]}"},{"b":["[","{"]}]));
     }
 
     #[test]
@@ -253,6 +728,8 @@ mod tests {
             v,
             json!([{"username":"carol"},{"username":"bob"},{"username":"alice"}])
         );
+        let (rows, shape) = fed(body.as_bytes(), &[], usize::MAX);
+        assert_eq!((rows.len(), shape), (3, Ok(Shape::Rows)));
     }
 
     #[test]
@@ -260,11 +737,27 @@ mod tests {
         for body in [
             r#"[["error",{"type":"exitCode", "exitCode":67},"t"]]"#,
             r#"[["error",{"type":"exitCode","exitCode":67},"t"]]"#,
+            r#"[["error",{"type":"exitCode","exitCode":"67"},"t"]]"#,
         ] {
             match parse(body) {
                 Err(Error::Server { code: 67, .. }) => {}
                 other => panic!("unexpected {other:?}"),
             }
+        }
+        // A code that doesn't fit an i32 is "unknown", not a wrapped 67.
+        let e = parse(r#"[["error",{"type":"exitCode","exitCode":4294967363},"t"]]"#).unwrap_err();
+        assert_eq!(e.exit_code(), 1);
+    }
+
+    #[test]
+    fn the_two_cases_the_old_parsers_disagreed_on_are_76() {
+        for body in [
+            r#"[["error",{"type":"exitCode","exitCode":67}]]"#,
+            r#"[["doveadmResponse","",""]]"#,
+        ] {
+            assert_eq!(parse(body).unwrap_err().exit_code(), 76, "{body}");
+            let e = stream_rows("who", body.as_bytes(), &mut |_| Ok(())).unwrap_err();
+            assert_eq!(e.exit_code(), 76, "{body}");
         }
     }
 
@@ -279,6 +772,20 @@ mod tests {
         assert!(matches!(e("internalError"), Error::Internal(_)));
         assert!(matches!(e("somethingNew"), Error::Protocol(_)));
         assert_eq!(e("unAuthorized").exit_code(), 77);
+    }
+
+    #[test]
+    fn server_text_in_errors_is_escaped_and_bounded() {
+        let long = "x".repeat(5000);
+        for body in [
+            format!(r#"[["error",{{"type":"\u001b]0;pwned\u0007{long}","exitCode":0}},"t"]]"#),
+            format!(r#"[["\u001b[2J{long}",{{}},"t"]]"#),
+            format!("\x1b[2J<html>{long}"),
+        ] {
+            let msg = parse(&body).unwrap_err().to_string();
+            assert!(!msg.chars().any(crate::text::is_unsafe), "{msg}");
+            assert!(msg.len() < 600, "{}", msg.len());
+        }
     }
 
     #[test]
@@ -297,6 +804,9 @@ mod tests {
             "[1]",
             "[[1,2]]",
             r#"[["doveadmResponse",[],5]]"#,
+            r#"[["doveadmResponse",[1],"t"]]"#,
+            r#"[["doveadmResponse",[]]]"#,
+            "[]",
         ] {
             let e = parse(body).unwrap_err();
             assert_eq!(e.exit_code(), 76, "{body}: {e}");
@@ -305,6 +815,45 @@ mod tests {
             .unwrap_err()
             .to_string()
             .contains("truncated"));
+    }
+
+    #[test]
+    fn a_value_past_the_limit_stops_the_parser() {
+        let body = format!(
+            r#"[["doveadmResponse",[{{"a":"{}"}}],"t"]]"#,
+            "b".repeat(100)
+        );
+        let (_, r) = fed(body.as_bytes(), &[], 64);
+        assert_eq!(r, Err(76));
+        let mut p = ReplyParser::new("fetch", 64);
+        let e = p.feed(body.as_bytes(), &mut |_| Ok(())).unwrap_err();
+        assert!(e.to_string().contains("larger than 64 bytes"), "{e}");
+        // Many small rows pass one limit of the row size.
+        let body = format!(
+            r#"[["doveadmResponse",[{}],"t"]]"#,
+            vec![r#"{"a":"b"}"#; 1000].join(",")
+        );
+        let (rows, r) = fed(body.as_bytes(), &[], 64);
+        assert_eq!((rows.len(), r), (1000, Ok(Shape::Rows)));
+    }
+
+    #[test]
+    fn a_callback_error_comes_back_as_itself() {
+        let e = stream_rows(
+            "who",
+            br#"[["doveadmResponse",[{"a":"1"}],"t"]]"#,
+            &mut |_| Err(Error::BrokenPipe),
+        )
+        .unwrap_err();
+        assert!(matches!(e, Error::BrokenPipe));
+    }
+
+    #[test]
+    fn sizes_read_like_the_flag() {
+        assert_eq!(size(1 << 30), "1G");
+        assert_eq!(size(64 << 20), "64M");
+        assert_eq!(size(1536), "1536 bytes");
+        assert_eq!(size(2048), "2K");
     }
 
     #[test]
@@ -322,229 +871,180 @@ mod tests {
     }
 }
 
-/// Parses a reply of a row command, handing each row to `on_row` as it is parsed, so
-/// that a large reply never exists as one tree of values. Same rules as [`parse_reply`]
-/// (including the Dovecot 2.3 `who` framing quirk); an object result (as `user` gives)
-/// is handed over as one row.
-pub fn stream_rows(
-    command: &str,
-    body: &[u8],
-    on_row: &mut dyn FnMut(Map<String, Value>) -> Result<(), Error>,
-) -> Result<(), Error> {
-    use serde::de::{DeserializeSeed, Deserializer, SeqAccess, Visitor};
-    use std::fmt;
-
-    if body.iter().all(u8::is_ascii_whitespace) {
-        return parse_reply(command, body).map(|_| ());
-    }
-
-    /// The outcome of the entry: rows went to the callback; an error entry is kept.
-    struct Outer<'a, 'b> {
-        command: &'a str,
-        on_row: &'b mut dyn FnMut(Map<String, Value>) -> Result<(), Error>,
-        failure: Option<Error>,
-    }
-    struct EntrySeed<'x, 'a, 'b>(&'x mut Outer<'a, 'b>);
-    struct RowsSeed<'x, 'a, 'b>(&'x mut Outer<'a, 'b>);
-
-    impl<'de> Visitor<'de> for &mut Outer<'_, '_> {
-        type Value = ();
-        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-            f.write_str("a JSON array of reply entries")
-        }
-        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-            let mut n = 0;
-            while seq.next_element_seed(EntrySeed(&mut *self))?.is_some() {
-                n += 1;
-            }
-            if n != 1 {
-                return Err(serde::de::Error::custom(format!(
-                    "expected one reply entry, got {n}"
-                )));
-            }
-            Ok(())
-        }
-    }
-    impl<'de> DeserializeSeed<'de> for EntrySeed<'_, '_, '_> {
-        type Value = ();
-        fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-            d.deserialize_seq(self)
-        }
-    }
-    impl<'de> Visitor<'de> for EntrySeed<'_, '_, '_> {
-        type Value = ();
-        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-            f.write_str("a reply entry [type, result..., tag]")
-        }
-        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-            use serde::de::Error as _;
-            let kind: String = seq
-                .next_element()?
-                .ok_or_else(|| A::Error::custom("empty reply entry"))?;
-            match kind.as_str() {
-                "doveadmResponse" => {
-                    // Items until the tag: arrays of rows or loose row objects (2.3 quirk).
-                    let mut items = 0;
-                    let mut tag = false;
-                    while let Some(last_was_tag) = seq.next_element_seed(RowsSeed(&mut *self.0))? {
-                        items += 1;
-                        tag = last_was_tag;
-                    }
-                    if items < 2 || !tag {
-                        return Err(A::Error::custom("the reply entry has no tag"));
-                    }
-                    Ok(())
-                }
-                "error" => {
-                    let detail: Value = seq.next_element()?.unwrap_or(Value::Null);
-                    while seq.next_element::<serde::de::IgnoredAny>()?.is_some() {}
-                    self.0.failure = Some(server_error(self.0.command, Some(&detail)));
-                    Ok(())
-                }
-                other => Err(A::Error::custom(format!("unknown reply type `{other}`"))),
-            }
-        }
-    }
-    /// One item of a success entry; returns whether it was the (string) tag.
-    impl<'de> DeserializeSeed<'de> for RowsSeed<'_, '_, '_> {
-        type Value = bool;
-        fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<bool, D::Error> {
-            d.deserialize_any(self)
-        }
-    }
-    impl<'de> Visitor<'de> for RowsSeed<'_, '_, '_> {
-        type Value = bool;
-        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-            f.write_str("rows, a row or the tag")
-        }
-        fn visit_str<E: serde::de::Error>(self, _: &str) -> Result<bool, E> {
-            Ok(true)
-        }
-        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<bool, A::Error> {
-            use serde::de::Error as _;
-            while let Some(v) = seq.next_element::<Value>()? {
-                match v {
-                    Value::Object(row) => {
-                        (self.0.on_row)(row).map_err(|e| A::Error::custom(Passthrough::wrap(e)))?
-                    }
-                    _ => return Err(A::Error::custom("a row that is not an object")),
-                }
-            }
-            Ok(false)
-        }
-        fn visit_map<M: serde::de::MapAccess<'de>>(self, map: M) -> Result<bool, M::Error> {
-            use serde::de::Error as _;
-            let row = Map::<String, Value>::deserialize(
-                serde::de::value::MapAccessDeserializer::new(map),
-            )?;
-            (self.0.on_row)(row).map_err(|e| M::Error::custom(Passthrough::wrap(e)))?;
-            Ok(false)
-        }
-    }
-
-    use serde::Deserialize;
-    let mut outer = Outer {
-        command,
-        on_row,
-        failure: None,
-    };
-    let mut de = serde_json::Deserializer::from_slice(body);
-    let parsed = (&mut de).deserialize_seq(&mut outer).and_then(|_| de.end());
-    if let Err(e) = parsed {
-        // An error from the callback (e.g. a closed pipe) comes back through serde's text.
-        if let Some(err) = Passthrough::take(&e.to_string()) {
-            return Err(err);
-        }
-        return Err(if e.is_eof() {
-            Error::Protocol(format!("the reply to `{command}` is truncated ({e})"))
-        } else {
-            Error::Protocol(format!("the reply to `{command}` is malformed ({e})"))
-        });
-    }
-    match outer.failure {
-        Some(e) => Err(e),
-        None => Ok(()),
-    }
-}
-
-/// Carries a callback's error through serde's string-only custom errors.
-struct Passthrough;
-
-thread_local! {
-    static PASSED: std::cell::RefCell<Option<Error>> = const { std::cell::RefCell::new(None) };
-}
-
-impl Passthrough {
-    const MARK: &'static str = "rdoveadm-callback-error";
-    fn wrap(e: Error) -> &'static str {
-        PASSED.with(|p| *p.borrow_mut() = Some(e));
-        Self::MARK
-    }
-    fn take(text: &str) -> Option<Error> {
-        if text.contains(Self::MARK) {
-            PASSED.with(|p| p.borrow_mut().take())
-        } else {
-            None
-        }
-    }
-}
-
+/// The parser against an independent reading of the same rules on serde_json's tree,
+/// for generated bodies fed in random pieces.
 #[cfg(test)]
-mod stream_tests {
+mod props {
     use super::*;
+    use proptest::prelude::*;
 
-    fn collect(body: &str) -> Result<Vec<Value>, Error> {
+    /// The rules of [`ReplyParser`], read off a whole tree: rows and shape, or the exit code.
+    fn reference(body: &[u8]) -> Result<(Vec<Map<String, Value>>, Shape), i32> {
+        if body
+            .iter()
+            .all(|b| matches!(b, b' ' | b'\t' | b'\n' | b'\r'))
+        {
+            return Err(75);
+        }
+        let top: Value = serde_json::from_slice(body).map_err(|_| 76)?;
+        let Value::Array(entries) = top else {
+            return Err(76);
+        };
+        let [Value::Array(entry)] = entries.as_slice() else {
+            return Err(76);
+        };
+        if entry.len() < 3 || !entry[entry.len() - 1].is_string() {
+            return Err(76);
+        }
+        let middle = &entry[1..entry.len() - 1];
+        match entry[0].as_str() {
+            Some("doveadmResponse") => {
+                let mut rows = Vec::new();
+                for item in middle {
+                    match item {
+                        Value::Array(a) => {
+                            for r in a {
+                                rows.push(r.as_object().ok_or(76)?.clone());
+                            }
+                        }
+                        Value::Object(o) => rows.push(o.clone()),
+                        _ => return Err(76),
+                    }
+                }
+                let shape = match middle {
+                    [Value::Object(_)] => Shape::Object,
+                    _ => Shape::Rows,
+                };
+                Ok((rows, shape))
+            }
+            Some("error") => Err(server_error("who", middle.first()).exit_code()),
+            _ => Err(76),
+        }
+    }
+
+    /// What the parser makes of `body` fed in the pieces `cuts` mark.
+    fn incremental(body: &[u8], cuts: &[usize]) -> Result<(Vec<Map<String, Value>>, Shape), i32> {
         let mut rows = Vec::new();
-        stream_rows("who", body.as_bytes(), &mut |r| {
-            rows.push(Value::Object(r));
-            Ok(())
-        })?;
-        Ok(rows)
-    }
-
-    #[test]
-    fn streams_the_same_rows_as_the_tree_parser() {
-        for body in [
-            r#"[["doveadmResponse",[{"a":"1"},{"a":"2"}],"t"]]"#,
-            r#"[["doveadmResponse",[{"username":"carol"}],{"username":"bob"},{"username":"alice"},"w1"]]"#,
-            r#"[["doveadmResponse",[],"t"]]"#,
-        ] {
-            let tree = parse_reply("who", body.as_bytes()).unwrap();
-            assert_eq!(Value::Array(collect(body).unwrap()), tree, "{body}");
+        let mut p = ReplyParser::new("who", usize::MAX);
+        let mut at = 0;
+        for &cut in cuts.iter().chain([&body.len()]) {
+            let cut = cut.clamp(at, body.len());
+            p.feed(&body[at..cut], &mut |r| {
+                rows.push(r);
+                Ok(())
+            })
+            .map_err(|e| e.exit_code())?;
+            at = cut;
         }
+        let shape = p.finish().map_err(|e| e.exit_code())?;
+        Ok((rows, shape))
     }
 
-    #[test]
-    fn errors_match_the_tree_parser() {
-        assert!(matches!(
-            collect(r#"[["error",{"type":"exitCode", "exitCode":67},"t"]]"#),
-            Err(Error::Server { code: 67, .. })
-        ));
-        assert!(matches!(
-            collect(r#"[["error",{"type":"unknownMethod","exitCode":0},"t"]]"#),
-            Err(Error::UnknownMethod(_))
-        ));
-        for bad in [
-            "",
-            "garbage",
-            r#"[["doveadmResponse",[{"a":"b"}"#,
-            r#"[["doveadmResponse",[1],"t"]]"#,
-            r#"[["doveadmResponse",[]]]"#,
-            "[]",
-        ] {
-            let e = collect(bad).unwrap_err();
-            assert!(matches!(e.exit_code(), 75 | 76), "{bad}: {e}");
-        }
+    const TOKENS: &[&str] = &[
+        "[",
+        "]",
+        "{",
+        "}",
+        ",",
+        ":",
+        " ",
+        "\n",
+        "\"doveadmResponse\"",
+        "\"error\"",
+        "\"t\"",
+        "\"\"",
+        "\"a\"",
+        "\"x\\\"]}\"",
+        "\"\\\\\"",
+        "1",
+        "-2.5e3",
+        "null",
+        "true",
+        "[]",
+        "{}",
+        "{\"a\":\"b\"}",
+        "{\"a\":[1,{\"b\":\"]\"}]}",
+        "{\"type\":\"exitCode\",\"exitCode\":67}",
+        "{\"type\":\"unknownMethod\",\"exitCode\":0}",
+        "\"\\u00e9\"",
+        "\u{e9}",
+        "\"",
+        "\\",
+        "x",
+    ];
+
+    fn soup() -> impl Strategy<Value = String> {
+        prop::collection::vec(prop::sample::select(TOKENS), 0..40).prop_map(|t| t.concat())
     }
 
-    #[test]
-    fn a_callback_error_comes_back_as_itself() {
-        let e = stream_rows(
-            "who",
-            br#"[["doveadmResponse",[{"a":"1"}],"t"]]"#,
-            &mut |_| Err(Error::BrokenPipe),
+    fn row() -> impl Strategy<Value = String> {
+        let value = prop_oneof![
+            "[a-z\\]\\[{}\" ]{0,8}".prop_map(|s| Value::String(s).to_string()),
+            any::<i32>().prop_map(|n| n.to_string()),
+            Just("[\"]\",{\"}\":1}]".to_string()),
+        ];
+        prop::collection::vec(("[a-z\"\\\\]{0,4}", value), 0..4).prop_map(|kv| {
+            let fields: Vec<String> = kv
+                .into_iter()
+                .map(|(k, v)| format!("{}:{v}", Value::String(k)))
+                .collect();
+            format!("{{{}}}", fields.join(","))
+        })
+    }
+
+    /// Envelopes close to what a server sends, then perhaps cut or with one byte changed.
+    fn envelope() -> impl Strategy<Value = String> {
+        let item = prop_oneof![
+            prop::collection::vec(row(), 0..4).prop_map(|r| format!("[{}]", r.join(","))),
+            row(),
+            Just("\"t\"".to_string()),
+            Just("{\"type\":\"exitCode\",\"exitCode\":68}".to_string()),
+            Just("7".to_string()),
+        ];
+        let kind = prop::sample::select(vec!["\"doveadmResponse\"", "\"error\"", "\"other\"", "5"]);
+        (
+            kind,
+            prop::collection::vec(item, 0..4),
+            any::<bool>(),
+            any::<prop::sample::Index>(),
+            0u8..4,
+            any::<u8>(),
         )
-        .unwrap_err();
-        assert!(matches!(e, Error::BrokenPipe));
+            .prop_map(|(kind, items, tag, at, damage, byte)| {
+                let mut parts = vec![kind.to_string()];
+                parts.extend(items);
+                if tag {
+                    parts.push("\"w1\"".into());
+                }
+                let mut body = format!("[[{}]]", parts.join(",")).into_bytes();
+                let i = at.index(body.len() + 1);
+                match damage {
+                    0 => body.truncate(i),
+                    1 if i < body.len() => body[i] = byte,
+                    _ => {}
+                }
+                String::from_utf8_lossy(&body).into_owned()
+            })
+    }
+
+    proptest! {
+        #[test]
+        fn agrees_with_the_tree_reading_in_any_pieces(
+            body in prop_oneof![soup(), envelope()],
+            cuts in prop::collection::vec(any::<prop::sample::Index>(), 0..6),
+        ) {
+            let b = body.as_bytes();
+            let mut cuts: Vec<usize> = cuts.iter().map(|c| c.index(b.len() + 1)).collect();
+            cuts.sort_unstable();
+            let want = reference(b);
+            let got = incremental(b, &cuts);
+            match (&want, &got) {
+                (Ok(w), Ok(g)) => prop_assert_eq!(w, g),
+                (Err(w), Err(g)) => prop_assert_eq!(w, g),
+                _ => prop_assert!(false, "{body:?}: reference {want:?}, parser {got:?}"),
+            }
+            // The public entry points give the same answer.
+            prop_assert_eq!(parse_reply("who", b).is_ok(), want.is_ok());
+        }
     }
 }

@@ -44,7 +44,11 @@ pub async fn api(ctx: &Ctx, a: &ApiArgs) -> Result<(), Error> {
             let hint = if near.is_empty() {
                 String::new()
             } else {
-                format!("; did you mean: {}", near.join(", "))
+                // Names the server advertised: made visible before they reach stderr.
+                format!(
+                    "; did you mean: {}",
+                    crate::text::escape_message(&near.join(", "))
+                )
             };
             return Err(Error::Usage(format!(
                 "the server does not advertise `{command}` (see `rdoveadm commands`){hint}"

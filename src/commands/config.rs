@@ -38,7 +38,7 @@ pub async fn run(ctx: &Ctx, cmd: &ConfigCommand) -> Result<(), Error> {
     for t in &s.targets {
         let c = &t.connection;
         let endpoint = match &c.endpoint {
-            Endpoint::Url(u) => u.to_string(),
+            Endpoint::Url(u) => crate::settings::redact_url(u.as_str()),
             Endpoint::Socket(p) => format!("unix:{}", p.display()),
         };
         add(
@@ -54,6 +54,7 @@ pub async fn run(ctx: &Ctx, cmd: &ConfigCommand) -> Result<(), Error> {
                 .map(|d| format!("{} s", d.as_secs_f64()))
                 .unwrap_or_else(|| "none".into()),
         );
+        add(&t.name, "max_reply_size", format!("{} bytes", c.max_reply));
         add(
             &t.name,
             "tls",

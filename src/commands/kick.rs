@@ -108,7 +108,7 @@ pub fn kicked_rows(before: &[Row], result: &[Row]) -> Vec<Row> {
                 .and_then(Value::as_str)
                 .and_then(|c| c.parse().ok())
         })
-        .reduce(|a, b| a + b);
+        .reduce(u64::saturating_add); // server numbers: never overflow
     let users: Vec<(String, u64)> = if !named.is_empty() {
         named
             .iter()

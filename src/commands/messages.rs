@@ -49,9 +49,12 @@ pub async fn expunge(ctx: &Ctx, a: &ExpungeArgs) -> Result<(), Error> {
         let rows = ctx.mail_rows("fetch", &users, p).await?;
         if a.dry_run {
             eprintln!(
-                "rdoveadm: dry run: {} message(s) of {} match `{query}`; nothing was expunged",
-                rows.len(),
-                users.describe()
+                "{}",
+                crate::text::message_line(&format!(
+                    "rdoveadm: dry run: {} message(s) of {} match `{query}`; nothing was expunged",
+                    rows.len(),
+                    users.describe()
+                ))
             );
             return ctx.emit(&user_columns(users.many(), DRY_RUN_FIELDS), &rows);
         }

@@ -104,12 +104,13 @@ impl Ctx {
 
     /// A sink for rows: stdout in the chosen format, or the capture of a fan-out.
     pub fn open(&self, columns: &[&str]) -> Box<dyn RowSink + '_> {
-        if let Some(c) = &self.capture {
-            let mut c = c.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(capture) = &self.capture {
+            let mut c = capture.lock().unwrap_or_else(|e| e.into_inner());
             if c.columns.is_empty() {
                 c.columns = columns.iter().map(|s| s.to_string()).collect();
             }
-            return Box::new(CaptureSink(self.capture.as_ref().expect("checked")));
+            drop(c);
+            return Box::new(CaptureSink(capture));
         }
         let w = std::io::BufWriter::new(std::io::stdout().lock());
         output::sink(&self.settings.output, columns, Box::new(w))

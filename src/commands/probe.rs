@@ -88,27 +88,38 @@ fn targets(args: &ProbeArgs) -> Result<Vec<Target>, Error> {
 
 /// `-D`: what the rows leave out (greeting, capabilities, SANs) on stderr.
 fn debug(r: &Report) {
+    for l in debug_lines(r) {
+        eprintln!("{l}");
+    }
+}
+
+/// The `-D` lines for one port. The greeting, capabilities and SANs are the probed
+/// host's words: escaped and bounded, one line each.
+fn debug_lines(r: &Report) -> Vec<String> {
     let caps = |c: &Option<Vec<String>>| {
         c.as_ref()
             .map(|c| c.join(" "))
             .unwrap_or_else(|| "-".into())
     };
     let at = format!("{}:{} {}", r.host, r.port, r.service.name());
-    eprintln!("rdoveadm: debug: {at}: greeting: {}", r.greeting);
-    eprintln!(
-        "rdoveadm: debug: {at}: capabilities before TLS: {}",
-        caps(&r.caps_before_tls)
-    );
-    eprintln!(
-        "rdoveadm: debug: {at}: capabilities over TLS: {}",
-        caps(&r.caps_after_tls)
-    );
+    let mut lines = vec![
+        format!("rdoveadm: debug: {at}: greeting: {}", r.greeting),
+        format!(
+            "rdoveadm: debug: {at}: capabilities before TLS: {}",
+            caps(&r.caps_before_tls)
+        ),
+        format!(
+            "rdoveadm: debug: {at}: capabilities over TLS: {}",
+            caps(&r.caps_after_tls)
+        ),
+    ];
     if let Some(cert) = r.tls_info.as_ref().and_then(|i| i.cert.as_ref()) {
-        eprintln!(
+        lines.push(format!(
             "rdoveadm: debug: {at}: certificate SAN: {}",
             cert.sans.join(", ")
-        );
+        ));
     }
+    lines.iter().map(|l| crate::text::message_line(l)).collect()
 }
 
 /// One line for people watching: how many ports are fine.
@@ -120,10 +131,36 @@ fn summary(reports: &[Report], took: Duration) -> String {
     };
     let ok = reports.iter().filter(|r| r.problems.is_empty()).count();
     let down = reports.iter().filter(|r| r.state != State::Open).count();
-    let with_problems = reports.len() - ok - down;
+    let with_problems = reports.len().saturating_sub(ok).saturating_sub(down);
     format!(
         "probe: {} port(s) on {hosts} host(s) in {:.1}s: {ok} ok, {with_problems} with problems, {down} not reachable",
         reports.len(),
         took.as_secs_f64()
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_hostile_greeting_is_one_visible_line_in_debug() {
+        let mut r = Report::new(&Target {
+            host: "h".into(),
+            port: 143,
+            service: Service::Imap,
+        });
+        r.greeting = format!("* OK \u{1b}]0;pwned\u{7}\u{9b}2J\r\n{}", "x".repeat(70_000));
+        r.caps_before_tls = Some(vec!["IMAP4rev1".into(), "\u{202e}X".into()]);
+        let lines = debug_lines(&r);
+        assert_eq!(lines.len(), 3);
+        assert!(lines[0].starts_with(
+            "rdoveadm: debug: h:143 imap: greeting: * OK \\x1b]0;pwned\\x07\\u{009b}2J\\r\\nxxx"
+        ));
+        assert!(lines[0].chars().count() < 2100, "{}", lines[0].len());
+        assert!(lines[1].ends_with("IMAP4rev1 \\u{202e}X"));
+        for l in lines {
+            assert!(!l.chars().any(crate::text::is_unsafe), "{l:?}");
+        }
+    }
 }

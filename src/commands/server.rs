@@ -22,7 +22,12 @@ pub async fn stop(ctx: &Ctx, a: &StopArgs) -> Result<(), Error> {
     match ctx.rows("stop", &Default::default()).await {
         // The master takes its doveadm worker down with it: often no reply arrives.
         Err(Error::Unavailable(m)) if m.contains("without a reply") => {
-            eprintln!("rdoveadm: Dovecot at {target} is stopping (it closed the connection)");
+            eprintln!(
+                "{}",
+                crate::text::message_line(&format!(
+                    "rdoveadm: Dovecot at {target} is stopping (it closed the connection)"
+                ))
+            );
             Ok(())
         }
         other => other.map(|_| ()),

@@ -5,7 +5,8 @@
 //! matched by exactly one mask. Matching is case-insensitive on the server, so the
 //! trie is built on lower-cased names.
 
-use std::collections::BTreeMap;
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, BinaryHeap};
 
 /// What one more request costs, in users' worth of work. Measured on Dovecot 2.3 with a
 /// passwd-file userdb and `quota get`: 64 masks took 2.7 s where 10 took 1.6 s for the
@@ -23,6 +24,11 @@ pub fn shard_masks(users: &[String], n: usize) -> Vec<String> {
     if names.is_empty() {
         return Vec::new();
     }
+    // A name holding `*` or `?` can't be cut out exactly: its prefix mask would be a
+    // wildcard matching other shards' users too. One mask for all then.
+    if names.iter().any(|u| u.contains(['*', '?'])) {
+        return vec!["*".to_string()];
+    }
     let n = n.max(1);
     let share = names.len().div_ceil(n);
     let mut nodes: Vec<Node> = vec![Node {
@@ -31,18 +37,13 @@ pub fn shard_masks(users: &[String], n: usize) -> Vec<String> {
         count: names.len(),
     }];
     loop {
-        let splittable: Vec<usize> = nodes
-            .iter()
-            .enumerate()
-            .filter(|(_, nd)| !nd.exact && nd.count > 1 && nd.count > share)
-            .map(|(i, _)| i)
-            .collect();
-        if splittable.is_empty() || nodes.len() >= 16 * n {
+        let splittable = |nd: &Node| !nd.exact && nd.count > 1 && nd.count > share;
+        if !nodes.iter().any(splittable) || nodes.len() >= n.saturating_mul(16) {
             break;
         }
-        let mut next: Vec<Node> = Vec::with_capacity(nodes.len() + 10 * splittable.len());
-        for (i, nd) in nodes.iter().enumerate() {
-            if splittable.contains(&i) {
+        let mut next: Vec<Node> = Vec::with_capacity(nodes.len() * 2);
+        for nd in &nodes {
+            if splittable(nd) {
                 next.extend(split_chain(&names, &nd.prefix));
             } else {
                 next.push(nd.clone());
@@ -57,7 +58,7 @@ pub fn shard_masks(users: &[String], n: usize) -> Vec<String> {
         .into_iter()
         .map(|nd| {
             if nd.exact {
-                escape_exact(&nd.prefix)
+                nd.prefix
             } else {
                 format!("{}*", nd.prefix)
             }
@@ -67,26 +68,53 @@ pub fn shard_masks(users: &[String], n: usize) -> Vec<String> {
 
 /// The busiest lane when requests go to the least busy of `n` lanes, largest first.
 fn makespan(nodes: &[Node], n: usize) -> usize {
-    let mut sizes: Vec<usize> = nodes.iter().map(|nd| nd.count + REQUEST_COST).collect();
+    let mut sizes: Vec<usize> = nodes
+        .iter()
+        .map(|nd| nd.count.saturating_add(REQUEST_COST))
+        .collect();
     sizes.sort_unstable_by(|a, b| b.cmp(a));
-    let mut lanes = vec![0usize; n];
+    // Lanes that have work, least busy on top; idle lanes are counted, not stored
+    // (`--parallel` may be 65,535).
+    let mut busy: BinaryHeap<Reverse<usize>> = BinaryHeap::new();
     for s in sizes {
-        if let Some(l) = lanes.iter_mut().min() {
-            *l += s;
+        if busy.len() < n {
+            busy.push(Reverse(s));
+        } else if let Some(mut least) = busy.peek_mut() {
+            least.0 = least.0.saturating_add(s);
         }
     }
-    lanes.into_iter().max().unwrap_or(0)
+    busy.into_iter().map(|Reverse(l)| l).max().unwrap_or(0)
 }
 
-/// Splits a prefix, following a chain of single children (`u` → `u0` → `u00`...) so that
-/// a split always yields more than one group when it can.
+/// Splits a prefix at the longest prefix all its names share (`u` → `u00` when every
+/// name goes on with `00`), so that a split yields more than one group when it can.
+/// Jumping there at once keeps a hostile user list (two names sharing a megabyte-long
+/// prefix) from costing a split per character.
 fn split_chain(names: &[String], prefix: &str) -> Vec<Node> {
-    let mut children = split(names, prefix);
-    while children.len() == 1 && !children[0].exact && children[0].count > 1 {
-        let only = children.remove(0);
-        children = split(names, &only.prefix);
-    }
-    children
+    let under = under(names, prefix);
+    let common = match (under.first(), under.last()) {
+        (Some(first), Some(last)) if under.len() > 1 => common_prefix(first, last),
+        _ => prefix,
+    };
+    split(names, common)
+}
+
+/// The names (sorted) that start with `prefix`.
+fn under<'a>(names: &'a [String], prefix: &str) -> &'a [String] {
+    let start = names.partition_point(|n| n.as_str() < prefix);
+    let rest = names.get(start..).unwrap_or_default();
+    let len = rest.partition_point(|n| n.starts_with(prefix));
+    rest.get(..len).unwrap_or_default()
+}
+
+/// The longest common prefix of two names, cut at a character boundary.
+fn common_prefix<'a>(a: &'a str, b: &str) -> &'a str {
+    let len = a
+        .char_indices()
+        .zip(b.chars())
+        .find(|((_, x), y)| x != y)
+        .map_or(a.len().min(b.len()), |((i, _), _)| i);
+    a.get(..len).unwrap_or_default()
 }
 
 #[derive(Debug, Clone)]
@@ -98,11 +126,13 @@ struct Node {
 
 /// Children of a prefix: the user equal to it (exact), then one `prefix+c*` per next char.
 fn split(names: &[String], prefix: &str) -> Vec<Node> {
-    let start = names.partition_point(|n| n.as_str() < prefix);
     let mut exact = false;
     let mut next: BTreeMap<char, usize> = BTreeMap::new();
-    for name in names[start..].iter().take_while(|n| n.starts_with(prefix)) {
-        match name[prefix.len()..].chars().next() {
+    for name in under(names, prefix) {
+        match name
+            .get(prefix.len()..)
+            .and_then(|rest| rest.chars().next())
+        {
             None => exact = true,
             Some(c) => *next.entry(c).or_default() += 1,
         }
@@ -127,31 +157,26 @@ fn split(names: &[String], prefix: &str) -> Vec<Node> {
     out
 }
 
-/// An exact user name as a mask. `*` and `?` in a name would be wildcards; `?` matches
-/// the character itself too, so it stays exact enough: replace both by `?`.
-fn escape_exact(name: &str) -> String {
-    name.replace(['*', '?'], "?")
-}
-
-/// Whether a user matches a Dovecot-style mask (`*`, `?`), case-insensitively.
-pub fn mask_matches(mask: &str, user: &str) -> bool {
-    fn m(p: &[char], s: &[char]) -> bool {
-        match (p.first(), s.first()) {
-            (None, None) => true,
-            (Some('*'), _) => m(&p[1..], s) || (!s.is_empty() && m(p, &s[1..])),
-            (Some('?'), Some(_)) => m(&p[1..], &s[1..]),
-            (Some(a), Some(b)) => a == b && m(&p[1..], &s[1..]),
-            _ => false,
-        }
-    }
-    let p: Vec<char> = mask.to_lowercase().chars().collect();
-    let s: Vec<char> = user.to_lowercase().chars().collect();
-    m(&p, &s)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Whether a user matches a Dovecot-style mask (`*`, `?`), case-insensitively
+    /// (backtracking: for the short names of tests only).
+    fn mask_matches(mask: &str, user: &str) -> bool {
+        fn m(p: &[char], s: &[char]) -> bool {
+            match (p.first(), s.first()) {
+                (None, None) => true,
+                (Some('*'), _) => m(&p[1..], s) || (!s.is_empty() && m(p, &s[1..])),
+                (Some('?'), Some(_)) => m(&p[1..], &s[1..]),
+                (Some(a), Some(b)) => a == b && m(&p[1..], &s[1..]),
+                _ => false,
+            }
+        }
+        let p: Vec<char> = mask.to_lowercase().chars().collect();
+        let s: Vec<char> = user.to_lowercase().chars().collect();
+        m(&p, &s)
+    }
 
     fn check(users: &[String], n: usize) -> Vec<String> {
         let masks = shard_masks(users, n);
@@ -212,5 +237,27 @@ mod tests {
     fn one_shard_is_everything_and_no_users_no_masks() {
         assert_eq!(shard_masks(&["a@x".into(), "b@x".into()], 1), ["*"]);
         assert!(shard_masks(&[], 4).is_empty());
+    }
+
+    #[test]
+    fn hostile_user_lists_stay_cheap() {
+        // Names sharing a megabyte-long prefix: one split, not one per character.
+        let long = "a".repeat(1 << 20);
+        let users: Vec<String> = ["x", "y", "z"]
+            .iter()
+            .map(|t| format!("{long}{t}"))
+            .collect();
+        let start = std::time::Instant::now();
+        let masks = shard_masks(&users, 3);
+        assert_eq!(masks.len(), 3);
+        assert!(start.elapsed() < std::time::Duration::from_secs(10));
+        // The largest --parallel, multi-byte names, a name that is a prefix of another.
+        let users: Vec<String> = ["é", "éa", "éb", "ü", "üb"].map(String::from).to_vec();
+        check(&users, usize::from(u16::MAX));
+        // A name with a wildcard character: one mask, every user matched once.
+        let users: Vec<String> = ["a", "ab", "ü*?", "ü"].map(String::from).to_vec();
+        assert_eq!(check(&users, 4), ["*"]);
+        assert_eq!(common_prefix("aéb", "aéc"), "aé");
+        assert_eq!(common_prefix("ab", "a"), "a");
     }
 }

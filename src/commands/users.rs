@@ -5,10 +5,12 @@
 //! serves one connection), falling back to one plain `-A` request when the userdb can't
 //! list its users. `-F FILE` is done here, one request per user: the server can't read
 //! the client's file, and Dovecot 2.3.19 ignores `userFile` over HTTP. Rows are written
-//! as each request answers, in a stable order.
+//! as each request answers, in a stable order. A server that is down stops the run at
+//! its first failure (one error line, not one per user: see [`stops_asking`]).
 
 use std::io::IsTerminal;
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::Relaxed};
 
 use futures_util::stream::{self, StreamExt};
 use serde_json::{Map, Value};
@@ -18,6 +20,7 @@ use crate::cli::UserArgs;
 use crate::error::Error;
 use crate::output::{self, Row};
 use crate::progress::Progress;
+use crate::text;
 
 /// Requests in flight at once for `-A` shards and `-F` users.
 pub const DEFAULT_PARALLEL: usize = 8;
@@ -84,20 +87,43 @@ pub fn read_user_file(path: &Path) -> Result<Vec<String>, Error> {
     Ok(users)
 }
 
-/// One request of a mail command: its parameters, and the user to put in front of its
-/// rows when the server doesn't (`-F`).
-struct Unit {
-    params: Map<String, Value>,
-    username: Option<String>,
-    label: String,
+/// One request of a mail command, borrowing from the user selection (a `-F` list of a
+/// million users costs no copy of the parameters per user until it is sent).
+enum Unit<'a> {
+    /// `-u USER` or a user mask (the server adds `username` for a mask).
+    One(&'a str),
+    /// A user of `-F`: the server doesn't say whose rows they are, so `username` is added.
+    Listed(&'a str),
+    /// A user-mask shard of `-A`.
+    Shard(String),
+    /// `-A` as one request.
+    All,
 }
 
-impl Unit {
+impl Unit<'_> {
+    fn params(&self, base: &Map<String, Value>) -> Map<String, Value> {
+        let mut p = base.clone();
+        match self {
+            Unit::One(u) | Unit::Listed(u) => p.insert("user".into(), Value::from(*u)),
+            Unit::Shard(m) => p.insert("user".into(), Value::from(m.as_str())),
+            Unit::All => p.insert("allUsers".into(), Value::Bool(true)),
+        };
+        p
+    }
+
+    fn label(&self) -> String {
+        match self {
+            Unit::One(u) | Unit::Listed(u) => format!("user `{u}`"),
+            Unit::Shard(m) => format!("shard `{m}`"),
+            Unit::All => "all users".into(),
+        }
+    }
+
     /// A row of this request, with `username` first when the server doesn't add it.
     fn label_row(&self, row: Row) -> Row {
-        match &self.username {
-            Some(user) => output::with_first("username", Value::String(user.clone()), row),
-            None => row,
+        match self {
+            Unit::Listed(user) => output::with_first("username", Value::from(*user), row),
+            _ => row,
         }
     }
 }
@@ -144,8 +170,12 @@ impl Ctx {
     }
 
     /// Runs the requests of a mail command concurrently; hands over each one's rows in order.
-    /// With several requests, a failure is one stderr line and the exit code is the first
-    /// failure's; the others still run and their rows are still handed over.
+    /// With several requests, a failure of one user (or shard) is one stderr line and
+    /// the others still run; the exit code is the first failure's. A failure that is
+    /// about the server (it is down, refuses the credentials, answers garbage: see
+    /// [`stops_asking`]) stops asking it: requests already in flight finish,
+    /// no new one is sent, and that failure is one line saying how many were not
+    /// asked, and the exit code.
     async fn mail_each(
         &self,
         command: &str,
@@ -153,113 +183,126 @@ impl Ctx {
         params: Map<String, Value>,
         mut on_row: impl FnMut(Row) -> Result<(), Error>,
     ) -> Result<(), Error> {
-        let (units, parallel) = self.plan(command, users, params).await?;
+        let (units, parallel) = self.plan(command, users).await?;
         if let [unit] = units.as_slice() {
             // One request: rows go out as they are parsed.
             let mut each = |row: Row| on_row(unit.label_row(row));
             return self
                 .client()
                 .await?
-                .call_rows(command, &unit.params, &mut each)
+                .call_rows(command, &unit.params(&params), &mut each)
                 .await;
         }
         let progress = Progress::new("requests", units.len());
-        let mut results = stream::iter(units.iter())
-            .map(|u| async move { (u, self.rows(command, &u.params).await) })
+        let stop = AtomicBool::new(false);
+        let sent = AtomicUsize::new(0);
+        let (params, stop_ref, sent_ref) = (&params, &stop, &sent);
+        let mut results = stream::iter(units.iter().take_while(|_| !stop_ref.load(Relaxed)))
+            .map(|u| async move {
+                if stop_ref.load(Relaxed) {
+                    return (u, None);
+                }
+                sent_ref.fetch_add(1, Relaxed);
+                (u, Some(self.rows(command, &u.params(params)).await))
+            })
             .buffered(parallel);
         let (mut done, mut count) = (0usize, 0usize);
         let mut first_error: Option<i32> = None;
+        let mut fault: Option<(&Unit, Error)> = None;
         while let Some((unit, r)) = results.next().await {
             done += 1;
             match r {
-                Ok(rows) => {
+                None => {}
+                Some(Ok(rows)) => {
                     count += rows.len();
                     progress.clear();
                     for r in rows {
                         on_row(unit.label_row(r))?;
                     }
                 }
-                Err(e) => {
+                // Requests in flight when the server failed fail alike: the first
+                // such failure speaks for them.
+                Some(Err(e)) if stops_asking(&e) => {
+                    stop.store(true, Relaxed);
+                    fault.get_or_insert((unit, e));
+                }
+                Some(Err(e)) => {
                     progress.clear();
-                    eprintln!("rdoveadm: error: {}: {e}", unit.label);
+                    self.say("error", &format!("{}: {e}", unit.label()));
                     first_error.get_or_insert(e.exit_code());
                 }
             }
             progress.update(done, count);
         }
         progress.clear();
+        if let Some((unit, e)) = fault {
+            let not_asked = units.len().saturating_sub(sent.load(Relaxed));
+            let noun = match users {
+                Users::List(..) => "users",
+                _ => "shards",
+            };
+            let rest = if not_asked == 0 {
+                String::new()
+            } else {
+                format!("; stopped: {not_asked} of {} {noun} not asked", units.len())
+            };
+            self.say("error", &format!("{}: {e}{rest}", unit.label()));
+            return Err(Error::Silent(e.exit_code()));
+        }
         match first_error {
             Some(code) => Err(Error::Silent(code)),
             None => Ok(()),
         }
     }
 
+    /// One `rdoveadm: LEVEL:` line on stderr, naming the server in a fan-out (where
+    /// the line would otherwise not say which server it is about), made safe to show.
+    fn say(&self, level: &str, message: &str) {
+        let server = match (&self.capture, self.settings.targets.first()) {
+            (Some(_), Some(t)) => format!("server `{}`: ", t.name),
+            _ => String::new(),
+        };
+        eprintln!(
+            "rdoveadm: {level}: {}",
+            text::escape_message(&format!("{server}{message}"))
+        );
+    }
+
     /// The requests for a user selection, and how many may run at once.
-    async fn plan(
+    async fn plan<'u>(
         &self,
         command: &str,
-        users: &Users,
-        params: Map<String, Value>,
-    ) -> Result<(Vec<Unit>, usize), Error> {
-        let unit = |p: Map<String, Value>, username: Option<String>, label: String| Unit {
-            params: p,
-            username,
-            label,
-        };
+        users: &'u Users,
+    ) -> Result<(Vec<Unit<'u>>, usize), Error> {
         match users {
-            Users::One(u) => Ok((
-                vec![unit(
-                    with(params, "user", Value::String(u.clone())),
-                    None,
-                    format!("user `{u}`"),
-                )],
-                1,
-            )),
+            Users::One(u) => Ok((vec![Unit::One(u)], 1)),
             Users::List(list, parallel) => {
-                let units = list
-                    .iter()
-                    .map(|u| {
-                        unit(
-                            with(params.clone(), "user", Value::String(u.clone())),
-                            Some(u.clone()),
-                            format!("user `{u}`"),
-                        )
-                    })
-                    .collect();
-                Ok((units, *parallel))
+                Ok((list.iter().map(|u| Unit::Listed(u)).collect(), *parallel))
             }
             Users::All(parallel) => {
-                let all = || {
-                    vec![unit(
-                        with(params.clone(), "allUsers", Value::Bool(true)),
-                        None,
-                        "all users".into(),
-                    )]
-                };
                 if *parallel <= 1 {
-                    return Ok((all(), 1));
+                    return Ok((vec![Unit::All], 1));
                 }
                 match self.list_users().await {
                     Ok(list) if list.len() > 1 => {
                         let units = shards::shard_masks(&list, *parallel)
                             .into_iter()
-                            .map(|m| {
-                                unit(
-                                    with(params.clone(), "user", Value::String(m.clone())),
-                                    None,
-                                    format!("shard `{m}`"),
-                                )
-                            })
+                            .map(Unit::Shard)
                             .collect();
                         Ok((units, *parallel))
                     }
-                    Ok(_) => Ok((all(), 1)),
+                    Ok(_) => Ok((vec![Unit::All], 1)),
+                    // The server is down or refuses us: `-A` would fail alike.
+                    Err(e) if unreachable(&e) => Err(e),
                     Err(e) => {
-                        eprintln!(
-                            "rdoveadm: note: cannot list the users to split -A ({}); running `{command}` as one -A request",
-                            e.to_string().trim()
+                        self.say(
+                            "note",
+                            &format!(
+                                "cannot list the users to split -A ({}); running `{command}` as one -A request",
+                                e.to_string().trim()
+                            ),
                         );
-                        Ok((all(), 1))
+                        Ok((vec![Unit::All], 1))
                     }
                 }
             }
@@ -283,9 +326,33 @@ impl Ctx {
     }
 }
 
-fn with(mut p: Map<String, Value>, key: &str, v: Value) -> Map<String, Value> {
-    p.insert(key.into(), v);
-    p
+/// Whether a failure is about the server or the way to it rather than the request:
+/// it is down or refuses the connection (also a timeout), rejects the credentials,
+/// is configured wrong here, or answers with an HTTP error. Asking it again fails alike.
+pub fn unreachable(e: &Error) -> bool {
+    match e {
+        Error::Unavailable(_) | Error::Auth { .. } | Error::Config(_) => true,
+        Error::Http { status, .. } => !matches!(status, 400 | 413),
+        _ => false,
+    }
+}
+
+/// Whether a failure of one request (one user of `-F`, one shard of `-A`) stops asking
+/// that server for the rest: [`unreachable`], a reply that is not the doveadm API's,
+/// or a command or parameter the server rejects (the same for every user). A user
+/// the server doesn't know (67), a mailbox not found (68) and the like are about that
+/// user: the others are still asked.
+pub fn stops_asking(e: &Error) -> bool {
+    unreachable(e)
+        || matches!(
+            e,
+            Error::Protocol(_)
+                | Error::Http { status: 400, .. }
+                | Error::NotAllowed(_)
+                | Error::UnknownMethod(_)
+                | Error::InvalidRequest(_)
+                | Error::Usage(_)
+        )
 }
 
 /// Asks before a destructive action when stdin is a terminal, unless `--yes`.
@@ -294,7 +361,7 @@ pub fn confirm(what: &str, yes: bool) -> Result<(), Error> {
     if yes || !std::io::stdin().is_terminal() {
         return Ok(());
     }
-    eprint!("rdoveadm: {what}\nProceed? [y/N] ");
+    eprint!("rdoveadm: {}\nProceed? [y/N] ", text::escape_message(what));
     let mut answer = String::new();
     std::io::stdin()
         .read_line(&mut answer)
@@ -303,5 +370,56 @@ pub fn confirm(what: &str, yes: bool) -> Result<(), Error> {
         Ok(())
     } else {
         Err(Error::Aborted)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn server_failures_stop_user_failures_do_not() {
+        let http = |status| Error::Http {
+            status,
+            detail: String::new(),
+        };
+        let auth = Error::Auth {
+            status: 401,
+            hint: String::new(),
+        };
+        for e in [
+            Error::Unavailable("refused".into()),
+            auth,
+            Error::Config("bad".into()),
+            Error::Protocol("garbage".into()),
+            http(500),
+            http(503),
+            http(404),
+            http(400),
+            Error::NotAllowed("x".into()),
+            Error::UnknownMethod("x".into()),
+        ] {
+            assert!(stops_asking(&e), "{e:?}");
+        }
+        for e in [
+            Error::Server {
+                command: "quotaGet".into(),
+                code: 67,
+            },
+            Error::Server {
+                command: "quotaGet".into(),
+                code: 75,
+            },
+            Error::NotFound("x".into()),
+            Error::Internal("x".into()),
+            http(413),
+        ] {
+            assert!(!stops_asking(&e), "{e:?}");
+        }
+        // Listing users for -A: a server that is down fails; one that can't list or
+        // doesn't allow `user` falls back to one -A request.
+        assert!(unreachable(&Error::Unavailable("x".into())));
+        assert!(!unreachable(&Error::NotAllowed("user".into())));
+        assert!(!unreachable(&Error::Protocol("no user list".into())));
     }
 }

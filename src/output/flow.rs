@@ -2,7 +2,8 @@
 
 use std::io::Write;
 
-use super::{escape, text, Row, RowSink};
+use super::{text, Row, RowSink};
+use crate::text::escape_value;
 
 pub struct FlowSink<'w> {
     w: Box<dyn Write + 'w>,
@@ -22,7 +23,7 @@ impl RowSink for FlowSink<'_> {
                 self.w.write_all(b" ")?;
             }
             first = false;
-            write!(self.w, "{k}={}", escape(&text(v)))?;
+            write!(self.w, "{}={}", escape_value(k), escape_value(&text(v)))?;
         }
         self.w.write_all(b"\n")
     }

@@ -2,8 +2,11 @@
 //! never asks the terminal: it is handed a writer and the settings.
 //!
 //! A row is a JSON object with the server's field names (values are strings, except
-//! a few numeric `stats dump` columns). Text formats keep one row per line: newline,
-//! carriage return, tab and backslash inside values are escaped as `\n`, `\r`, `\t`, `\\`.
+//! a few numeric `stats dump` columns). Text formats (`table`, `tab`, `flow`) keep one
+//! row per line and show untrusted text, never execute it: keys and values go through
+//! [`crate::text::escape_value`] (newline, carriage return, tab and backslash as `\n`,
+//! `\r`, `\t`, `\\`; other controls, C1 and bidi controls as `\xHH` / `\u{HHHH}`).
+//! `json` and `jsonl` stay exact, with controls written as `\uXXXX` ([`write_json`]).
 
 mod flow;
 mod json;
@@ -19,6 +22,8 @@ use crate::cli::Format;
 use crate::settings::OutputSettings;
 
 pub type Row = Map<String, Value>;
+
+pub use json::write as write_json;
 
 /// Receives rows one at a time and writes them out.
 pub trait RowSink {
@@ -77,24 +82,6 @@ pub fn text(v: &Value) -> Cow<'_, str> {
         Value::Null => Cow::Borrowed(""),
         other => Cow::Owned(other.to_string()),
     }
-}
-
-/// Escapes what would break a line-based format.
-pub fn escape(s: &str) -> Cow<'_, str> {
-    if !s.contains(['\n', '\r', '\t', '\\']) {
-        return Cow::Borrowed(s);
-    }
-    let mut out = String::with_capacity(s.len() + 8);
-    for c in s.chars() {
-        match c {
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '\\' => out.push_str("\\\\"),
-            c => out.push(c),
-        }
-    }
-    Cow::Owned(out)
 }
 
 /// Columns of a row set: the expected ones first, then any others in first-seen order.
@@ -194,5 +181,115 @@ mod tests {
                 .count(),
             2
         );
+    }
+
+    fn hostile_out(format: Format) -> String {
+        let row = json!({
+            "mail\u{1b}[2Jbox": "\u{1b}]0;pwned\u{7}\u{1b}[31mred\u{9b}1m\u{202e}gpj.exe\u{7f}\u{8}",
+            "hdr.subject": "⚠️⚠️ Your account\\n",
+        });
+        let mut buf = Vec::new();
+        let s = OutputSettings {
+            format,
+            header: true,
+            width: Some(40),
+            color: false,
+        };
+        write_rows(
+            sink(&s, &[], Box::new(&mut buf)),
+            &[row.as_object().unwrap().clone()],
+        )
+        .unwrap();
+        String::from_utf8(buf).unwrap()
+    }
+
+    #[test]
+    fn keys_and_values_reach_no_terminal_raw_in_any_format() {
+        for f in [
+            Format::Table,
+            Format::Tab,
+            Format::Flow,
+            Format::Json,
+            Format::Jsonl,
+        ] {
+            let o = hostile_out(f);
+            let raw: Vec<char> = o
+                .chars()
+                .filter(|&c| {
+                    crate::text::is_unsafe(c) && c != '\n' && !(f == Format::Tab && c == '\t')
+                })
+                .collect();
+            assert!(raw.is_empty(), "{f:?}: {raw:?} in {o:?}");
+        }
+        assert_eq!(
+            hostile_out(Format::Flow),
+            "mail\\x1b[2Jbox=\\x1b]0;pwned\\x07\\x1b[31mred\\u{009b}1m\\u{202e}gpj.exe\\x7f\\x08 hdr.subject=⚠️⚠️ Your account\\\\n\n"
+        );
+        assert!(hostile_out(Format::Tab).starts_with("mail\\x1b[2Jbox\thdr.subject\n"));
+    }
+
+    #[test]
+    fn json_escapes_controls_and_still_gives_back_the_exact_text() {
+        for f in [Format::Json, Format::Jsonl] {
+            let o = hostile_out(f);
+            assert!(
+                o.contains(r"\u001b]0;pwned\u0007")
+                    && o.contains(r"\u009b")
+                    && o.contains(r"\u202e"),
+                "{o}"
+            );
+            assert!(o.contains("⚠️⚠️"), "{o}");
+            let v: Value = serde_json::from_str(
+                o.lines()
+                    .next()
+                    .unwrap()
+                    .trim_start_matches('[')
+                    .trim_end_matches(']'),
+            )
+            .unwrap();
+            assert_eq!(
+                v["mail\u{1b}[2Jbox"],
+                "\u{1b}]0;pwned\u{7}\u{1b}[31mred\u{9b}1m\u{202e}gpj.exe\u{7f}\u{8}"
+            );
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(256))]
+        /// Any text: one line per row in tab and flow, nothing raw a terminal acts on in
+        /// any format, and json / jsonl give back exactly the rows written.
+        #[test]
+        fn any_text_is_one_visible_line_and_json_round_trips(
+            rows in proptest::collection::vec(
+                proptest::collection::btree_map("(?s).{0,12}", "(?s).{0,24}", 1..5), 1..4),
+        ) {
+            let rows: Vec<Row> = rows
+                .into_iter()
+                .map(|r| r.into_iter().map(|(k, v)| (k, Value::String(v))).collect())
+                .collect();
+            for format in [Format::Tab, Format::Flow, Format::Json, Format::Jsonl] {
+                let mut buf = Vec::new();
+                let s = OutputSettings { format, header: false, width: None, color: false };
+                write_rows(sink(&s, &[], Box::new(&mut buf)), &rows).unwrap();
+                let out = String::from_utf8(buf).unwrap();
+                proptest::prop_assert!(
+                    !out.chars().any(|c| crate::text::is_unsafe(c) && c != '\n' && c != '\t'),
+                    "{:?}: {:?}", format, out
+                );
+                match format {
+                    Format::Tab | Format::Flow => {
+                        proptest::prop_assert_eq!(out.lines().count(), rows.len());
+                    }
+                    Format::Json => {
+                        let v: Vec<Row> = serde_json::from_str(&out).unwrap();
+                        proptest::prop_assert_eq!(&v, &rows);
+                    }
+                    _ => {
+                        let v: Vec<Row> = out.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+                        proptest::prop_assert_eq!(&v, &rows);
+                    }
+                }
+            }
+        }
     }
 }

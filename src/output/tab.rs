@@ -2,7 +2,8 @@
 
 use std::io::Write;
 
-use super::{escape, merge_columns, text, Row, RowSink};
+use super::{merge_columns, text, Row, RowSink};
+use crate::text::escape_value;
 
 /// Rows held back before the header is fixed, so that a key that only later rows
 /// carry still gets a column. Past this, rows stream with the columns seen so far.
@@ -30,7 +31,8 @@ impl<'w> TabSink<'w> {
             return Ok(());
         };
         if self.header && !self.columns.is_empty() {
-            writeln!(self.w, "{}", self.columns.join("\t"))?;
+            let titles: Vec<_> = self.columns.iter().map(|c| escape_value(c)).collect();
+            writeln!(self.w, "{}", titles.join("\t"))?;
         }
         for r in &held {
             self.write_row(r)?;
@@ -46,7 +48,7 @@ impl<'w> TabSink<'w> {
             }
             first = false;
             if let Some(v) = row.get(c) {
-                self.w.write_all(escape(&text(v)).as_bytes())?;
+                self.w.write_all(escape_value(&text(v)).as_bytes())?;
             }
         }
         self.w.write_all(b"\n")

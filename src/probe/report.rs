@@ -265,4 +265,65 @@ mod tests {
         assert_eq!(row["tls"], "");
         assert_eq!(row["problems"], "x; x");
     }
+
+    /// A probed host's greeting and certificate names are its own words: every text
+    /// format shows them escaped, json keeps them exact.
+    #[test]
+    fn hostile_greeting_and_certificate_names_are_shown_not_executed() {
+        use crate::cli::Format;
+        use crate::output::{sink, write_rows};
+        use crate::settings::OutputSettings;
+        let mut r = with(&[]);
+        r.state = State::Open;
+        r.server = "unknown: \u{1b}]0;pwned\u{7}\u{9b}2J".into();
+        r.tls_info = Some(TlsInfo {
+            version: "TLSv1.3".into(),
+            cipher: "x".into(),
+            cert: Some(tls::CertInfo {
+                subject: "CN=mail\u{1b}[2J\u{202e}gro.elpmaxe".into(),
+                issuer: "CN=\u{7}evil\u{85}CA".into(),
+                sans: vec!["DNS:\u{1b}[31mred".into()],
+                not_after_unix: 0,
+            }),
+            chain: Ok(()),
+            name: Ok(()),
+        });
+        let rows = [r.to_row(0)];
+        for format in [
+            Format::Table,
+            Format::Tab,
+            Format::Flow,
+            Format::Json,
+            Format::Jsonl,
+        ] {
+            let mut buf = Vec::new();
+            let settings = OutputSettings {
+                format,
+                header: true,
+                width: Some(80),
+                color: false,
+            };
+            write_rows(sink(&settings, COLUMNS, Box::new(&mut buf)), &rows).unwrap();
+            let out = String::from_utf8(buf).unwrap();
+            let raw = out
+                .chars()
+                .any(|c| crate::text::is_unsafe(c) && c != '\n' && c != '\t');
+            assert!(!raw, "{format:?}: {out:?}");
+            if matches!(format, Format::Tab | Format::Flow) {
+                assert!(
+                    out.contains("unknown: \\x1b]0;pwned\\x07\\u{009b}2J"),
+                    "{out}"
+                );
+                assert!(
+                    out.contains("CN=mail\\x1b[2J\\u{202e}gro.elpmaxe; SAN: DNS:\\x1b[31mred"),
+                    "{out}"
+                );
+                assert!(out.contains("CN=\\x07evil\\u{0085}CA"), "{out}");
+            }
+            if format == Format::Json {
+                let v: Value = serde_json::from_str(&out).unwrap();
+                assert_eq!(v[0]["cert_issuer"], "CN=\u{7}evil\u{85}CA");
+            }
+        }
+    }
 }

@@ -29,6 +29,8 @@ fn config_for(servers: &[(&str, &Dovecot)]) -> (tempfile::TempDir, String) {
     ));
     let path = dir.path().join("config.toml");
     std::fs::write(&path, text).unwrap();
+    // Whatever the umask: a config that others can write is refused (as ssh does).
+    std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o644)).unwrap();
     let p = path.to_str().unwrap().to_string();
     (dir, p)
 }

@@ -4,13 +4,21 @@
 mod harness;
 
 mod batch;
+mod client_faults;
 mod completion;
 mod core;
 mod exit_codes;
 mod fleet;
 mod generated;
+mod hostile_text;
 mod mail;
 mod passthrough;
 mod probe;
 mod profiles;
+mod rows;
+mod trust;
 mod versions;
+
+// The hostile-server suite and its fake server (issue 10).
+mod fake;
+mod hostile;

@@ -13,7 +13,8 @@ fn write_config(dir: &std::path::Path, text: &str, mode: u32) -> String {
     p.to_str().unwrap().to_string()
 }
 
-fn mailboxes(rd: Rd) -> String {
+/// The mailboxes of alice, sorted, comma-separated (tells sandboxes apart).
+pub fn mailboxes(rd: Rd) -> String {
     let out = rd
         .args([
             "-f",
