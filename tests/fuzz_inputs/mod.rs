@@ -37,6 +37,28 @@ pub fn agree(tree: &Result<Value, i32>, streamed: &Result<Vec<Value>, i32>) -> b
     }
 }
 
+/// The reply parser fed `data` in chunks (1-16 bytes, sizes taken from `sizes` in
+/// turn), as a body arrives from a socket: the result as [`reply`]'s tree gives it.
+pub fn reply_chunked(data: &[u8], sizes: &[u8]) -> Result<Value, i32> {
+    let mut parser = wire::ReplyParser::new("who", usize::MAX);
+    let mut rows = Vec::new();
+    let mut rest = data;
+    let mut sizes = sizes.iter().cycle();
+    while !rest.is_empty() {
+        let n = usize::from(sizes.next().copied().unwrap_or(0) % 16) + 1;
+        let (chunk, tail) = rest.split_at(n.min(rest.len()));
+        parser
+            .feed(chunk, &mut |r| {
+                rows.push(r);
+                Ok(())
+            })
+            .map_err(|e| e.exit_code())?;
+        rest = tail;
+    }
+    let shape = parser.finish().map_err(|e| e.exit_code())?;
+    Ok(shape.collect(rows))
+}
+
 pub fn schema(data: &[u8]) {
     let _ = wire::parse_schema(data);
 }
