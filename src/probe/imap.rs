@@ -67,10 +67,79 @@ pub fn plaintext_login_offered(caps: &[String]) -> bool {
     !has(caps, "LOGINDISABLED") || has(caps, "AUTH=PLAIN") || has(caps, "AUTH=LOGIN")
 }
 
-pub async fn greeting<S: AsyncRead + AsyncWrite + Unpin>(
-    c: &mut LineConn<S>,
-) -> Result<Greeting, StepError> {
-    let g = parse_greeting(&c.read_line().await?);
+/// Most capabilities one reply may list (Dovecot sends about 30): a server that
+/// streams CAPABILITY lines until the timeout must not grow our memory.
+pub const MAX_CAPS: usize = 1024;
+
+/// One line of the reply to a command sent with `tag`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReplyLine<'a> {
+    /// Untagged data (`* ...`) or a continuation: the reply goes on.
+    Untagged(&'a str),
+    /// The tagged status line that ends the reply: `Ok` for `TAG OK ...`, else the
+    /// line as a refusal (`NO`, `BAD` or anything else).
+    Tagged(Result<(), StepError>),
+}
+
+/// Which part of a command's reply `line` is.
+pub fn classify<'a>(line: &'a str, tag: &str) -> ReplyLine<'a> {
+    let Some(rest) = line.strip_prefix(tag).and_then(|r| r.strip_prefix(' ')) else {
+        return ReplyLine::Untagged(line);
+    };
+    let status = rest.split(' ').next().unwrap_or("");
+    ReplyLine::Tagged(if status.eq_ignore_ascii_case("OK") {
+        Ok(())
+    } else {
+        Err(StepError::Refused(line.to_string()))
+    })
+}
+
+/// The reply to `TAG CAPABILITY`, fed one line at a time: untagged CAPABILITY
+/// lines are merged (some servers send several), the tagged line ends it.
+#[derive(Debug, Clone)]
+pub struct CapabilityReply {
+    tag: String,
+    caps: Vec<String>,
+}
+
+impl CapabilityReply {
+    pub fn new(tag: &str) -> Self {
+        CapabilityReply {
+            tag: tag.to_string(),
+            caps: Vec::new(),
+        }
+    }
+
+    /// `None` while the reply goes on; the capabilities (or why not) at its end.
+    pub fn feed(&mut self, line: &str) -> Option<Result<Vec<String>, StepError>> {
+        match classify(line, &self.tag) {
+            ReplyLine::Tagged(status) => Some(status.map(|()| std::mem::take(&mut self.caps))),
+            ReplyLine::Untagged(line) => {
+                let more = parse_capability_line(line)?;
+                if self.caps.len() + more.len() > MAX_CAPS {
+                    return Some(Err(StepError::Io(format!(
+                        "more than {MAX_CAPS} capabilities"
+                    ))));
+                }
+                self.caps.extend(more);
+                None
+            }
+        }
+    }
+}
+
+/// The reply to a command whose untagged data does not matter (STARTTLS, LOGOUT):
+/// `None` until the tagged line.
+pub fn tagged_status(line: &str, tag: &str) -> Option<Result<(), StepError>> {
+    match classify(line, tag) {
+        ReplyLine::Tagged(status) => Some(status),
+        ReplyLine::Untagged(_) => None,
+    }
+}
+
+/// A greeting line as a step's outcome: `* BYE` (or anything not OK/PREAUTH) is a refusal.
+pub fn check_greeting(line: &str) -> Result<Greeting, StepError> {
+    let g = parse_greeting(line);
     if g.ok {
         Ok(g)
     } else {
@@ -78,22 +147,24 @@ pub async fn greeting<S: AsyncRead + AsyncWrite + Unpin>(
     }
 }
 
-/// Sends `TAG CAPABILITY` and collects the untagged answer (some servers send it in
-/// several lines; all are merged).
+pub async fn greeting<S: AsyncRead + AsyncWrite + Unpin>(
+    c: &mut LineConn<S>,
+) -> Result<Greeting, StepError> {
+    check_greeting(&c.read_line().await?)
+}
+
+/// Sends `TAG CAPABILITY` and collects the answer.
 pub async fn capability<S: AsyncRead + AsyncWrite + Unpin>(
     c: &mut LineConn<S>,
     tag: &str,
 ) -> Result<Vec<String>, StepError> {
     c.send(&format!("{tag} CAPABILITY")).await?;
-    let mut caps = Vec::new();
-    let tagged = command_reply(c, tag, |line| {
-        if let Some(more) = parse_capability_line(line) {
-            caps.extend(more);
+    let mut reply = CapabilityReply::new(tag);
+    loop {
+        if let Some(done) = reply.feed(&c.read_line().await?) {
+            return done;
         }
-    })
-    .await?;
-    tagged_ok(&tagged)?;
-    Ok(caps)
+    }
 }
 
 /// Sends `TAG STARTTLS`; on `OK` the caller starts the TLS handshake.
@@ -102,37 +173,25 @@ pub async fn starttls<S: AsyncRead + AsyncWrite + Unpin>(
     tag: &str,
 ) -> Result<(), StepError> {
     c.send(&format!("{tag} STARTTLS")).await?;
-    let tagged = command_reply(c, tag, |_| {}).await?;
-    tagged_ok(&tagged)
+    tagged_reply(c, tag).await
 }
 
 /// Says goodbye politely; errors do not matter any more.
 pub async fn logout<S: AsyncRead + AsyncWrite + Unpin>(c: &mut LineConn<S>, tag: &str) {
     if c.send(&format!("{tag} LOGOUT")).await.is_ok() {
-        let _ = command_reply(c, tag, |_| {}).await;
+        let _ = tagged_reply(c, tag).await;
     }
 }
 
-/// Reads lines until the tagged reply, handing untagged ones to `untagged`.
-async fn command_reply<S: AsyncRead + AsyncWrite + Unpin>(
+/// Reads lines until the tagged one, skipping untagged data.
+async fn tagged_reply<S: AsyncRead + AsyncWrite + Unpin>(
     c: &mut LineConn<S>,
     tag: &str,
-    mut untagged: impl FnMut(&str),
-) -> Result<String, StepError> {
-    let prefix = format!("{tag} ");
+) -> Result<(), StepError> {
     loop {
-        let line = c.read_line().await?;
-        if line.starts_with(&prefix) {
-            return Ok(line);
+        if let Some(status) = tagged_status(&c.read_line().await?, tag) {
+            return status;
         }
-        untagged(&line);
-    }
-}
-
-fn tagged_ok(line: &str) -> Result<(), StepError> {
-    match line.split(' ').nth(1) {
-        Some(s) if s.eq_ignore_ascii_case("OK") => Ok(()),
-        _ => Err(StepError::Refused(line.to_string())),
     }
 }
 
@@ -194,6 +253,32 @@ mod tests {
         assert!(!plaintext_login_offered(&caps(
             "IMAP4rev1 LOGINDISABLED AUTH=SCRAM-SHA-256"
         )));
+    }
+
+    #[test]
+    fn tagged_lines_end_a_reply() {
+        assert_eq!(classify("t1 OK done", "t1"), ReplyLine::Tagged(Ok(())));
+        assert_eq!(classify("t1 ok", "t1"), ReplyLine::Tagged(Ok(())));
+        assert_eq!(
+            classify("t1 BAD what", "t1"),
+            ReplyLine::Tagged(Err(StepError::Refused("t1 BAD what".into())))
+        );
+        assert_eq!(classify("t10 OK", "t1"), ReplyLine::Untagged("t10 OK"));
+        assert_eq!(classify("* OK t1", "t1"), ReplyLine::Untagged("* OK t1"));
+        assert_eq!(tagged_status("t1", "t1"), None);
+        assert!(check_greeting("* BYE busy").is_err());
+    }
+
+    #[test]
+    fn an_endless_capability_list_is_cut() {
+        let mut r = CapabilityReply::new("t");
+        let line = format!("* CAPABILITY {}", "X ".repeat(MAX_CAPS / 2));
+        assert_eq!(r.feed(&line), None);
+        assert_eq!(r.feed(&line), None);
+        assert!(matches!(
+            r.feed("* CAPABILITY Y"),
+            Some(Err(StepError::Io(_)))
+        ));
     }
 
     #[tokio::test]

@@ -8,7 +8,7 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
 /// Longest line we accept: a CAPABILITY line is a few hundred bytes; a server that
 /// streams megabytes without a newline is broken or hostile.
-const MAX_LINE: usize = 64 * 1024;
+pub const MAX_LINE: usize = 64 * 1024;
 
 /// Why a step did not complete.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -55,6 +55,25 @@ pub async fn step<T>(
         .unwrap_or(Err(StepError::Timeout))
 }
 
+/// Takes the first complete line out of `buf`, without its LF or CRLF, invalid UTF-8
+/// replaced (never an error). `Ok(None)`: no complete line yet, read more. A partial
+/// line already longer than [`MAX_LINE`] is an error: the caller must not buffer more.
+pub fn take_line(buf: &mut Vec<u8>) -> Result<Option<String>, StepError> {
+    let Some(pos) = buf.iter().position(|&b| b == b'\n') else {
+        if buf.len() > MAX_LINE {
+            return Err(StepError::Io(format!("line longer than {MAX_LINE} bytes")));
+        }
+        return Ok(None);
+    };
+    let rest = buf.split_off(pos + 1);
+    let mut line = std::mem::replace(buf, rest);
+    line.pop();
+    if line.last() == Some(&b'\r') {
+        line.pop();
+    }
+    Ok(Some(String::from_utf8_lossy(&line).into_owned()))
+}
+
 pub struct LineConn<S> {
     stream: S,
     buf: Vec<u8>,
@@ -71,16 +90,8 @@ impl<S: AsyncRead + AsyncWrite + Unpin> LineConn<S> {
     /// The next line without its CRLF (invalid UTF-8 replaced, never an error).
     pub async fn read_line(&mut self) -> Result<String, StepError> {
         loop {
-            if let Some(pos) = self.buf.iter().position(|&b| b == b'\n') {
-                let mut line: Vec<u8> = self.buf.drain(..=pos).collect();
-                line.pop();
-                if line.last() == Some(&b'\r') {
-                    line.pop();
-                }
-                return Ok(String::from_utf8_lossy(&line).into_owned());
-            }
-            if self.buf.len() > MAX_LINE {
-                return Err(StepError::Io(format!("line longer than {MAX_LINE} bytes")));
+            if let Some(line) = take_line(&mut self.buf)? {
+                return Ok(line);
             }
             let mut chunk = [0u8; 4096];
             let n = self
@@ -130,6 +141,18 @@ mod tests {
         drop(server);
         assert_eq!(c.read_line().await, Err(StepError::Closed));
         assert_eq!(c.into_inner().1, b"rest");
+    }
+
+    #[test]
+    fn take_line_waits_for_a_newline_and_bounds_the_wait() {
+        let mut buf = b"a\xffb\r\r\nc".to_vec();
+        assert_eq!(take_line(&mut buf), Ok(Some("a\u{fffd}b\r".to_string())));
+        assert_eq!(take_line(&mut buf), Ok(None));
+        assert_eq!(buf, b"c");
+        let mut long = vec![b'x'; MAX_LINE + 1];
+        assert!(matches!(take_line(&mut long), Err(StepError::Io(_))));
+        long.push(b'\n');
+        assert_eq!(take_line(&mut long).unwrap().unwrap().len(), MAX_LINE + 1);
     }
 
     #[tokio::test]

@@ -5,11 +5,9 @@ use tokio::io::{AsyncRead, AsyncWrite};
 
 use super::line::{LineConn, StepError};
 
-/// `+OK Dovecot ready.` -> `Dovecot ready.`; a `-ERR` greeting is a refusal.
-pub async fn greeting<S: AsyncRead + AsyncWrite + Unpin>(
-    c: &mut LineConn<S>,
-) -> Result<String, StepError> {
-    let line = c.read_line().await?;
+/// A greeting or command reply line as a step's outcome: `+OK ...` or the line as a
+/// refusal (`-ERR ...` or anything else).
+pub fn check_ok(line: String) -> Result<String, StepError> {
     if is_ok(&line) {
         Ok(line)
     } else {
@@ -17,44 +15,76 @@ pub async fn greeting<S: AsyncRead + AsyncWrite + Unpin>(
     }
 }
 
+/// `+OK Dovecot ready.` -> `Dovecot ready.`
 pub fn greeting_text(line: &str) -> &str {
     line.strip_prefix("+OK").unwrap_or(line).trim()
 }
 
-fn is_ok(line: &str) -> bool {
+pub fn is_ok(line: &str) -> bool {
     line == "+OK" || line.starts_with("+OK ")
 }
 
-/// Sends `CAPA`: `Some(lines)` of the capability list, `None` when the server does
-/// not know CAPA (`-ERR`; an RFC 1939-only server).
+/// Most lines one CAPA reply may hold (Dovecot sends about 10): a server that
+/// streams lines until the timeout must not grow our memory.
+pub const MAX_CAPA_LINES: usize = 1024;
+
+/// The reply to `CAPA`, fed one line at a time.
+#[derive(Debug, Clone, Default)]
+pub struct CapaReply {
+    /// `None` until the status line was seen.
+    lines: Option<Vec<String>>,
+}
+
+impl CapaReply {
+    /// `None` while the reply goes on. At its end: `Some(lines)` of the capability
+    /// list, or `None` when the server does not know CAPA (`-ERR`; an RFC 1939-only
+    /// server).
+    pub fn feed(&mut self, line: &str) -> Option<Result<Option<Vec<String>>, StepError>> {
+        let Some(lines) = &mut self.lines else {
+            if !is_ok(line) {
+                return Some(Ok(None));
+            }
+            self.lines = Some(Vec::new());
+            return None;
+        };
+        if line == "." {
+            return Some(Ok(Some(std::mem::take(lines))));
+        }
+        if lines.len() >= MAX_CAPA_LINES {
+            return Some(Err(StepError::Io(format!(
+                "more than {MAX_CAPA_LINES} CAPA lines"
+            ))));
+        }
+        // Byte-stuffing (RFC 1939 3): a leading dot is doubled.
+        lines.push(line.strip_prefix('.').unwrap_or(line).to_string());
+        None
+    }
+}
+
+/// `+OK Dovecot ready.`; a `-ERR` greeting is a refusal.
+pub async fn greeting<S: AsyncRead + AsyncWrite + Unpin>(
+    c: &mut LineConn<S>,
+) -> Result<String, StepError> {
+    check_ok(c.read_line().await?)
+}
+
+/// Sends `CAPA` and collects the answer (see [`CapaReply::feed`]).
 pub async fn capa<S: AsyncRead + AsyncWrite + Unpin>(
     c: &mut LineConn<S>,
 ) -> Result<Option<Vec<String>>, StepError> {
     c.send("CAPA").await?;
-    let first = c.read_line().await?;
-    if !is_ok(&first) {
-        return Ok(None);
-    }
-    let mut caps = Vec::new();
+    let mut reply = CapaReply::default();
     loop {
-        let line = c.read_line().await?;
-        if line == "." {
-            return Ok(Some(caps));
+        if let Some(done) = reply.feed(&c.read_line().await?) {
+            return done;
         }
-        // Byte-stuffing (RFC 1939 3): a leading dot is doubled.
-        caps.push(line.strip_prefix('.').unwrap_or(&line).to_string());
     }
 }
 
 /// Sends `STLS`; on `+OK` the caller starts the TLS handshake.
 pub async fn stls<S: AsyncRead + AsyncWrite + Unpin>(c: &mut LineConn<S>) -> Result<(), StepError> {
     c.send("STLS").await?;
-    let line = c.read_line().await?;
-    if is_ok(&line) {
-        Ok(())
-    } else {
-        Err(StepError::Refused(line))
-    }
+    check_ok(c.read_line().await?).map(|_| ())
 }
 
 pub async fn quit<S: AsyncRead + AsyncWrite + Unpin>(c: &mut LineConn<S>) {
@@ -77,9 +107,14 @@ pub fn has(caps: &[String], cap: &str) -> bool {
 
 /// The `IMPLEMENTATION` line's text (Courier: `Courier Mail Server`).
 pub fn implementation(caps: &[String]) -> Option<&str> {
-    caps.iter()
-        .find(|l| tag(l) == "IMPLEMENTATION")
-        .map(|l| l["IMPLEMENTATION".len()..].trim())
+    caps.iter().find_map(|l| {
+        let l = l.trim_start_matches(|c: char| c.is_ascii_whitespace());
+        let (word, text) = l
+            .split_once(|c: char| c.is_ascii_whitespace())
+            .unwrap_or((l, ""));
+        word.eq_ignore_ascii_case("IMPLEMENTATION")
+            .then(|| text.trim())
+    })
 }
 
 /// Whether a password can be sent before TLS: `USER` (then PASS in clear) or SASL
@@ -143,6 +178,12 @@ mod tests {
         assert!(has(&caps, "STLS"));
         assert!(!has(&caps, "SASL"));
         assert_eq!(implementation(&caps), Some("Courier Mail Server"));
+        // Not cut at a fixed offset: leading blanks and a bare word.
+        assert_eq!(
+            implementation(&lines(&[" implementation\tX 1"])),
+            Some("X 1")
+        );
+        assert_eq!(implementation(&lines(&["IMPLEMENTATION"])), Some(""));
         assert_eq!(
             greeting_text("+OK Dovecot (Debian) ready."),
             "Dovecot (Debian) ready."
@@ -160,5 +201,17 @@ mod tests {
         let mut c = LineConn::new(client);
         assert_eq!(capa(&mut c).await.unwrap(), Some(lines(&["STLS", ".odd"])));
         assert_eq!(capa(&mut c).await.unwrap(), None);
+    }
+
+    #[test]
+    fn an_endless_capa_list_is_cut() {
+        let mut r = CapaReply::default();
+        assert_eq!(r.feed("+OK"), None);
+        for _ in 0..MAX_CAPA_LINES {
+            assert_eq!(r.feed("X"), None);
+        }
+        assert!(matches!(r.feed("X"), Some(Err(StepError::Io(_)))));
+        assert!(check_ok("-ERR no".into()).is_err());
+        assert!(check_ok("+OKAY".into()).is_err());
     }
 }

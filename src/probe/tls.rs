@@ -167,7 +167,9 @@ impl CertInfo {
     /// Whole days until not-after, rounded down; negative once expired
     /// (the same day count as `openssl x509 -enddate` minus today).
     pub fn days_left(&self, now_unix: i64) -> i64 {
-        (self.not_after_unix - now_unix).div_euclid(86_400)
+        self.not_after_unix
+            .saturating_sub(now_unix)
+            .div_euclid(86_400)
     }
 }
 
