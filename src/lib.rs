@@ -2,6 +2,13 @@
 //! [`run`] parses the command line, resolves settings and dispatches; it returns the
 //! process exit code.
 
+// Input from servers, mailboxes and probed hosts must never panic rdoveadm: no
+// unwrap/expect, and no index or slice that can be out of range (tests may).
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)
+)]
+
 pub mod batch;
 pub mod cli;
 pub mod client;

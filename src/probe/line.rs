@@ -102,7 +102,8 @@ impl<S: AsyncRead + AsyncWrite + Unpin> LineConn<S> {
             if n == 0 {
                 return Err(StepError::Closed);
             }
-            self.buf.extend_from_slice(&chunk[..n]);
+            self.buf
+                .extend_from_slice(chunk.get(..n).unwrap_or_default());
         }
     }
 

@@ -76,8 +76,8 @@ pub async fn probe_all(targets: Vec<Target>, opts: Arc<Options>) -> Vec<Report> 
     }
     let mut out: Vec<Option<Report>> = vec![None; targets.len()];
     while let Some(res) = set.join_next().await {
-        if let Ok((i, r)) = res {
-            out[i] = Some(r);
+        if let Some(slot) = res.ok().and_then(|(i, r)| Some((out.get_mut(i)?, r))) {
+            *slot.0 = Some(slot.1);
         }
     }
     // A task only fails by panicking; say so instead of dropping the port silently.

@@ -141,17 +141,15 @@ impl CertInfo {
             for n in &ext.value.general_names {
                 match n {
                     GeneralName::DNSName(d) => sans.push(format!("DNS:{d}")),
-                    GeneralName::IPAddress(b) => sans.push(match b.len() {
-                        4 => format!(
-                            "IP:{}",
-                            std::net::Ipv4Addr::from(<[u8; 4]>::try_from(*b).unwrap())
-                        ),
-                        16 => format!(
-                            "IP:{}",
-                            std::net::Ipv6Addr::from(<[u8; 16]>::try_from(*b).unwrap())
-                        ),
-                        _ => "IP:?".into(),
-                    }),
+                    GeneralName::IPAddress(b) => {
+                        sans.push(if let Ok(v4) = <[u8; 4]>::try_from(*b) {
+                            format!("IP:{}", std::net::Ipv4Addr::from(v4))
+                        } else if let Ok(v6) = <[u8; 16]>::try_from(*b) {
+                            format!("IP:{}", std::net::Ipv6Addr::from(v6))
+                        } else {
+                            "IP:?".into()
+                        })
+                    }
                     other => sans.push(other.to_string()),
                 }
             }

@@ -42,13 +42,16 @@ fn refused(out: Out, code: i32) -> String {
     out.stderr.clone()
 }
 
-/// Runs rdoveadm (blank environment plus `env`) and measures it: the output, the wall
-/// time and the peak RSS in KiB (from wait4's rusage of exactly this process).
-// The child is reaped by wait4 (for its rusage), which clippy can't see.
-#[allow(clippy::zombie_processes)]
+/// Runs rdoveadm under GNU time and returns its output, wall time and peak RSS (KiB).
+/// Not `wait4`'s ru_maxrss: for a child started with vfork/posix_spawn the kernel may
+/// report the parent's (the whole test process's) peak instead.
 fn measured(args: &[&str], env: &[(&str, &str)]) -> (Out, Duration, i64) {
+    let report = tempfile::NamedTempFile::new().unwrap();
     let started = Instant::now();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_rdoveadm"))
+    let mut child = Command::new("/usr/bin/time")
+        .args(["-f", "%M", "-o"])
+        .arg(report.path())
+        .arg(env!("CARGO_BIN_EXE_rdoveadm"))
         .args(args)
         .env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default())
@@ -58,7 +61,7 @@ fn measured(args: &[&str], env: &[(&str, &str)]) -> (Out, Duration, i64) {
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
-        .unwrap();
+        .expect("GNU time at /usr/bin/time (scripts/test installs it)");
     let mut stdout = child.stdout.take().unwrap();
     let mut stderr = child.stderr.take().unwrap();
     let o = std::thread::spawn(move || {
@@ -71,23 +74,20 @@ fn measured(args: &[&str], env: &[(&str, &str)]) -> (Out, Duration, i64) {
         let _ = stderr.read_to_string(&mut s);
         s
     });
-    let mut status = 0;
-    // SAFETY: an all-zero rusage is valid; wait4 fills it in for our own child.
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    let pid = unsafe { libc::wait4(child.id() as libc::pid_t, &mut status, 0, &mut usage) };
-    assert_eq!(pid, child.id() as libc::pid_t);
+    let status = child.wait().unwrap();
     let elapsed = started.elapsed();
-    let code = if libc::WIFEXITED(status) {
-        libc::WEXITSTATUS(status)
-    } else {
-        -1
-    };
+    let rss_kib = std::fs::read_to_string(report.path())
+        .unwrap()
+        .lines()
+        .last()
+        .and_then(|l| l.trim().parse().ok())
+        .expect("GNU time's %M");
     let out = Out {
-        code,
+        code: status.code().unwrap_or(-1),
         stdout: o.join().unwrap(),
         stderr: e.join().unwrap(),
     };
-    (out, elapsed, usage.ru_maxrss)
+    (out, elapsed, rss_kib)
 }
 
 /// A 0600 config with one profile `p` whose password comes from `command`.
