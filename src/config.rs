@@ -13,6 +13,9 @@
 //! api_key_file = "/etc/rdoveadm/mx2.key"
 //! [groups.eu]
 //! servers = ["mx1", "mx2"]
+//! [groups.fleet]                 # URL lines share the group's credentials and TLS
+//! servers_file = "/etc/rdoveadm/fleet.txt"
+//! password_file = "/etc/rdoveadm/fleet.pw"
 //! ```
 //!
 //! The file is treated as ssh treats its own (see [`crate::secret::check_file`]): one
