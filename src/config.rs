@@ -459,6 +459,56 @@ mod tests {
         assert_eq!(cfg.expand(&["nope".into()]).unwrap_err().exit_code(), 78);
     }
 
+    #[test]
+    fn servers_files_list_urls_and_profiles_once_each() {
+        let dir = tempfile::tempdir().unwrap();
+        let list = dir.path().join("fleet.txt");
+        std::fs::write(
+            &list,
+            "# fleet\n\nhttp://h1:8080\n  a  \nhttp://h2\nhttp://h1:8080\n",
+        )
+        .unwrap();
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&list, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let cfg: Config = toml::from_str(&format!(
+            "[servers.a]\nurl='http://a'\n[groups.fleet]\nservers=['a']\nservers_file='{}'\ntimeout=5\n[groups.empty]\n",
+            list.display()
+        ))
+        .unwrap();
+        let m = cfg.expand(&["fleet".into()]).unwrap();
+        let urls: Vec<&str> = m
+            .iter()
+            .map(|m| match m {
+                Member::Profile(p) => p.as_str(),
+                Member::Url { url, group, .. } => {
+                    assert_eq!(group.as_deref(), Some("fleet"));
+                    url.as_str()
+                }
+            })
+            .collect();
+        assert_eq!(urls, ["a", "http://h1:8080", "http://h2"]);
+        assert_eq!(cfg.groups["fleet"].shared().unwrap().timeout, Some(5.0));
+        assert!(cfg.groups["empty"].shared().is_none());
+        assert_eq!(cfg.expand(&["empty".into()]).unwrap_err().exit_code(), 78);
+        std::fs::write(&list, "nosuch\n").unwrap();
+        let e = cfg.expand(&["fleet".into()]).unwrap_err();
+        assert!(e.to_string().contains("line 1"), "{e}");
+        std::fs::write(&list, "# nothing\n").unwrap();
+        assert_eq!(
+            cfg.servers_file(&list, "--servers-file", None)
+                .unwrap_err()
+                .exit_code(),
+            64
+        );
+        std::fs::set_permissions(&list, std::fs::Permissions::from_mode(0o666)).unwrap();
+        assert_eq!(
+            cfg.servers_file(&list, "--servers-file", None)
+                .unwrap_err()
+                .exit_code(),
+            78
+        );
+    }
+
     fn parse_error(text: &str) -> String {
         let e = parse(text, Path::new("/c.toml")).unwrap_err();
         assert_eq!(e.exit_code(), 78);

@@ -94,11 +94,21 @@ pub async fn run(settings: &Settings, command: &Command) -> Result<(), Error> {
 /// `(fd_limit - RESERVED_FDS) / connections per server` (at least 1), and at most
 /// `--concurrency`.
 pub fn concurrency(settings: &Settings, command: &Command, fd_limit: u64) -> usize {
-    let per_server = connections_per_server(command);
-    let bound = (fd_limit.saturating_sub(RESERVED_FDS) / per_server).max(1);
+    at_once(
+        settings.targets.len(),
+        settings.concurrency,
+        connections_per_server(command),
+        fd_limit,
+    )
+}
+
+/// [`concurrency`] for `servers` servers, a `--concurrency` cap, and the connections
+/// one server may have open.
+fn at_once(servers: usize, cap: Option<usize>, per_server: u64, fd_limit: u64) -> usize {
+    let bound = (fd_limit.saturating_sub(RESERVED_FDS) / per_server.max(1)).max(1);
     let bound = usize::try_from(bound).unwrap_or(usize::MAX);
-    let all = settings.targets.len().min(bound);
-    settings.concurrency.map_or(all, |n| n.min(all)).max(1)
+    let all = servers.min(bound);
+    cap.map_or(all, |n| n.min(all)).max(1)
 }
 
 /// Connections one server may have open at once: `--parallel` (default 8) for a mail
@@ -199,5 +209,26 @@ impl<'a> Merged<'a> {
             Some(s) => s.finish().map_err(Error::from_write),
             None => Ok(()),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_server_at_once_within_the_open_file_limit() {
+        // All at once when the limit allows; --concurrency caps.
+        assert_eq!(at_once(1000, None, 1, 20_000), 1000);
+        assert_eq!(at_once(1000, Some(50), 1, 20_000), 50);
+        assert_eq!(at_once(3, Some(50), 1, 20_000), 3);
+        // (limit - 64) / connections per server: 1024 -> 960 servers, or 120 with -A x 8.
+        assert_eq!(at_once(5000, None, 1, 1024), 960);
+        assert_eq!(at_once(5000, None, 8, 1024), 120);
+        assert_eq!(at_once(5000, Some(2000), 1, 1024), 960);
+        // Never 0, whatever the limit.
+        assert_eq!(at_once(10, None, 8, 10), 1);
+        assert_eq!(at_once(10, None, 0, u64::MAX), 10);
+        assert!(raise_fd_limit() >= 1);
     }
 }
