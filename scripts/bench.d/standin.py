@@ -16,6 +16,7 @@ streams), on uvloop when it is installed, keep the per-request CPU small, so tha
 import argparse
 import asyncio
 import json
+import re
 import resource
 import signal
 import sys
@@ -38,7 +39,12 @@ def reply_bytes():
 REPLY = reply_bytes()
 
 
+CONTENT_LENGTH = re.compile(rb"\r\ncontent-length:[ \t]*([0-9]+)", re.IGNORECASE)
+
+
 class Standin(asyncio.Protocol):
+    __slots__ = ("loop", "delay", "buf", "transport")
+
     def __init__(self, loop, delay):
         self.loop, self.delay = loop, delay
         self.buf = b""
@@ -48,24 +54,23 @@ class Standin(asyncio.Protocol):
         self.transport = transport
 
     def data_received(self, data):
-        self.buf += data
+        buf = self.buf + data if self.buf else data
         while True:
-            end = self.buf.find(b"\r\n\r\n")
+            end = buf.find(b"\r\n\r\n")
             if end < 0:
-                return
-            head = self.buf[:end].decode("latin-1").lower()
-            length = 0
-            for line in head.split("\r\n"):
-                if line.startswith("content-length:"):
-                    length = int(line.split(":", 1)[1].strip() or 0)
-            if len(self.buf) < end + 4 + length:
-                return
-            self.buf = self.buf[end + 4 + length:]
+                break
+            m = CONTENT_LENGTH.search(buf, 0, end + 2)
+            total = end + 4 + (int(m.group(1)) if m else 0)
+            if len(buf) < total:
+                break
+            buf = buf[total:]
             self.loop.call_later(self.delay, self.answer)
+        self.buf = buf
 
     def answer(self):
-        if self.transport is not None and not self.transport.is_closing():
-            self.transport.write(REPLY)
+        t = self.transport
+        if t is not None and not t.is_closing():
+            t.write(REPLY)
 
     def connection_lost(self, exc):
         self.transport = None
