@@ -84,7 +84,7 @@ pub struct GlobalArgs {
     #[arg(long, global = true)]
     pub all_servers: bool,
 
-    /// Read more servers from this file, one URL or profile (or group) name per line; blank
+    /// Read more servers from this file, one URL or server profile name per line; blank
     /// lines and `#` comments are skipped, `-` reads standard input. URL lines share the
     /// credentials and TLS settings of the flags and environment, else of the config's `default`
     /// profile. Refused (exit 78) when group or others can write it, like the config file.
