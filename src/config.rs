@@ -13,6 +13,9 @@
 //! api_key_file = "/etc/rdoveadm/mx2.key"
 //! [groups.eu]
 //! servers = ["mx1", "mx2"]
+//! [groups.fleet]                 # URL lines share the group's credentials and TLS
+//! servers_file = "/etc/rdoveadm/fleet.txt"
+//! password_file = "/etc/rdoveadm/fleet.pw"
 //! ```
 //!
 //! The file is treated as ssh treats its own (see [`crate::secret::check_file`]): one
@@ -66,10 +69,51 @@ pub struct Profile {
     pub insecure: Option<bool>,
 }
 
+/// A group: profile names, and/or a servers file (one URL or profile name per line).
+/// The URL lines of its file share the group's credential and TLS settings (the same
+/// keys as a profile's, without `url`/`socket`); a group that sets none of them shares
+/// those of the `default` profile.
 #[derive(Debug, Default, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Group {
+    #[serde(default)]
     pub servers: Vec<String>,
+    pub servers_file: Option<PathBuf>,
+    pub user: Option<String>,
+    pub password_file: Option<PathBuf>,
+    pub password_command: Option<String>,
+    pub api_key_file: Option<PathBuf>,
+    pub cacert: Option<PathBuf>,
+    pub timeout: Option<f64>,
+    pub max_reply_size: Option<toml::Value>,
+    pub insecure: Option<bool>,
+}
+
+impl Group {
+    /// The settings its servers file's URL lines share, as a profile without an endpoint;
+    /// `None` when the group sets none of them.
+    pub fn shared(&self) -> Option<Profile> {
+        let p = Profile {
+            user: self.user.clone(),
+            password_file: self.password_file.clone(),
+            password_command: self.password_command.clone(),
+            api_key_file: self.api_key_file.clone(),
+            cacert: self.cacert.clone(),
+            timeout: self.timeout,
+            max_reply_size: self.max_reply_size.clone(),
+            insecure: self.insecure,
+            ..Profile::default()
+        };
+        let any = p.user.is_some()
+            || p.password_file.is_some()
+            || p.password_command.is_some()
+            || p.api_key_file.is_some()
+            || p.cacert.is_some()
+            || p.timeout.is_some()
+            || p.max_reply_size.is_some()
+            || p.insecure.is_some();
+        any.then_some(p)
+    }
 }
 
 impl Profile {
@@ -137,7 +181,9 @@ pub fn load(env: &dyn Env) -> Result<Config, Error> {
         ))
     })?;
     let mut cfg = parse(&text, &path)?;
-    if cfg.servers.values().any(Profile::holds_a_secret) {
+    if cfg.servers.values().any(Profile::holds_a_secret)
+        || cfg.groups.values().any(|g| g.password_command.is_some())
+    {
         secret::check_file(&path, Holds::Secret, what)?;
     }
     cfg.path = Some(path);
@@ -222,15 +268,65 @@ fn describe_toml_error(message: &str) -> String {
     text::escape_message(&text::bounded(&text, 300)).into_owned()
 }
 
+/// One server that a name, a group or a servers file stands for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Member {
+    /// A `[servers.NAME]` profile.
+    Profile(String),
+    /// A URL line of a servers file. `group`: the group whose file it is (its settings
+    /// are shared), `None` for `--servers-file`.
+    Url {
+        url: String,
+        source: String,
+        group: Option<String>,
+    },
+}
+
+/// The largest servers file read (a line per server: a million servers fit).
+pub const MAX_SERVERS_FILE_BYTES: usize = 64 << 20;
+
+/// The lines of a servers file (`-`: standard input) with their line numbers; blank
+/// lines and `#` comments are skipped. The file is checked like the config file (it
+/// decides where the credentials go): refused when group or others can write it.
+pub fn read_servers_file(path: &Path, what: &str) -> Result<Vec<(usize, String)>, Error> {
+    let shown = || text::escape_message(&path.display().to_string()).into_owned();
+    let bytes = if path.as_os_str() == "-" {
+        use std::io::Read;
+        let mut buf = Vec::new();
+        std::io::stdin()
+            .lock()
+            .take(MAX_SERVERS_FILE_BYTES as u64 + 1)
+            .read_to_end(&mut buf)
+            .map_err(|e| Error::NoInput(format!("{what}: cannot read standard input: {e}")))?;
+        if buf.len() > MAX_SERVERS_FILE_BYTES {
+            return Err(Error::Usage(format!(
+                "{what}: standard input is larger than {MAX_SERVERS_FILE_BYTES} bytes"
+            )));
+        }
+        buf
+    } else {
+        secret::read_file(path, Holds::Settings, what, MAX_SERVERS_FILE_BYTES)?
+    };
+    let text = String::from_utf8(bytes)
+        .map_err(|_| Error::Usage(format!("{what}: `{}` is not UTF-8 text", shown())))?;
+    Ok(text
+        .lines()
+        .enumerate()
+        .map(|(i, l)| (i + 1, l.trim()))
+        .filter(|(_, l)| !l.is_empty() && !l.starts_with('#'))
+        .map(|(i, l)| (i, l.to_string()))
+        .collect())
+}
+
 impl Config {
-    /// Expands names (profiles or groups) into profile names, in order, without repeats.
-    pub fn expand(&self, names: &[String]) -> Result<Vec<String>, Error> {
+    /// Expands names (profiles or groups) into servers, in order, without repeats. A
+    /// group's `servers_file` is read here (after its `servers`).
+    pub fn expand(&self, names: &[String]) -> Result<Vec<Member>, Error> {
         let shown = |n: &str| text::escape_message(&text::bounded(n, 100)).into_owned();
-        let mut out: Vec<String> = Vec::new();
-        let mut seen = std::collections::HashSet::new();
+        let mut out = Members::default();
         for name in names {
-            let list: &[String] = if self.servers.contains_key(name) {
-                std::slice::from_ref(name)
+            if self.servers.contains_key(name) {
+                out.push(Member::Profile(name.clone()));
             } else if let Some(g) = self.groups.get(name) {
                 if let Some(s) = g.servers.iter().find(|s| !self.servers.contains_key(*s)) {
                     return Err(Error::Config(format!(
@@ -239,7 +335,21 @@ impl Config {
                         shown(s)
                     )));
                 }
-                &g.servers
+                for s in &g.servers {
+                    out.push(Member::Profile(s.clone()));
+                }
+                if let Some(f) = &g.servers_file {
+                    let what = format!("group `{}` servers_file", shown(name));
+                    for m in self.servers_file(f, &what, Some(name))? {
+                        out.push(m);
+                    }
+                }
+                if g.servers.is_empty() && g.servers_file.is_none() {
+                    return Err(Error::Config(format!(
+                        "group `{}` has neither `servers` nor `servers_file`",
+                        shown(name)
+                    )));
+                }
             } else {
                 return Err(Error::Config(format!(
                     "no server or group `{}` in {}; known: {}",
@@ -247,14 +357,45 @@ impl Config {
                     self.describe_path(),
                     shown(&self.names().join(", "))
                 )));
-            };
-            for n in list {
-                if seen.insert(n.as_str()) {
-                    out.push(n.clone());
-                }
             }
         }
-        Ok(out)
+        Ok(out.list)
+    }
+
+    /// The servers of a servers file: a line with `://` is a URL, any other a profile
+    /// name. `group`: the group that names the file (`None` for `--servers-file`).
+    pub fn servers_file(
+        &self,
+        path: &Path,
+        what: &str,
+        group: Option<&str>,
+    ) -> Result<Vec<Member>, Error> {
+        let shown_path = text::escape_message(&path.display().to_string()).into_owned();
+        let lines = read_servers_file(path, what)?;
+        if lines.is_empty() {
+            return Err(Error::Usage(format!(
+                "{what}: `{shown_path}` lists no servers"
+            )));
+        }
+        let mut out = Members::default();
+        for (n, line) in lines {
+            if line.contains("://") {
+                out.push(Member::Url {
+                    url: line,
+                    source: format!("{what} `{shown_path}` line {n}"),
+                    group: group.map(str::to_string),
+                });
+            } else if self.servers.contains_key(&line) {
+                out.push(Member::Profile(line));
+            } else {
+                return Err(Error::Config(format!(
+                    "{what}: `{shown_path}` line {n}: `{}` is neither a URL (http://HOST:PORT) nor a [servers.NAME] in {}",
+                    text::escape_message(&text::bounded(&line, 100)),
+                    self.describe_path()
+                )));
+            }
+        }
+        Ok(out.list)
     }
 
     /// Profile and group names (for messages and completion).
@@ -270,6 +411,26 @@ impl Config {
         match &self.path {
             Some(p) => format!("`{}`", text::escape_message(&p.display().to_string())),
             None => "the config file (none found)".into(),
+        }
+    }
+}
+
+/// Servers in order, each once.
+#[derive(Default)]
+struct Members {
+    list: Vec<Member>,
+    seen: std::collections::HashSet<(bool, String)>,
+}
+
+impl Members {
+    /// Adds a server not yet listed (a profile by name, a URL by its text).
+    fn push(&mut self, m: Member) {
+        let key = match &m {
+            Member::Profile(n) => (false, n.clone()),
+            Member::Url { url, .. } => (true, url.clone()),
+        };
+        if self.seen.insert(key) {
+            self.list.push(m);
         }
     }
 }
@@ -291,8 +452,61 @@ mod tests {
             "[servers.a]\nurl='http://a'\n[servers.b]\nurl='http://b'\n[groups.all]\nservers=['b','a']\n",
         )
         .unwrap();
-        assert_eq!(cfg.expand(&["a".into(), "all".into()]).unwrap(), ["a", "b"]);
+        assert_eq!(
+            cfg.expand(&["a".into(), "all".into()]).unwrap(),
+            [Member::Profile("a".into()), Member::Profile("b".into())]
+        );
         assert_eq!(cfg.expand(&["nope".into()]).unwrap_err().exit_code(), 78);
+    }
+
+    #[test]
+    fn servers_files_list_urls_and_profiles_once_each() {
+        let dir = tempfile::tempdir().unwrap();
+        let list = dir.path().join("fleet.txt");
+        std::fs::write(
+            &list,
+            "# fleet\n\nhttp://h1:8080\n  a  \nhttp://h2\nhttp://h1:8080\n",
+        )
+        .unwrap();
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&list, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let cfg: Config = toml::from_str(&format!(
+            "[servers.a]\nurl='http://a'\n[groups.fleet]\nservers=['a']\nservers_file='{}'\ntimeout=5\n[groups.empty]\n",
+            list.display()
+        ))
+        .unwrap();
+        let m = cfg.expand(&["fleet".into()]).unwrap();
+        let urls: Vec<&str> = m
+            .iter()
+            .map(|m| match m {
+                Member::Profile(p) => p.as_str(),
+                Member::Url { url, group, .. } => {
+                    assert_eq!(group.as_deref(), Some("fleet"));
+                    url.as_str()
+                }
+            })
+            .collect();
+        assert_eq!(urls, ["a", "http://h1:8080", "http://h2"]);
+        assert_eq!(cfg.groups["fleet"].shared().unwrap().timeout, Some(5.0));
+        assert!(cfg.groups["empty"].shared().is_none());
+        assert_eq!(cfg.expand(&["empty".into()]).unwrap_err().exit_code(), 78);
+        std::fs::write(&list, "nosuch\n").unwrap();
+        let e = cfg.expand(&["fleet".into()]).unwrap_err();
+        assert!(e.to_string().contains("line 1"), "{e}");
+        std::fs::write(&list, "# nothing\n").unwrap();
+        assert_eq!(
+            cfg.servers_file(&list, "--servers-file", None)
+                .unwrap_err()
+                .exit_code(),
+            64
+        );
+        std::fs::set_permissions(&list, std::fs::Permissions::from_mode(0o666)).unwrap();
+        assert_eq!(
+            cfg.servers_file(&list, "--servers-file", None)
+                .unwrap_err()
+                .exit_code(),
+            78
+        );
     }
 
     fn parse_error(text: &str) -> String {

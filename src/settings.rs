@@ -9,13 +9,14 @@
 //! never talk to a server (`probe`, `completions`) resolve no server at all
 //! ([`Settings::resolve_for`]), so a broken config can't stop them.
 
+use std::collections::hash_map::{Entry, HashMap};
 use std::path::PathBuf;
 use std::time::Duration;
 
 use base64::Engine as _;
 
 use crate::cli::{self, ColorWhen, Command, Format, GlobalArgs};
-use crate::config::{self, Profile};
+use crate::config::{self, Member, Profile};
 use crate::error::Error;
 pub use crate::secret::redact_url;
 use crate::secret::{self, read_secret, Holds};
@@ -38,7 +39,8 @@ pub enum Endpoint {
 /// HTTPS trust settings.
 #[derive(Debug, Clone, Default)]
 pub struct Tls {
-    pub cacert_pem: Option<Vec<u8>>,
+    /// Shared: the servers of a servers file use one bundle, read once.
+    pub cacert_pem: Option<std::sync::Arc<[u8]>>,
     pub insecure: bool,
 }
 
@@ -141,8 +143,11 @@ pub struct Settings {
     pub targets: Vec<Target>,
     pub output: OutputSettings,
     pub debug: bool,
-    /// Servers (or shards) asked at once.
-    pub concurrency: usize,
+    /// With several servers: at most this many asked at once (`--concurrency`); `None`:
+    /// all of them, within the open-file limit ([`crate::fanout`]).
+    pub concurrency: Option<usize>,
+    /// With several servers: rows in server order (`--ordered`) instead of as each answers.
+    pub ordered: bool,
     /// The config file read, if any.
     pub config_path: Option<PathBuf>,
 }
@@ -159,8 +164,6 @@ impl Env for ProcessEnv {
         std::env::var(name).ok().filter(|v| !v.is_empty())
     }
 }
-
-pub const DEFAULT_CONCURRENCY: usize = 8;
 
 /// What the terminal looks like, for defaults.
 #[derive(Debug, Clone, Copy, Default)]
@@ -206,10 +209,8 @@ impl Settings {
             targets: Vec::new(),
             output: Settings::resolve_output(g, env, term),
             debug: g.debug,
-            concurrency: g
-                .concurrency
-                .map(usize::from)
-                .unwrap_or(DEFAULT_CONCURRENCY),
+            concurrency: g.concurrency.map(|n| n as usize),
+            ordered: g.ordered,
             config_path: None,
         }
     }
@@ -245,10 +246,15 @@ impl Settings {
     }
 
     /// The same settings for one of the targets (fan-out runs a command once per target).
+    /// Only this target is cloned (not the others: a fleet of n servers would cost n²).
     pub fn for_target(&self, t: &Target) -> Settings {
         Settings {
             targets: vec![t.clone()],
-            ..self.clone()
+            output: self.output,
+            debug: self.debug,
+            concurrency: self.concurrency,
+            ordered: self.ordered,
+            config_path: self.config_path.clone(),
         }
     }
 }
@@ -260,24 +266,25 @@ fn resolve_targets(g: &GlobalArgs, env: &dyn Env) -> Result<(Vec<Target>, Option
         .map(|s| s.trim().to_string())
         .filter(|s| !s.is_empty())
         .collect();
-    // 1. Profiles named on the command line.
-    if !named.is_empty() || g.all_servers {
+    // 1. Profiles or groups named on the command line, and a servers file.
+    if !named.is_empty() || g.all_servers || g.servers_file.is_some() {
         let cfg = config::load(env)?;
-        let names = if g.all_servers {
-            cfg.servers.keys().cloned().collect()
+        let mut members = if g.all_servers {
+            let all: Vec<Member> = cfg.servers.keys().cloned().map(Member::Profile).collect();
+            if all.is_empty() {
+                return Err(Error::Config(format!(
+                    "--all-servers: no [servers.NAME] in {}",
+                    cfg.describe_path()
+                )));
+            }
+            all
         } else {
             cfg.expand(&named)?
         };
-        if names.is_empty() {
-            return Err(Error::Config(format!(
-                "--all-servers: no [servers.NAME] in {}",
-                cfg.describe_path()
-            )));
+        if let Some(f) = &g.servers_file {
+            members.extend(cfg.servers_file(f, "--servers-file", None)?);
         }
-        let mut targets = Vec::new();
-        for n in &names {
-            targets.push(profile_target(g, env, n, profile(&cfg, n)?, true)?);
-        }
+        let mut targets = member_targets(g, env, &cfg, &members, true)?;
         for u in &g.url {
             targets.push(flag_target(
                 g,
@@ -351,12 +358,109 @@ fn resolve_targets(g: &GlobalArgs, env: &dyn Env) -> Result<(Vec<Target>, Option
     let Some((name, _why)) = chosen else {
         return Ok((Vec::new(), cfg.path));
     };
-    let names = cfg.expand(&[name])?;
-    let mut targets = Vec::new();
-    for n in &names {
-        targets.push(profile_target(g, env, n, profile(&cfg, n)?, false)?);
-    }
+    let members = cfg.expand(&[name])?;
+    let targets = member_targets(g, env, &cfg, &members, false)?;
     Ok((targets, cfg.path))
+}
+
+/// The targets of profiles and servers-file URLs. `named`: chosen on the command line.
+/// The URL lines of one servers file share one connection (credentials and CA bundle
+/// read once) that differs only in its endpoint.
+fn member_targets(
+    g: &GlobalArgs,
+    env: &dyn Env,
+    cfg: &config::Config,
+    members: &[Member],
+    named: bool,
+) -> Result<Vec<Target>, Error> {
+    let mut shared: HashMap<Option<&str>, Connection> = HashMap::new();
+    let mut targets = Vec::with_capacity(members.len());
+    for m in members {
+        match m {
+            Member::Profile(n) => {
+                targets.push(profile_target(g, env, n, profile(cfg, n)?, named)?);
+            }
+            Member::Url { url, source, group } => {
+                let endpoint = Endpoint::Url(parse_url(url, source)?);
+                let connection = match shared.entry(group.as_deref()) {
+                    Entry::Occupied(e) => Connection {
+                        endpoint,
+                        ..e.get().clone()
+                    },
+                    Entry::Vacant(e) => e
+                        .insert(shared_connection(
+                            g,
+                            env,
+                            cfg,
+                            group.as_deref(),
+                            named,
+                            endpoint,
+                        )?)
+                        .clone(),
+                };
+                targets.push(Target {
+                    name: endpoint_name(&connection.endpoint),
+                    connection,
+                    source: source.clone(),
+                });
+            }
+        }
+    }
+    Ok(targets)
+}
+
+/// The connection a servers file's URL lines share: flags first, then the settings of
+/// the group that names the file (they count as flags when the group was named on the
+/// command line); a group that sets none, and `--servers-file`, share the `default`
+/// profile's (after the environment); with no default profile, flags and environment
+/// only, as for `--url`.
+fn shared_connection(
+    g: &GlobalArgs,
+    env: &dyn Env,
+    cfg: &config::Config,
+    group: Option<&str>,
+    named: bool,
+    endpoint: Endpoint,
+) -> Result<Connection, Error> {
+    let from_group =
+        group.and_then(|n| Some((format!("[groups.{n}]"), cfg.groups.get(n)?.shared()?)));
+    let (label, p, named) = match from_group {
+        Some((label, p)) => (label, p, named),
+        None => match cfg
+            .default
+            .as_ref()
+            .and_then(|d| Some((d, cfg.servers.get(d)?)))
+        {
+            Some((d, p)) => (
+                d.clone(),
+                Profile {
+                    url: None,
+                    socket: None,
+                    ..p.clone()
+                },
+                false,
+            ),
+            None => {
+                let auth = resolve_auth(g, env, None)?;
+                return finish_connection(g, env, endpoint, auth, None);
+            }
+        },
+    };
+    let prof = Some((label.as_str(), &p, named));
+    let auth = resolve_auth(g, env, prof)?;
+    finish_connection(g, env, endpoint, auth, prof)
+}
+
+/// A target's name when it has no profile name: `HOST:PORT`, or the socket path.
+fn endpoint_name(endpoint: &Endpoint) -> String {
+    match endpoint {
+        Endpoint::Url(u) => format!(
+            "{}:{}",
+            u.host_str().unwrap_or(""),
+            u.port_or_known_default().unwrap_or(0)
+        ),
+        Endpoint::Socket(p) => p.display().to_string(),
+    }
 }
 
 /// The profile `name` (one [`config::Config::expand`] returned).
@@ -373,14 +477,7 @@ fn flag_target(
     endpoint: Endpoint,
     source: String,
 ) -> Result<Target, Error> {
-    let name = match &endpoint {
-        Endpoint::Url(u) => format!(
-            "{}:{}",
-            u.host_str().unwrap_or(""),
-            u.port_or_known_default().unwrap_or(0)
-        ),
-        Endpoint::Socket(p) => p.display().to_string(),
-    };
+    let name = endpoint_name(&endpoint);
     let auth = resolve_auth(g, env, None)?;
     let connection = finish_connection(g, env, endpoint, auth, None)?;
     Ok(Target {
@@ -483,12 +580,8 @@ fn finish_connection(
     if let Some(path) = cacert {
         // Not a secret, but whoever can write it decides which server rdoveadm trusts
         // with the password: checked like the config file.
-        tls.cacert_pem = Some(secret::read_file(
-            &path,
-            Holds::Settings,
-            "--cacert",
-            MAX_CACERT_BYTES,
-        )?);
+        tls.cacert_pem =
+            Some(secret::read_file(&path, Holds::Settings, "--cacert", MAX_CACERT_BYTES)?.into());
     }
     let max_reply = match (&g.max_reply_size, env.var("RDOVEADM_MAX_REPLY_SIZE")) {
         (Some(v), _) => parse_size(v).map_err(|e| Error::Usage(format!("--max-reply-size: {e}")))?,

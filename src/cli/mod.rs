@@ -20,7 +20,13 @@ Connection: --url/RDOVEADM_URL or --socket/RDOVEADM_SOCKET. Credentials: RDOVEAD
 
 Exit codes: 0 ok, 64 usage, 65 data error, 66 no input, 67 no such user, 68 not found, 70 server \
 internal error, 75 temporary failure (connect, timeout, no reply), 76 malformed reply, 77 permission \
-denied, 78 configuration error; other doveadm codes are passed through.";
+denied, 78 configuration error; other doveadm codes are passed through.
+
+Several servers (-s NAME,NAME, a group, --all-servers, --url repeated, --servers-file): all are \
+asked at once (see --concurrency). Rows get a leading `server` field. In tab, flow, json and jsonl \
+each server's rows are written as soon as it answers; table and --ordered keep server order. Each \
+failed server is one stderr line; the exit code is that of the first failed server in the order \
+the servers were named (0 when all answered), in every format.";
 
 /// A fast, script-friendly doveadm-style admin CLI for Dovecot, over the doveadm HTTP API.
 #[derive(Debug, Parser)]
@@ -78,9 +84,25 @@ pub struct GlobalArgs {
     #[arg(long, global = true)]
     pub all_servers: bool,
 
-    /// How many servers (or shards) are asked at the same time. Default: 8.
-    #[arg(long, global = true, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=256))]
-    pub concurrency: Option<u16>,
+    /// Read more servers from this file, one URL or server profile name per line; blank
+    /// lines and `#` comments are skipped, `-` reads standard input. URL lines share the
+    /// credentials and TLS settings of the flags and environment, else of the config's `default`
+    /// profile. Refused (exit 78) when group or others can write it, like the config file.
+    #[arg(long, global = true, value_name = "FILE")]
+    pub servers_file: Option<PathBuf>,
+
+    /// With several servers: at most this many are asked at the same time. Default: every
+    /// selected server at once, bounded by the open-file limit: at most (RLIMIT_NOFILE - 64) /
+    /// connections per server (1, or --parallel with -A/-F). rdoveadm raises its soft
+    /// open-file limit to the hard limit first. A larger N is lowered to that bound.
+    #[arg(long, global = true, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    pub concurrency: Option<u32>,
+
+    /// With several servers: write rows in server order (as named), each server's once the
+    /// servers before it have answered. Without it, `tab`, `flow`, `json` and `jsonl` write
+    /// each server's rows as soon as that server answers; `table` always keeps server order.
+    #[arg(long, global = true)]
+    pub ordered: bool,
 
     /// Talk HTTP over this UNIX socket instead of TCP (Dovecot serves it with
     /// `service doveadm { unix_listener http { mode = 0600 } }`). Environment: RDOVEADM_SOCKET.
@@ -230,7 +252,9 @@ impl GlobalArgs {
                 self.server
             },
             all_servers: self.all_servers || b.all_servers,
+            servers_file: self.servers_file.or(b.servers_file),
             concurrency: self.concurrency.or(b.concurrency),
+            ordered: self.ordered || b.ordered,
             socket: self.socket.or(b.socket),
             auth_user: self.auth_user.or(b.auth_user),
             password_file: self.password_file.or(b.password_file),
@@ -412,6 +436,34 @@ Exit codes (the most severe over all ports wins):
       SASL PLAIN/LOGIN) is offered before TLS
   64  bad arguments; 66 --cacert unreadable; 78 --cacert holds no usable certificate")]
     Probe(probe::ProbeArgs),
+}
+
+impl Command {
+    /// The user selection of a mail command (`-u`, `-A`, `-F`), if it has one.
+    pub fn user_args(&self) -> Option<&UserArgs> {
+        Some(match self {
+            Command::Mailbox(c) => match c {
+                MailboxCommand::List(a) => &a.users,
+                MailboxCommand::Status(a) => &a.users,
+                MailboxCommand::Create(a) => &a.users,
+                MailboxCommand::Delete(a) => &a.users,
+                MailboxCommand::Rename(a) => &a.users,
+                MailboxCommand::Subscribe(a) | MailboxCommand::Unsubscribe(a) => &a.users,
+            },
+            Command::Quota(QuotaCommand::Get(a) | QuotaCommand::Recalc(a)) => &a.users,
+            Command::Fetch(a) => &a.users,
+            Command::Search(a) => &a.users,
+            Command::Expunge(a) => &a.users,
+            Command::Flags(
+                FlagsCommand::Add(a) | FlagsCommand::Remove(a) | FlagsCommand::Replace(a),
+            ) => &a.users,
+            Command::Move(a) | Command::Copy(a) => &a.users,
+            Command::Index(a) => &a.users,
+            Command::ForceResync(a) => &a.users,
+            Command::Purge(a) => &a.users,
+            _ => return None,
+        })
+    }
 }
 
 const BATCH_HELP: &str = "\

@@ -28,6 +28,10 @@ impl RowSink for FlowSink<'_> {
         self.w.write_all(b"\n")
     }
 
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.w.flush()
+    }
+
     fn finish(&mut self) -> std::io::Result<()> {
         self.w.flush()
     }

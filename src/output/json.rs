@@ -63,6 +63,10 @@ impl RowSink for JsonSink<'_> {
         Ok(())
     }
 
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.w.flush()
+    }
+
     fn finish(&mut self) -> std::io::Result<()> {
         self.w
             .write_all(if self.count == 0 { b"[]\n" } else { b"]\n" })?;
@@ -70,7 +74,7 @@ impl RowSink for JsonSink<'_> {
     }
 }
 
-/// `jsonl`: one JSON object per line, flushed per row so a reader sees rows as they come.
+/// `jsonl`: one JSON object per line (a streaming fan-out flushes after each server).
 pub struct JsonLinesSink<'w> {
     w: Box<dyn Write + 'w>,
 }
@@ -85,6 +89,10 @@ impl RowSink for JsonLinesSink<'_> {
     fn row(&mut self, row: &Row) -> std::io::Result<()> {
         write(&mut self.w, row)?;
         self.w.write_all(b"\n")
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.w.flush()
     }
 
     fn finish(&mut self) -> std::io::Result<()> {

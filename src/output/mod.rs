@@ -28,6 +28,12 @@ pub use json::write as write_json;
 /// Receives rows one at a time and writes them out.
 pub trait RowSink {
     fn row(&mut self, row: &Row) -> std::io::Result<()>;
+    /// Writes out the rows given so far, as far as the format allows, so that a reader
+    /// sees them now (a streaming fan-out calls it after each server). `tab` fixes its
+    /// columns here if it has not yet; `table` needs every row and writes nothing.
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
     fn finish(&mut self) -> std::io::Result<()>;
 }
 

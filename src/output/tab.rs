@@ -68,6 +68,11 @@ impl RowSink for TabSink<'_> {
         self.write_row(row)
     }
 
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.release()?;
+        self.w.flush()
+    }
+
     fn finish(&mut self) -> std::io::Result<()> {
         self.release()?;
         self.w.flush()

@@ -57,24 +57,36 @@ fn merged_who_kick_and_a_server_down() {
     c.wait_for_connections(1);
     let (_dir, cfg) = config_for(&[("mx1", &a), ("mx2", &b), ("mx3", &c)]);
 
-    // Merged who: a `server` field, server order then each server's order.
+    // Merged who: a `server` field; with --ordered in server order then each server's
+    // order; without, each server's rows as it answers (the same rows, a server's together).
+    let triples = |out: &crate::harness::Out| -> Vec<(String, String, String)> {
+        out.json()
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| {
+                (
+                    r["server"].as_str().unwrap().into(),
+                    r["username"].as_str().unwrap().into(),
+                    r["service"].as_str().unwrap().into(),
+                )
+            })
+            .collect()
+    };
     let out = rd(&cfg)
-        .args(["-f", "json", "-s", "all3", "who"])
+        .args(["-f", "json", "--ordered", "-s", "all3", "who"])
         .run()
         .ok();
-    let rows: Vec<(String, String, String)> = out
-        .json()
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| {
-            (
-                r["server"].as_str().unwrap().into(),
-                r["username"].as_str().unwrap().into(),
-                r["service"].as_str().unwrap().into(),
-            )
-        })
-        .collect();
+    let rows = triples(&out);
+    let mut streamed = triples(
+        &rd(&cfg)
+            .args(["-f", "json", "-s", "all3", "who"])
+            .run()
+            .ok(),
+    );
+    let mx1_at = streamed.iter().position(|r| r.0 == "mx1").unwrap();
+    assert_eq!(streamed[mx1_at + 1].0, "mx1", "{streamed:?}");
+    streamed.sort();
     let want: Vec<(String, String, String)> = [
         ("mx1", "alice@example.org", "imap"),
         ("mx1", "bob@example.org", "pop3"),
@@ -85,6 +97,7 @@ fn merged_who_kick_and_a_server_down() {
     .map(|(a, b, c)| (a.to_string(), b.to_string(), c.to_string()))
     .collect();
     assert_eq!(rows, want);
+    assert_eq!(streamed, want);
     // tab: `server` is the first column.
     let out = rd(&cfg)
         .args(["-f", "tab", "--server", "mx1,mx3", "who"])
@@ -98,7 +111,15 @@ fn merged_who_kick_and_a_server_down() {
 
     // kick --dry-run across servers: shows every matching session, kicks nothing.
     let out = rd(&cfg)
-        .args(["-f", "json", "--all-servers", "kick", "--dry-run", "bob*"])
+        .args([
+            "-f",
+            "json",
+            "--ordered",
+            "--all-servers",
+            "kick",
+            "--dry-run",
+            "bob*",
+        ])
         .run()
         .ok();
     let j = out.json();
@@ -118,6 +139,7 @@ fn merged_who_kick_and_a_server_down() {
             "-f",
             "tab",
             "--no-header",
+            "--ordered",
             "-s",
             "all3",
             "kick",
@@ -162,11 +184,12 @@ fn merged_who_kick_and_a_server_down() {
         ])
         .run()
         .code(75);
-    let users: Vec<&str> = out
+    let mut users: Vec<&str> = out
         .stdout
         .lines()
         .map(|l| l.split('\t').nth(1).unwrap())
         .collect();
+    users.sort();
     assert_eq!(users, ["alice@example.org", "carol@example.org"]);
     let errs: Vec<&str> = out.stderr.lines().collect();
     assert_eq!(errs.len(), 1, "{}", out.stderr);

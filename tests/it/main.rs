@@ -9,6 +9,7 @@ mod completion;
 mod core;
 mod exit_codes;
 mod fleet;
+mod fleet_scale;
 mod generated;
 mod hostile_text;
 mod mail;
