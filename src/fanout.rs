@@ -57,7 +57,7 @@ pub async fn run(settings: &Settings, command: &Command) -> Result<(), Error> {
     let mut next = answers.next().await;
     while let Some((index, captured, result)) = next {
         done += 1;
-        let name = &settings.targets[index].name;
+        let name = settings.targets.get(index).map_or("?", |t| t.name.as_str());
         progress.clear();
         out.add(name, captured)?;
         if let Err(e) = result {
