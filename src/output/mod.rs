@@ -90,12 +90,47 @@ pub fn text(v: &Value) -> Cow<'_, str> {
     }
 }
 
-/// Columns of a row set: the expected ones first, then any others in first-seen order.
-pub fn merge_columns(columns: &mut Vec<String>, row: &Row) {
-    for k in row.keys() {
-        if !columns.iter().any(|c| c == k) {
-            columns.push(k.clone());
+/// At most this many columns in `table` and `tab`: a reply whose rows each bring new
+/// keys can't make a renderer keep a cell for every key it ever saw (flow and json show
+/// every key of every row).
+pub const MAX_COLUMNS: usize = 512;
+
+/// Columns of a row set: the expected ones first, then any others in first-seen order,
+/// up to [`MAX_COLUMNS`]. Membership is hashed, so a row with a million keys costs a
+/// million look-ups, not a million times the columns.
+pub struct Columns {
+    names: Vec<String>,
+    index: std::collections::HashMap<String, usize>,
+}
+
+impl Columns {
+    pub fn new(names: Vec<String>) -> Self {
+        let mut index = std::collections::HashMap::with_capacity(names.len());
+        for (i, n) in names.iter().enumerate() {
+            index.entry(n.clone()).or_insert(i);
         }
+        Columns { names, index }
+    }
+
+    pub fn merge(&mut self, row: &Row) {
+        for k in row.keys() {
+            if self.names.len() >= MAX_COLUMNS {
+                return;
+            }
+            if !self.index.contains_key(k) {
+                self.index.insert(k.clone(), self.names.len());
+                self.names.push(k.clone());
+            }
+        }
+    }
+
+    pub fn names(&self) -> &[String] {
+        &self.names
+    }
+
+    /// The position of column `key`, if it is one.
+    pub fn position(&self, key: &str) -> Option<usize> {
+        self.index.get(key).copied()
     }
 }
 
@@ -173,6 +208,38 @@ mod tests {
         assert_eq!(s(Format::Json), "[]\n");
         assert_eq!(s(Format::Tab), "a\tb\n");
         assert_eq!(s(Format::Flow), "");
+    }
+
+    #[test]
+    fn rows_that_each_bring_new_keys_get_at_most_max_columns() {
+        // A hostile reply: 20,000 rows, each with 10 keys no other row has.
+        let rows: Vec<Row> = (0..20_000)
+            .map(|i| {
+                (0..10)
+                    .map(|j| (format!("k{}", i * 10 + j), json!("v")))
+                    .collect()
+            })
+            .collect();
+        for format in [Format::Tab, Format::Table] {
+            let mut buf = Vec::new();
+            let s = OutputSettings {
+                format,
+                header: true,
+                width: Some(80),
+                color: false,
+            };
+            write_rows(sink(&s, &[], Box::new(&mut buf)), &rows).unwrap();
+            let out = String::from_utf8(buf).unwrap();
+            if format == Format::Tab {
+                let header = out.lines().next().unwrap();
+                assert_eq!(header.split('\t').count(), MAX_COLUMNS);
+                assert_eq!(out.lines().count(), 20_001);
+            } else {
+                // Vertical (512 columns can't fit 80): only the keys a row has are shown.
+                assert_eq!(out.matches("k0:").count(), 1);
+                assert!(!out.contains(&format!("k{MAX_COLUMNS}:")));
+            }
+        }
     }
 
     #[test]

@@ -2,7 +2,7 @@
 
 use std::io::Write;
 
-use super::{merge_columns, text, Row, RowSink};
+use super::{text, Columns, Row, RowSink};
 use crate::text::escape_value;
 
 /// Rows held back before the header is fixed, so that a key that only later rows
@@ -11,7 +11,7 @@ const LOOKAHEAD: usize = 256;
 
 pub struct TabSink<'w> {
     w: Box<dyn Write + 'w>,
-    columns: Vec<String>,
+    columns: Columns,
     header: bool,
     held: Option<Vec<Row>>,
 }
@@ -20,7 +20,7 @@ impl<'w> TabSink<'w> {
     pub fn new(w: Box<dyn Write + 'w>, columns: Vec<String>, header: bool) -> Self {
         TabSink {
             w,
-            columns,
+            columns: Columns::new(columns),
             header,
             held: Some(Vec::new()),
         }
@@ -30,8 +30,13 @@ impl<'w> TabSink<'w> {
         let Some(held) = self.held.take() else {
             return Ok(());
         };
-        if self.header && !self.columns.is_empty() {
-            let titles: Vec<_> = self.columns.iter().map(|c| escape_value(c)).collect();
+        if self.header && !self.columns.names().is_empty() {
+            let titles: Vec<_> = self
+                .columns
+                .names()
+                .iter()
+                .map(|c| escape_value(c))
+                .collect();
             writeln!(self.w, "{}", titles.join("\t"))?;
         }
         for r in &held {
@@ -42,7 +47,7 @@ impl<'w> TabSink<'w> {
 
     fn write_row(&mut self, row: &Row) -> std::io::Result<()> {
         let mut first = true;
-        for c in &self.columns {
+        for c in self.columns.names() {
             if !first {
                 self.w.write_all(b"\t")?;
             }
@@ -58,7 +63,7 @@ impl<'w> TabSink<'w> {
 impl RowSink for TabSink<'_> {
     fn row(&mut self, row: &Row) -> std::io::Result<()> {
         if let Some(held) = &mut self.held {
-            merge_columns(&mut self.columns, row);
+            self.columns.merge(row);
             held.push(row.clone());
             if held.len() >= LOOKAHEAD {
                 self.release()?;

@@ -14,7 +14,7 @@
 
 use std::io::Write;
 
-use super::{merge_columns, text as value_text, Row, RowSink};
+use super::{text as value_text, Columns, Row, RowSink};
 use crate::text;
 
 /// Columns are cut down to this many terminal columns before the table turns vertical.
@@ -26,8 +26,10 @@ pub const MIN_WIDTH: usize = 8;
 
 pub struct TableSink<'w> {
     w: Box<dyn Write + 'w>,
-    columns: Vec<String>,
-    rows: Vec<Vec<String>>,
+    columns: Columns,
+    /// Each row's cells as (column, shown text), in column order; only the keys the row
+    /// has, so memory follows the reply, not rows × columns.
+    rows: Vec<Vec<(usize, String)>>,
     header: bool,
     width: Option<u16>,
     color: bool,
@@ -43,7 +45,7 @@ impl<'w> TableSink<'w> {
     ) -> Self {
         TableSink {
             w,
-            columns,
+            columns: Columns::new(columns),
             rows: Vec::new(),
             header,
             width,
@@ -55,34 +57,32 @@ impl<'w> TableSink<'w> {
 impl RowSink for TableSink<'_> {
     fn row(&mut self, row: &Row) -> std::io::Result<()> {
         // A table needs every row for its widths: keep just the cell texts until finish.
-        merge_columns(&mut self.columns, row);
-        let cells = self
-            .columns
+        self.columns.merge(row);
+        let mut cells: Vec<(usize, String)> = row
             .iter()
-            .map(|c| {
-                row.get(c)
-                    .map(|v| shown(&value_text(v)))
-                    .unwrap_or_default()
-            })
+            .filter_map(|(k, v)| Some((self.columns.position(k)?, shown(&value_text(v)))))
             .collect();
+        cells.sort_unstable_by_key(|(i, _)| *i);
         self.rows.push(cells);
         Ok(())
     }
 
     fn finish(&mut self) -> std::io::Result<()> {
-        let n = self.columns.len();
+        let n = self.columns.names().len();
         if n == 0 || (self.rows.is_empty() && !self.header) {
             return self.w.flush();
         }
-        let titles: Vec<String> = self.columns.iter().map(|c| shown(c)).collect();
+        let titles: Vec<String> = self.columns.names().iter().map(|c| shown(c)).collect();
         let mut natural: Vec<usize> = if self.header {
             titles.iter().map(|t| text::width(t)).collect()
         } else {
             vec![0; n]
         };
         for r in &self.rows {
-            for (w, cell) in natural.iter_mut().zip(r) {
-                *w = (*w).max(text::width(cell));
+            for (i, cell) in r {
+                if let Some(w) = natural.get_mut(*i) {
+                    *w = (*w).max(text::width(cell));
+                }
             }
         }
         let widths = match self.width {
@@ -98,7 +98,7 @@ impl RowSink for TableSink<'_> {
                     border(w, &widths, '╞', '═', '╪', '╡')?;
                 }
                 for r in &self.rows {
-                    line(w, &widths, r, false)?;
+                    line(w, &widths, &dense(r, n), false)?;
                 }
                 border(w, &widths, '└', '─', '┴', '┘')?;
             }
@@ -111,6 +111,17 @@ impl RowSink for TableSink<'_> {
         }
         w.flush()
     }
+}
+
+/// A row's cells with an empty one for each column it lacks.
+fn dense(cells: &[(usize, String)], n: usize) -> Vec<&str> {
+    let mut out = vec![""; n];
+    for (i, c) in cells {
+        if let Some(slot) = out.get_mut(*i) {
+            *slot = c;
+        }
+    }
+    out
 }
 
 /// A key or value as the table shows it: escaped, and isolated so that its width adds
@@ -140,14 +151,19 @@ fn border(
     w.write_all(s.as_bytes())
 }
 
-fn line(w: &mut dyn Write, widths: &[usize], cells: &[String], bold: bool) -> std::io::Result<()> {
+fn line<S: AsRef<str>>(
+    w: &mut dyn Write,
+    widths: &[usize],
+    cells: &[S],
+    bold: bool,
+) -> std::io::Result<()> {
     let mut s = String::new();
     s.push('│');
     for (i, wd) in widths.iter().enumerate() {
         if i > 0 {
             s.push('┆');
         }
-        let cell = text::cut(cells.get(i).map(String::as_str).unwrap_or(""), *wd);
+        let cell = text::cut(cells.get(i).map_or("", AsRef::as_ref), *wd);
         s.push(' ');
         push_styled(&mut s, &cell, bold);
         s.extend(text::pad(text::width(&cell), *wd));
@@ -216,7 +232,7 @@ fn fit(natural: &[usize], width: usize) -> Option<Vec<usize>> {
 fn vertical(
     w: &mut dyn Write,
     titles: &[String],
-    rows: &[Vec<String>],
+    rows: &[Vec<(usize, String)>],
     width: usize,
     bold: bool,
 ) -> std::io::Result<()> {
@@ -229,11 +245,14 @@ fn vertical(
         if i > 0 {
             s.push('\n');
         }
-        for (j, title) in titles.iter().enumerate() {
+        // Only the keys this row has: a sparse reply doesn't become pages of empty keys.
+        for (j, value) in row {
+            let Some(title) = titles.get(*j) else {
+                continue;
+            };
             let key = text::cut(title, key_width);
             push_styled(&mut s, &key, bold);
             s.push(':');
-            let value = row.get(j).map(String::as_str).unwrap_or("");
             let vw = text::width(value);
             if vw == 0 {
             } else if vw <= value_room {
