@@ -112,9 +112,10 @@ fn first_line(bytes: &[u8]) -> Option<String> {
     (!line.is_empty()).then(|| line.to_string())
 }
 
-/// Secrets printed by each `password_command` already run, so that a batch, a
-/// `who --watch` or a fan-out asks once.
-static COMMAND_SECRETS: Mutex<BTreeMap<String, String>> = Mutex::new(BTreeMap::new());
+/// What each `password_command` already run gave, secret or failure, so that a batch, a
+/// `who --watch` or a fan-out asks once: 500 servers sharing a hung command wait once.
+static COMMAND_SECRETS: Mutex<BTreeMap<String, Result<String, String>>> =
+    Mutex::new(BTreeMap::new());
 
 /// Runs `password_command` with `sh -c` (stdin closed, stderr passed through) in its
 /// own process group, and returns the first line it printed. The whole group is
@@ -131,16 +132,16 @@ pub fn run_password_command(
         .unwrap_or_else(|e| e.into_inner())
         .get(cmd)
         .cloned();
-    if let Some(s) = known {
-        return Ok(s);
+    if let Some(outcome) = known {
+        return outcome.map_err(Error::Config);
     }
     let limit = timeout.unwrap_or(PASSWORD_COMMAND_MAX);
-    let secret = run_bounded(cmd, what, limit)?;
+    let outcome = run_bounded(cmd, what, limit).map_err(|e| e.to_string());
     COMMAND_SECRETS
         .lock()
         .unwrap_or_else(|e| e.into_inner())
-        .insert(cmd.to_string(), secret.clone());
-    Ok(secret)
+        .insert(cmd.to_string(), outcome.clone());
+    outcome.map_err(Error::Config)
 }
 
 fn run_bounded(cmd: &str, what: &str, limit: Duration) -> Result<String, Error> {
