@@ -80,7 +80,8 @@ async fn run_line(
     };
     let Some(words) = shlex::split(text) else {
         return fail(Error::Usage(format!(
-            "cannot split `{text}`: unbalanced quotes"
+            "cannot split `{}`: unbalanced quotes",
+            crate::secret::redact_urls_in(text)
         )));
     };
     let argv = std::iter::once("rdoveadm".to_string()).chain(words);

@@ -353,7 +353,7 @@ impl Config {
             } else {
                 return Err(Error::Config(format!(
                     "no server or group `{}` in {}; known: {}",
-                    shown(name),
+                    crate::secret::redact_url(name),
                     self.describe_path(),
                     shown(&self.names().join(", "))
                 )));
@@ -390,7 +390,7 @@ impl Config {
             } else {
                 return Err(Error::Config(format!(
                     "{what}: `{shown_path}` line {n}: `{}` is neither a URL (http://HOST:PORT) nor a [servers.NAME] in {}",
-                    text::escape_message(&text::bounded(&line, 100)),
+                    crate::secret::redact_url(&text::bounded(&line, 100)),
                     self.describe_path()
                 )));
             }

@@ -235,6 +235,8 @@ pub fn redact_url(text: &str) -> String {
         _ => 0,
     };
     let (head, rest) = text.split_at(prefix);
+    // Up to the last `@` anywhere, not just in the authority: a password holding `/`
+    // (`http://u:PA/SS@h`) must not show. An `@` in a path hides a little too much.
     let redacted = match rest.rfind('@') {
         Some(at) => format!("{head}***{}", &rest[at..]),
         None => text.to_string(),

@@ -38,7 +38,14 @@ pub async fn run(ctx: &Ctx, cmd: &ConfigCommand) -> Result<(), Error> {
     for t in &s.targets {
         let c = &t.connection;
         let endpoint = match &c.endpoint {
-            Endpoint::Url(u) => crate::settings::redact_url(u.as_str()),
+            // The sink escapes; userinfo is refused when the URL is parsed, and dropped
+            // here once more so no path can show it.
+            Endpoint::Url(u) => {
+                let mut u = u.clone();
+                let _ = u.set_password(None);
+                let _ = u.set_username("");
+                u.to_string()
+            }
             Endpoint::Socket(p) => format!("unix:{}", p.display()),
         };
         add(
