@@ -29,7 +29,7 @@ pub fn profiles(current: &OsStr) -> Vec<CompletionCandidate> {
     let prefix = current.to_string_lossy();
     crate::config::profile_names()
         .into_iter()
-        .filter(|n| n.starts_with(prefix.as_ref()))
+        .filter(|n| n.starts_with(prefix.as_ref()) && typeable(n))
         .map(CompletionCandidate::new)
         .collect()
 }
@@ -57,7 +57,7 @@ pub fn users(current: &OsStr) -> Vec<CompletionCandidate> {
     );
     names
         .into_iter()
-        .filter(|n| n.starts_with(&prefix))
+        .filter(|n| n.starts_with(&prefix) && typeable(n))
         .map(CompletionCandidate::new)
         .collect()
 }
@@ -88,7 +88,18 @@ pub fn mailboxes(current: &OsStr) -> Vec<CompletionCandidate> {
                 .unwrap_or_default()
         },
     );
-    names.into_iter().map(CompletionCandidate::new).collect()
+    names
+        .into_iter()
+        .filter(|n| typeable(n))
+        .map(CompletionCandidate::new)
+        .collect()
+}
+
+/// Whether a name from the server (or config) may be offered to the shell: the shell
+/// writes candidates raw and splits them on `\v` or newlines, so a name with a control
+/// character could forge candidates or reach the terminal. Such names are left out.
+fn typeable(name: &str) -> bool {
+    !name.chars().any(crate::text::is_unsafe)
 }
 
 /// What the words before the one being completed say.
@@ -166,4 +177,19 @@ fn ask<const N: usize>(
         let _ = tx.send(result.map(names).unwrap_or_default());
     });
     rx.recv_timeout(DEADLINE).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::typeable;
+
+    #[test]
+    fn names_with_controls_are_not_offered() {
+        assert!(typeable("Work Stuff"));
+        assert!(typeable("❤️❤️ Family"));
+        assert!(!typeable("INBOX\u{b}; rm -rf ~"));
+        assert!(!typeable("a\nb"));
+        assert!(!typeable("x\x1b]0;pwned\x07"));
+        assert!(!typeable("abc\u{202e}fdp"));
+    }
 }
