@@ -17,8 +17,10 @@ const REQUEST_COST: usize = 70;
 /// Groups larger than their share (`users / n`) are split while that shortens the
 /// expected run time (the busiest of `n` lanes, counting [`REQUEST_COST`] per request),
 /// so there are few, balanced requests.
+/// Case is folded as Dovecot folds it for user masks (`wildcard_match_icase`: ASCII
+/// only), so a mask made from `Élodie` still matches her.
 pub fn shard_masks(users: &[String], n: usize) -> Vec<String> {
-    let mut names: Vec<String> = users.iter().map(|u| u.to_lowercase()).collect();
+    let mut names: Vec<String> = users.iter().map(|u| u.to_ascii_lowercase()).collect();
     names.sort();
     names.dedup();
     if names.is_empty() {
@@ -173,8 +175,8 @@ mod tests {
                 _ => false,
             }
         }
-        let p: Vec<char> = mask.to_lowercase().chars().collect();
-        let s: Vec<char> = user.to_lowercase().chars().collect();
+        let p: Vec<char> = mask.to_ascii_lowercase().chars().collect();
+        let s: Vec<char> = user.to_ascii_lowercase().chars().collect();
         m(&p, &s)
     }
 
@@ -197,6 +199,9 @@ mod tests {
             "b@y",
             "carol@z",
             "Ann@y",
+            "Élodie@x",
+            "élodie@y",
+            "KELVIN\u{212a}@x",
         ]
         .iter()
         .map(|s| s.to_string())
