@@ -122,18 +122,36 @@ fn line_error(n: usize, e: &Error) -> String {
 }
 
 fn read_lines(args: &BatchArgs) -> Result<Vec<(usize, String)>, Error> {
+    use std::io::Read;
+    // Bounded like -F: a batch file of /dev/zero (one endless line) ends, not memory.
+    const MAX_BATCH_BYTES: u64 = 64 << 20;
     let reader: Box<dyn BufRead> = match &args.file {
-        Some(p) if p.as_os_str() != "-" => {
-            Box::new(std::io::BufReader::new(std::fs::File::open(p).map_err(
-                |e| Error::NoInput(format!("batch: cannot read `{}`: {e}", p.display())),
-            )?))
-        }
-        _ => Box::new(std::io::BufReader::new(std::io::stdin())),
+        Some(p) if p.as_os_str() != "-" => Box::new(std::io::BufReader::new(
+            std::fs::File::open(p)
+                .map_err(|e| {
+                    Error::NoInput(format!(
+                        "batch: cannot read `{}`: {e}",
+                        crate::text::escape_message(&p.display().to_string())
+                    ))
+                })?
+                .take(MAX_BATCH_BYTES + 1),
+        )),
+        _ => Box::new(std::io::BufReader::new(
+            std::io::stdin().take(MAX_BATCH_BYTES + 1),
+        )),
     };
+    let mut total: u64 = 0;
     let mut out = Vec::new();
     for (i, line) in reader.lines().enumerate() {
         let line =
             line.map_err(|e| Error::NoInput(format!("batch: cannot read line {}: {e}", i + 1)))?;
+        total = total.saturating_add(line.len() as u64 + 1);
+        if total > MAX_BATCH_BYTES {
+            return Err(Error::Usage(format!(
+                "batch: the input is larger than {} MiB",
+                MAX_BATCH_BYTES >> 20
+            )));
+        }
         let t = line.trim();
         if !t.is_empty() && !t.starts_with('#') {
             out.push((i + 1, t.to_string()));

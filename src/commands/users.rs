@@ -68,10 +68,33 @@ impl Users {
     }
 }
 
-/// One user per line; blank lines and `#` comments are skipped.
+/// The largest `-F` file read: ten million addresses fit; `-F /dev/zero` ends here.
+pub const MAX_USER_FILE_BYTES: u64 = 256 << 20;
+
+/// One user per line (`-`: standard input, as doveadm reads it); blank lines and `#`
+/// comments are skipped.
 pub fn read_user_file(path: &Path) -> Result<Vec<String>, Error> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| Error::NoInput(format!("-F: cannot read `{}`: {e}", path.display())))?;
+    use std::io::Read;
+    let shown = crate::text::escape_message(&path.display().to_string()).into_owned();
+    let mut buf = Vec::new();
+    let read = if path.as_os_str() == "-" {
+        std::io::stdin()
+            .lock()
+            .take(MAX_USER_FILE_BYTES + 1)
+            .read_to_end(&mut buf)
+    } else {
+        std::fs::File::open(path)
+            .and_then(|f| f.take(MAX_USER_FILE_BYTES + 1).read_to_end(&mut buf))
+    };
+    read.map_err(|e| Error::NoInput(format!("-F: cannot read `{shown}`: {e}")))?;
+    if buf.len() as u64 > MAX_USER_FILE_BYTES {
+        return Err(Error::Usage(format!(
+            "-F: `{shown}` is larger than {} MiB",
+            MAX_USER_FILE_BYTES >> 20
+        )));
+    }
+    let text = String::from_utf8(buf)
+        .map_err(|_| Error::NoInput(format!("-F: `{shown}` is not UTF-8 text")))?;
     let users: Vec<String> = text
         .lines()
         .map(str::trim)

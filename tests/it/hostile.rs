@@ -698,6 +698,43 @@ fn user_file_against_a_down_server_stops_with_one_error_line() {
     out.one_error_line();
 }
 
+#[test]
+fn endless_input_files_end_with_a_usage_error() {
+    // -F /dev/zero and a batch of one endless line: refused at their caps, not read
+    // until memory runs out. (Nothing listens on port 1: nothing is asked.)
+    for args in [
+        vec!["quota", "get", "-F", "/dev/zero"],
+        vec!["batch", "/dev/zero"],
+    ] {
+        let out = Rd::new()
+            .args(["--url", "http://127.0.0.1:1"])
+            .args(&args)
+            .run();
+        assert_eq!(out.code, 64, "{args:?}: {}", show(&out.stderr));
+        assert!(out.one_error_line().contains("larger than"), "{args:?}");
+    }
+}
+
+#[test]
+fn user_file_from_stdin_as_doveadm_reads_it() {
+    let server = Fake::start(Mode::IdenticalWho);
+    let out = Rd::new()
+        .args([
+            "--url",
+            &server.url,
+            "--format",
+            "tab",
+            "mailbox",
+            "list",
+            "-F",
+            "-",
+        ])
+        .stdin("alice@example.org\nbob@example.org\n")
+        .run();
+    assert_eq!(out.code, 0, "{}", show(&out.stderr));
+    assert_eq!(server.requests(), 2, "one request per user read from stdin");
+}
+
 // ---------------------------------------------------------------- measuring a child
 
 struct Measured {
