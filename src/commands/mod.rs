@@ -139,12 +139,17 @@ impl RowSink for CaptureSink<'_> {
     }
 }
 
-/// A command's result as rows; anything else is a protocol error.
+/// A command's result as rows. An object result is one row, as the streaming path
+/// ([`crate::client::Client::call_rows`]) hands it over, so both paths agree.
 pub fn into_rows(command: &str, result: Value) -> Result<Vec<Row>, Error> {
-    let Value::Array(items) = result else {
-        return Err(Error::Protocol(format!(
-            "`{command}` returned an object where rows were expected"
-        )));
+    let items = match result {
+        Value::Array(items) => items,
+        Value::Object(row) => return Ok(vec![row]),
+        _ => {
+            return Err(Error::Protocol(format!(
+                "`{command}` returned neither rows nor an object"
+            )))
+        }
     };
     items
         .into_iter()

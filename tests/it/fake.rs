@@ -60,6 +60,8 @@ pub enum Mode {
     UntaggedError,
     /// `[["doveadmResponse","",""]]`.
     EmptyResponse,
+    /// An object where rows are expected: `[["doveadmResponse",{"mailbox":"x"},"t"]]`.
+    ObjectResult,
     /// Rows with emoji + VS16 values that a 40-80 column table must cut.
     Emoji,
 }
@@ -392,5 +394,6 @@ fn fixed_reply(mode: &Mode, location: Option<&str>) -> Option<Vec<u8>> {
             br#"[["error",{"type":"exitCode","exitCode":67}]]"#,
         ),
         Mode::EmptyResponse => http(200, &[], br#"[["doveadmResponse","",""]]"#),
+        Mode::ObjectResult => http(200, &[], br#"[["doveadmResponse",{"mailbox":"x"},"t"]]"#),
     })
 }

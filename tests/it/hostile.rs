@@ -458,6 +458,7 @@ fn the_two_parsers_agree_on_an_untagged_error_and_an_empty_response() {
     for mode in [
         Mode::UntaggedError,
         Mode::EmptyResponse,
+        Mode::ObjectResult,
         Mode::Garbage,
         Mode::Truncated,
     ] {
