@@ -64,7 +64,7 @@ pub async fn run(settings: &Settings, command: &Command) -> Result<(), Error> {
             if !matches!(e, Error::Silent(_)) {
                 eprintln!(
                     "rdoveadm: error: {}",
-                    text::escape_message(&format!("server `{name}`: {e}"))
+                    text::message_line(&format!("server `{name}`: {e}"))
                 );
             }
             if first_failure.map_or(true, |(i, _)| index < i) {

@@ -54,7 +54,7 @@ pub async fn run(settings: &Settings, command: &Command, secs: f64) -> Result<()
             }
         }
         tokio::select! {
-            _ = tokio::time::sleep(std::time::Duration::from_secs_f64(secs)) => {}
+            _ = tokio::time::sleep(std::time::Duration::try_from_secs_f64(secs).unwrap_or(std::time::Duration::MAX)) => {}
             _ = interrupt.recv() => return Ok(()),
         }
     }

@@ -55,7 +55,7 @@ fn options(args: &ProbeArgs) -> Result<Options, Error> {
         ))
     })?;
     Ok(Options {
-        timeout: Duration::from_secs_f64(secs),
+        timeout: Duration::try_from_secs_f64(secs).unwrap_or(Duration::MAX),
         servername: args.servername.clone(),
         warn_days: i64::from(args.warn_days),
         source: args.source,

@@ -287,7 +287,7 @@ impl Ctx {
         };
         eprintln!(
             "rdoveadm: {level}: {}",
-            text::escape_message(&format!("{server}{message}"))
+            text::message_line(&format!("{server}{message}"))
         );
     }
 
