@@ -237,7 +237,32 @@ pub fn one_line_error(e: &clap::Error) -> String {
         .map(str::trim)
         .filter(|l| !l.is_empty())
         .collect();
-    crate::secret::redact_urls_in(words.join(" ").trim_start_matches("error: "))
+    let mut line = words.join(" ").trim_start_matches("error: ").to_string();
+    // clap's "a similar subcommand exists" tip is in a later paragraph: keep it.
+    let tips = suggestions(e);
+    if !tips.is_empty() {
+        let tips: Vec<String> = tips.iter().map(|t| format!("`{t}`")).collect();
+        line.push_str(&format!("; did you mean {}?", tips.join(" or ")));
+    }
+    crate::secret::redact_urls_in(&line)
+}
+
+/// What clap suggests for a mistyped command, option or value.
+fn suggestions(e: &clap::Error) -> Vec<String> {
+    use clap::error::{ContextKind, ContextValue};
+    let mut out = Vec::new();
+    for kind in [
+        ContextKind::SuggestedSubcommand,
+        ContextKind::SuggestedArg,
+        ContextKind::SuggestedValue,
+    ] {
+        match e.get(kind) {
+            Some(ContextValue::String(s)) => out.push(s.clone()),
+            Some(ContextValue::Strings(v)) => out.extend(v.iter().cloned()),
+            _ => {}
+        }
+    }
+    out
 }
 
 impl GlobalArgs {
@@ -281,7 +306,7 @@ pub enum ColorWhen {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Format {
-    /// A table for people (comfy-table).
+    /// A table for people (rdoveadm's own renderer; vertical when it can't fit).
     Table,
     /// A header line, then one tab-separated line per row (like `doveadm -f tab`).
     Tab,

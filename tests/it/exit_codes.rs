@@ -224,6 +224,20 @@ fn bad_usage_is_64() {
 }
 
 #[test]
+fn typos_get_clap_suggestion_in_the_one_line_error() {
+    let rd = against("http://127.0.0.1:9");
+    for (args, want) in [
+        (vec!["quata"], "did you mean `quota`?"),
+        (vec!["mailbox", "stauts"], "did you mean `status`?"),
+        (vec!["--fromat", "json", "who"], "did you mean `--format`?"),
+    ] {
+        let out = rd.clone().args(&args).run().code(64);
+        let line = out.one_error_line();
+        assert!(line.contains(want), "{args:?}: {line}");
+    }
+}
+
+#[test]
 fn bad_config_is_78() {
     for url in ["127.0.0.1:8080", "ftp://x", "http://doveadm:pw@127.0.0.1:1"] {
         let out = Rd::new()
