@@ -66,6 +66,9 @@ pub enum Mode {
     Emoji,
 }
 
+/// How long the fake waits for a request.
+const REQUEST_WAIT: Duration = Duration::from_secs(5);
+
 /// A running fake server; its threads end with the test process.
 pub struct Fake {
     /// `http://127.0.0.1:PORT` (the client appends `/doveadm/v1`).
@@ -144,7 +147,7 @@ impl Counter {
                 let Ok(mut c) = conn else { continue };
                 count.fetch_add(1, Ordering::SeqCst);
                 std::thread::spawn(move || {
-                    let _ = read_request(&mut c);
+                    let _ = read_request(&mut c, REQUEST_WAIT);
                     let body = envelope(json!([{
                         "username": OTHER_SERVER_USER, "service": "imap",
                         "pid": "1", "ip": "192.0.2.99", "connections": "1", "pids": "(1)",
@@ -163,7 +166,7 @@ impl Counter {
 }
 
 fn serve(mut c: TcpStream, mode: &Mode, fixed: Option<&Vec<u8>>, count: &AtomicUsize) {
-    if read_request(&mut c).is_none() {
+    if read_request(&mut c, REQUEST_WAIT).is_none() {
         return;
     }
     count.fetch_add(1, Ordering::SeqCst);
@@ -198,9 +201,10 @@ fn endless(c: &mut TcpStream, head: &[u8], unit: &[u8]) {
     while c.write_all(&chunk).is_ok() {}
 }
 
-/// Reads one request (head, then a body of Content-Length bytes); None on EOF/timeout.
-fn read_request(c: &mut TcpStream) -> Option<Vec<u8>> {
-    let _ = c.set_read_timeout(Some(Duration::from_secs(5)));
+/// Reads one request (head, then a body of Content-Length bytes) and returns its head;
+/// None on EOF or when nothing comes within `timeout`. Also the stand-ins' reader.
+pub fn read_request(c: &mut TcpStream, timeout: Duration) -> Option<String> {
+    let _ = c.set_read_timeout(Some(timeout));
     let mut buf = Vec::new();
     let mut chunk = [0u8; 8192];
     let head_end = loop {
@@ -212,8 +216,9 @@ fn read_request(c: &mut TcpStream) -> Option<Vec<u8>> {
             Ok(n) => buf.extend_from_slice(&chunk[..n]),
         }
     };
-    let head = String::from_utf8_lossy(&buf[..head_end]).to_ascii_lowercase();
+    let head = String::from_utf8_lossy(&buf[..head_end]).into_owned();
     let len: usize = head
+        .to_ascii_lowercase()
         .lines()
         .find_map(|l| l.strip_prefix("content-length:"))
         .and_then(|v| v.trim().parse().ok())
@@ -224,7 +229,7 @@ fn read_request(c: &mut TcpStream) -> Option<Vec<u8>> {
             Ok(n) => buf.extend_from_slice(&chunk[..n]),
         }
     }
-    Some(buf)
+    Some(head)
 }
 
 /// A complete HTTP/1.1 reply with a Content-Length.

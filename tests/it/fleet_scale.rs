@@ -3,7 +3,7 @@
 //! of servers with some unreachable (one error line each, the documented exit code in
 //! every format), and `--servers-file` (a file, stdin, a config group's file).
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufRead, BufReader, Write};
 use std::net::{TcpListener, TcpStream};
 use std::os::unix::fs::PermissionsExt;
 use std::process::{Command, Stdio};
@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
+use crate::fake::read_request;
 use crate::harness::Rd;
 
 /// How a stand-in answers every request.
@@ -52,7 +53,7 @@ fn standin(answer: Answer) -> String {
 }
 
 fn serve(mut c: TcpStream, a: &Answer) {
-    let Some(head) = read_head(&mut c) else {
+    let Some(head) = read_request(&mut c, Duration::from_secs(10)) else {
         return;
     };
     std::thread::sleep(a.delay);
@@ -76,39 +77,6 @@ fn serve(mut c: TcpStream, a: &Answer) {
         "HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
         body.len()
     );
-}
-
-/// Reads a request's head and body; returns the head (lower-case header names kept as sent).
-fn read_head(c: &mut TcpStream) -> Option<String> {
-    let _ = c.set_read_timeout(Some(Duration::from_secs(10)));
-    let mut buf = Vec::new();
-    let mut chunk = [0u8; 4096];
-    let end = loop {
-        if let Some(p) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
-            break p + 4;
-        }
-        match c.read(&mut chunk) {
-            Ok(0) | Err(_) => return None,
-            Ok(n) => buf.extend_from_slice(&chunk[..n]),
-        }
-    };
-    let head = String::from_utf8_lossy(&buf[..end]).into_owned();
-    let len: usize = head
-        .to_ascii_lowercase()
-        .lines()
-        .find_map(|l| {
-            l.strip_prefix("content-length:")
-                .map(|v| v.trim().to_string())
-        })
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0);
-    while buf.len() < end + len {
-        match c.read(&mut chunk) {
-            Ok(0) | Err(_) => break,
-            Ok(n) => buf.extend_from_slice(&chunk[..n]),
-        }
-    }
-    Some(head)
 }
 
 /// A URL nothing answers: a TCP socket bound to 127.0.0.1 but not listening, kept open
