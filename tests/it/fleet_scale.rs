@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use serde_json::{json, Value};
 
 use crate::fake::read_request;
-use crate::harness::Rd;
+use crate::harness::{versions, Dovecot, Rd};
 
 /// How a stand-in answers every request.
 #[derive(Clone)]
@@ -384,4 +384,54 @@ fn servers_file_from_a_file_stdin_and_a_config_group() {
         .run()
         .code(78);
     assert!(out.one_error_line().contains("line 1"), "{}", out.stderr);
+}
+
+#[test]
+fn an_https_fleet_is_checked_server_by_server_with_one_trust_setting() {
+    // One Dovecot over TLS, named two ways (its certificate is for 127.0.0.1 and
+    // localhost): two servers that share one TLS configuration per trust setting.
+    let d = Dovecot::start(versions()[0], &["--tls"]);
+    let url = d.url().trim_end_matches("/doveadm/v1");
+    assert!(url.starts_with("https://127.0.0.1:"), "{url}");
+    let other = url.replace("127.0.0.1", "localhost");
+    let (_f, file) = servers_file(&[url.to_string(), other.clone()]);
+    let fleet = |extra: &[&str]| {
+        Rd::new()
+            .env("RDOVEADM_PASSWORD", d.password())
+            .args(extra)
+            .args(["-f", "tab", "--servers-file", &file, "who"])
+            .run()
+    };
+
+    // With the private CA: both answer (a server that fails is an error line).
+    let out = fleet(&["--cacert", d.var("SANDBOX_CACERT")]).ok();
+    assert_eq!(out.stderr, "");
+    assert!(out.stdout.starts_with("server\t"), "{}", out.stdout);
+
+    // Without it the system roots do not know the CA: each server fails, on its own line.
+    let out = fleet(&[]).code(75);
+    let errors: Vec<&str> = out.stderr.lines().collect();
+    assert_eq!(errors.len(), 2, "{}", out.stderr);
+    for u in [url, other.as_str()] {
+        let n = u.trim_start_matches("https://");
+        assert!(
+            errors.iter().any(|l| {
+                l.starts_with(&format!("rdoveadm: error: server `{n}`: "))
+                    && (l.contains("certificate") || l.contains("UnknownIssuer"))
+            }),
+            "{n}: {}",
+            out.stderr
+        );
+    }
+
+    // --insecure: no certificate check, both answer (warnings, no error).
+    let out = fleet(&["--insecure"]).ok();
+    assert!(out.stdout.starts_with("server\t"), "{}", out.stdout);
+    assert!(
+        out.stderr
+            .lines()
+            .all(|l| l.contains("warning: --insecure")),
+        "{}",
+        out.stderr
+    );
 }
