@@ -9,7 +9,12 @@
 //! target/release/examples/standin --count 1000 --delay 0.05   # one port a line, then "ready"
 //! ```
 //!
-//! It runs until stdin closes or it gets SIGTERM/SIGINT. One thread (a current-thread
+//! It runs until stdin closes or it gets SIGTERM/SIGINT.
+//!
+//! `standin --client FILE` is the reference client of the benchmark instead: it asks
+//! every `http://HOST:PORT` line of FILE at once for `who`, with raw HTTP/1.1 on the same
+//! runtime and no HTTP library, reads each reply to its end and prints the byte count.
+//! What it takes on 1,000 stand-ins against one is what this machine allows any client. One thread (a current-thread
 //! tokio runtime), as `scripts/bench.d/standin.py` (the same stand-in in Python, kept
 //! for machines without a Rust toolchain) is one interpreter: with 1,000 servers the
 //! Python one costs ~60 µs of CPU per request on this machine's 2 shared cores, this one
@@ -32,17 +37,19 @@ const MAX_HEAD: usize = 64 * 1024;
 
 fn usage() -> ! {
     eprintln!("usage: standin [--count N] [--delay SECONDS]   (defaults: 1 server, 0.05 s)");
+    eprintln!("       standin --client FILE");
     std::process::exit(2);
 }
 
 fn main() {
-    let (mut count, mut delay) = (1usize, 0.05f64);
+    let (mut count, mut delay, mut client) = (1usize, 0.05f64, None);
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         let v = args.next().unwrap_or_else(|| usage());
         match a.as_str() {
             "--count" => count = v.parse().unwrap_or_else(|_| usage()),
             "--delay" => delay = v.parse().unwrap_or_else(|_| usage()),
+            "--client" => client = Some(v),
             _ => usage(),
         }
     }
@@ -63,7 +70,58 @@ fn main() {
         .enable_all()
         .build()
         .unwrap_or_else(|e| fail(&format!("cannot start the runtime: {e}")));
-    rt.block_on(serve(count, delay));
+    match client {
+        Some(file) => rt.block_on(ask_all(&file)),
+        None => rt.block_on(serve(count, delay)),
+    }
+}
+
+/// The reference client: one `who` POST to every server of `file` at once.
+async fn ask_all(file: &str) {
+    let text =
+        std::fs::read_to_string(file).unwrap_or_else(|e| fail(&format!("cannot read {file}: {e}")));
+    let mut asks = tokio::task::JoinSet::new();
+    for line in text.lines().map(str::trim).filter(|l| !l.is_empty()) {
+        let Some(addr) = line.strip_prefix("http://") else {
+            fail(&format!("{file}: `{line}` is not http://HOST:PORT"));
+        };
+        let addr = addr.trim_end_matches('/').to_string();
+        asks.spawn(async move {
+            let body = r#"[["who",{},"t"]]"#;
+            let request = format!(
+                "POST /doveadm/v1 HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\n\
+                 Authorization: Basic ZG92ZWFkbTpzdGFuZGlu\r\nContent-Length: {}\r\n\r\n{body}",
+                body.len()
+            );
+            let mut conn = TcpStream::connect(&addr).await?;
+            conn.set_nodelay(true)?;
+            conn.write_all(request.as_bytes()).await?;
+            // The reply is a head and Content-Length bytes of body, read to the end.
+            let mut buf = Vec::with_capacity(1024);
+            let mut chunk = [0u8; 4096];
+            loop {
+                if let Some(end) = find(&buf, b"\r\n\r\n") {
+                    let total = end + 4 + content_length(buf.get(..end).unwrap_or_default());
+                    if buf.len() >= total {
+                        return Ok::<usize, std::io::Error>(total);
+                    }
+                }
+                match conn.read(&mut chunk).await? {
+                    0 => return Err(std::io::ErrorKind::UnexpectedEof.into()),
+                    n => buf.extend_from_slice(chunk.get(..n).unwrap_or_default()),
+                }
+            }
+        });
+    }
+    let mut bytes = 0;
+    while let Some(done) = asks.join_next().await {
+        match done {
+            Ok(Ok(n)) => bytes += n,
+            Ok(Err(e)) => fail(&format!("a request failed: {e}")),
+            Err(e) => fail(&format!("a request failed: {e}")),
+        }
+    }
+    println!("{bytes}");
 }
 
 fn fail(msg: &str) -> ! {

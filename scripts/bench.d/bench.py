@@ -12,9 +12,11 @@ Benchmarks (select any subset on the command line; default: all):
      doveadm (target <= 0.6) and vs rdoveadm --parallel 1 (reported);
      row counts checked once
   c  rdoveadm who on 8, 64, 256, 1,000 stand-in servers (50 ms each, no
-     CPU) vs one: 256 target <= 1.5, 1,000 target <= 3, peak RSS at 1,000
-     <= 64 MiB; references: curl --parallel on 1,000 vs one curl, and who on
-     8 real Dovecots vs one (same cores)
+     CPU; examples/standin.rs, or standin.py with BENCH_STANDIN=py) vs one:
+     256 target <= 1.5, 1,000 target <= 3, peak RSS at 1,000 <= 64 MiB; with
+     the CPU time of rdoveadm and of the stand-ins per run; references: the
+     plainest client (standin --client) and curl --parallel on 1,000 vs one,
+     and who on 8 real Dovecots vs one (same cores)
   d  peak RSS of rdoveadm rendering 50,000 search rows in each format
                                                             target <= 32 MiB
 """
@@ -123,13 +125,20 @@ def base_env():
     return env
 
 
-def run_timed(cmd, env, stdout=subprocess.DEVNULL):
-    """Wall time of one run in seconds; fails loudly on a non-zero exit."""
-    t0 = time.perf_counter()
-    p = subprocess.run(cmd, env=env, stdout=stdout, stderr=subprocess.PIPE)
-    t = time.perf_counter() - t0
-    if p.returncode != 0:
-        raise RuntimeError(f"{shlex.join(cmd)} exited {p.returncode}: {p.stderr.decode(errors='replace')[-500:]}")
+def run_timed(cmd, env, stdout=subprocess.DEVNULL, cpu=None):
+    """Wall time of one run in seconds; fails loudly on a non-zero exit. When `cpu` is a
+    list, the run's user+system CPU seconds (its own and its children's) are appended."""
+    with tempfile.TemporaryFile() as err:
+        t0 = time.perf_counter()
+        p = subprocess.Popen(cmd, env=env, stdout=stdout, stderr=err)
+        _, status, usage = os.wait4(p.pid, 0)
+        t = time.perf_counter() - t0
+        p.returncode = os.waitstatus_to_exitcode(status)
+        if p.returncode != 0:
+            err.seek(0)
+            raise RuntimeError(f"{shlex.join(cmd)} exited {p.returncode}: {err.read().decode(errors='replace')[-500:]}")
+    if cpu is not None:
+        cpu.append(usage.ru_utime + usage.ru_stime)
     return t
 
 
@@ -143,9 +152,10 @@ def output_of(cmd, env, timeout=None):
 class Paired:
     """Result of paired runs of A and B."""
 
-    def __init__(self, name_a, name_b, ta, tb, orders):
+    def __init__(self, name_a, name_b, ta, tb, orders, ca=None, cb=None, load=None):
         self.name_a, self.name_b = name_a, name_b
         self.ta, self.tb, self.orders = ta, tb, orders
+        self.ca, self.cb, self.load = ca or [], cb or [], load
         self.ratios = [a / b for a, b in zip(ta, tb)]
 
     @property
@@ -157,7 +167,10 @@ class Paired:
         q1, q3 = r[len(r) // 4], r[(3 * len(r)) // 4]
         return (f"{len(r)} pairs ({self.orders.count('AB')} A-first / {self.orders.count('BA')} B-first): "
                 f"median ratio {self.ratio:.3f} (quartiles {q1:.3f}..{q3:.3f}, range {r[0]:.3f}..{r[-1]:.3f}); "
-                f"median times A={fmt_s(statistics.median(self.ta))} B={fmt_s(statistics.median(self.tb))}")
+                f"median times A={fmt_s(statistics.median(self.ta))} B={fmt_s(statistics.median(self.tb))}"
+                + (f"; median CPU (user+sys) A={fmt_s(statistics.median(self.ca))} B={fmt_s(statistics.median(self.cb))}"
+                   if self.ca and self.cb else "")
+                + (f"; load average {self.load:.1f} at the start" if self.load is not None else ""))
 
 
 def fmt_s(t):
@@ -166,22 +179,23 @@ def fmt_s(t):
 
 def paired(name_a, cmd_a, env_a, name_b, cmd_b, env_b, pairs, warmup, rng):
     """Runs warm-ups, then `pairs` pairs of A and B in random order per pair."""
+    load = os.getloadavg()[0]
     for _ in range(warmup):
         run_timed(cmd_a, env_a)
         run_timed(cmd_b, env_b)
-    ta, tb, orders = [], [], []
+    ta, tb, ca, cb, orders = [], [], [], [], []
     for _ in range(pairs):
         if rng.random() < 0.5:
-            a = run_timed(cmd_a, env_a)
-            b = run_timed(cmd_b, env_b)
+            a = run_timed(cmd_a, env_a, cpu=ca)
+            b = run_timed(cmd_b, env_b, cpu=cb)
             orders.append("AB")
         else:
-            b = run_timed(cmd_b, env_b)
-            a = run_timed(cmd_a, env_a)
+            b = run_timed(cmd_b, env_b, cpu=cb)
+            a = run_timed(cmd_a, env_a, cpu=ca)
             orders.append("BA")
         ta.append(a)
         tb.append(b)
-    res = Paired(name_a, name_b, ta, tb, orders)
+    res = Paired(name_a, name_b, ta, tb, orders, ca, cb, load)
     log(f"  A = {name_a}\n         B = {name_b}\n         {res.describe()}")
     return res
 
@@ -310,16 +324,33 @@ def bench_b(sb, args, rng, results):
         sb.stop([e["SANDBOX_DIR"]])
 
 
-STANDIN = os.path.join(ROOT, "scripts", "bench.d", "standin.py")
+STANDIN_PY = os.path.join(ROOT, "scripts", "bench.d", "standin.py")
+# Built by scripts/bench (`cargo build --release --example standin`); BENCH_STANDIN=py
+# uses the Python one instead.
+STANDIN_RS = os.path.join(ROOT, "target", "release", "examples", "standin")
 STANDIN_SIZES = (8, 64, 256, 1000)
 STANDIN_DELAY = 0.05
 
 
+def standin_cmd():
+    if os.environ.get("BENCH_STANDIN", "rust") != "py" and os.access(STANDIN_RS, os.X_OK):
+        return [STANDIN_RS], "Rust (examples/standin.rs)"
+    return [sys.executable, STANDIN_PY], "Python (scripts/bench.d/standin.py)"
+
+
+def proc_cpu(pid):
+    """User+system CPU seconds a running process has used so far."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 class Standins:
-    """One stand-in process (standin.py) serving `count` ports; stopped on close."""
+    """One stand-in process serving `count` ports; stopped on close."""
 
     def __init__(self, count, delay):
-        self.proc = subprocess.Popen([sys.executable, STANDIN, "--count", str(count), "--delay", str(delay)],
+        cmd, self.kind = standin_cmd()
+        self.proc = subprocess.Popen(cmd + ["--count", str(count), "--delay", str(delay)],
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
         self.ports = []
         for line in self.proc.stdout:
@@ -349,8 +380,8 @@ def bench_c(sb, args, rng, results):
 def bench_c_standins(args, rng, results):
     """`who` on 8 ... 1,000 stand-ins (50 ms each, no CPU) vs one, and the peak RSS at 1,000."""
     most = max(STANDIN_SIZES)
-    log(f"(c) starting {most:,} stand-in servers ({STANDIN_DELAY * 1000:.0f} ms each, one process)")
     st = Standins(most, STANDIN_DELAY)
+    log(f"(c) started {most:,} stand-in servers ({STANDIN_DELAY * 1000:.0f} ms each, one process, {st.kind})")
     try:
         d = tempfile.mkdtemp(prefix="rdoveadm-bench-fleet-")
         files = {}
@@ -375,9 +406,19 @@ def bench_c_standins(args, rng, results):
             res = paired(f"rdoveadm --servers-file ({n} stand-ins) who", who(n), env,
                          "rdoveadm --servers-file (1 stand-in) who", who(1), env, args.pairs, args.warmup, rng)
             t = targets.get(n)
+            # Where the CPU goes, which the load of others does not change much: rdoveadm's
+            # own user+sys time and the stand-in process's, per run, over a few more runs.
+            cpu_rd, cpu_st = [], []
+            for _ in range(5):
+                before = proc_cpu(st.proc.pid)
+                run_timed(who(n), env, cpu=cpu_rd)
+                cpu_st.append(proc_cpu(st.proc.pid) - before)
+            cpu = (f"; CPU per run over 5 more runs (median): rdoveadm {fmt_s(statistics.median(cpu_rd))}, "
+                   f"stand-ins {fmt_s(statistics.median(cpu_st))}")
+            log(f"(c) {n} stand-ins{cpu}")
             results.append(dict(bench=f"(c) `who` on {n:,} stand-ins / on 1 (50 ms each)", figure=res.ratio,
                                 shown=f"{res.ratio:.2f}", target=f"≤ {t}" if t else "(reported)",
-                                ok=(res.ratio <= t) if t else None, detail=res.describe()))
+                                ok=(res.ratio <= t) if t else None, detail=res.describe() + cpu))
         samples = [rss_kib(who(most), env, timed=True) for _ in range(args.rss_runs)]
         kib = statistics.median(s[0] for s in samples)
         one = rss_kib(who(1), env)
@@ -386,6 +427,17 @@ def bench_c_standins(args, rng, results):
                             shown=f"{kib / MIB:.1f} MiB", target="≤ 64 MiB", ok=kib <= 64 * MIB,
                             detail=f"KiB per run: {[s[0] for s in samples]}; median wall "
                                    f"{fmt_s(statistics.median(s[1] for s in samples))}; one stand-in {one / MIB:.1f} MiB"))
+        # Reference, not a target: what this machine allows any client. The plainest one,
+        # raw HTTP/1.1 on the same async runtime and no HTTP library (examples/standin.rs
+        # --client), asking the same 1,000 stand-ins at once, vs asking one.
+        if os.access(STANDIN_RS, os.X_OK):
+            plain = [STANDIN_RS, "--client", files[most]]
+            plain_1 = [STANDIN_RS, "--client", files[1]]
+            ref = paired(f"standin --client ({most} stand-ins)", plain, env, "standin --client (1 stand-in)", plain_1,
+                         env, args.pairs, args.warmup, rng)
+            results.append(dict(bench=f"(c ref) plainest client (raw HTTP/1.1, tokio) on {most:,} stand-ins / on 1",
+                                figure=ref.ratio, shown=f"{ref.ratio:.2f}", target="(reference)", ok=None,
+                                detail=ref.describe()))
         # Reference, not a target: the most basic concurrent client on the same machine and
         # stand-ins, curl --parallel (all at once) on 1,000 vs one curl.
         cfg = os.path.join(d, "curl-fleet.cfg")
