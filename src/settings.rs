@@ -127,6 +127,8 @@ pub struct OutputSettings {
     pub width: Option<u16>,
     /// Bold table headers.
     pub color: bool,
+    /// `--typed`: numeric fields as numbers, `-` as null, in `json` and `jsonl`.
+    pub typed: bool,
 }
 
 /// One server to talk to, named for messages and the `server` column.
@@ -232,6 +234,7 @@ impl Settings {
             header: !g.no_header,
             width: if term.stdout_tty { term.width } else { None },
             color,
+            typed: g.typed,
         }
     }
 

@@ -179,6 +179,11 @@ pub struct GlobalArgs {
     /// Print each request and reply on stderr (credentials redacted).
     #[arg(short = 'D', long, global = true)]
     pub debug: bool,
+
+    /// In `json` and `jsonl`: numeric fields of server rows as JSON numbers and Dovecot's `-`
+    /// (unlimited) as null (the fields are listed in the README, "Monitoring").
+    #[arg(long, global = true)]
+    pub typed: bool,
 }
 
 impl Cli {
@@ -293,6 +298,7 @@ impl GlobalArgs {
             color: b.color,
             no_header: b.no_header,
             debug: self.debug || b.debug,
+            typed: self.typed || b.typed,
         }
     }
 }
@@ -317,6 +323,12 @@ pub enum Format {
     Json,
     /// One JSON object per line (JSON Lines), for streaming into other tools.
     Jsonl,
+    /// A monitoring-plugin result (Nagios, Icinga): `SERVICE STATE - summary|perfdata`, exit
+    /// 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN. For `probe`, `quota get` and `who`.
+    Nagios,
+    /// OpenMetrics text (Prometheus, node_exporter's textfile collector), ending `# EOF`.
+    /// For `probe`, `quota get` and `who`.
+    Openmetrics,
 }
 
 #[derive(Debug, Subcommand)]
@@ -476,7 +488,8 @@ impl Command {
                 MailboxCommand::Rename(a) => &a.users,
                 MailboxCommand::Subscribe(a) | MailboxCommand::Unsubscribe(a) => &a.users,
             },
-            Command::Quota(QuotaCommand::Get(a) | QuotaCommand::Recalc(a)) => &a.users,
+            Command::Quota(QuotaCommand::Get(a)) => &a.users,
+            Command::Quota(QuotaCommand::Recalc(a)) => &a.users,
             Command::Fetch(a) => &a.users,
             Command::Search(a) => &a.users,
             Command::Expunge(a) => &a.users,

@@ -199,7 +199,7 @@ impl Ctx {
     /// [`stops_asking`]) stops asking it: requests already in flight finish,
     /// no new one is sent, and that failure is one line saying how many were not
     /// asked, and the exit code.
-    async fn mail_each(
+    pub async fn mail_each(
         &self,
         command: &str,
         users: &Users,
