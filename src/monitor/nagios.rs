@@ -193,6 +193,7 @@ pub fn failed_check(
                 m if m.is_empty() => format!("failed with exit code {}", e.exit_code()),
                 m => crate::text::message_line(&m),
             };
+            eprintln!("rdoveadm: error: {}", text(&why));
             let row = check(super::service(command), State::Unknown, &why, &[], &[]);
             ctx.emit(&[], &[row])
         }

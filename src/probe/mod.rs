@@ -144,6 +144,7 @@ async fn connect(t: &Target, opts: &Options, r: &mut Report) -> Option<TcpStream
             }
             Ok(Err(e)) => {
                 r.connect_ms = Some(start.elapsed().as_millis());
+                r.connect_secs = Some(start.elapsed().as_secs_f64());
                 last = Some(e);
             }
             Err(_) => {
