@@ -91,7 +91,7 @@ pub fn render(rows: &[Row]) -> String {
         let Some(samples) = by.get(name) else {
             continue;
         };
-        let first = samples.first().map(|r| *r);
+        let first = samples.first().copied();
         let meta = |k: &str| {
             first
                 .and_then(|r| r.get(k))
