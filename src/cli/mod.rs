@@ -150,7 +150,8 @@ pub struct GlobalArgs {
     #[arg(long, global = true, value_name = "SIZE")]
     pub max_reply_size: Option<String>,
 
-    /// Output format: `table` (default on a terminal), `tab` (default when piped), `flow`, `json` or `jsonl`.
+    /// Output format: `table` (default on a terminal), `tab` (default when piped), `flow`, `json` or `jsonl`;
+    /// `nagios` or `openmetrics` for `probe`, `quota get` and `who` (monitoring).
     /// Environment: RDOVEADM_FORMAT. `-f` works before the command name, as in doveadm
     /// (after it, `-f` is the command's own option, e.g. `user -f FIELD`).
     #[arg(

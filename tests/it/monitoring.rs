@@ -525,6 +525,11 @@ fn quota_users(d: &Dovecot) {
     }
 }
 
+/// `rd ARGS`, which must succeed, with stdout parsed as JSON.
+fn json_of(rd: &Rd, args: &[&str]) -> Value {
+    rd.clone().args(args).run().ok().json()
+}
+
 fn usernames(v: &Value) -> Vec<(String, String)> {
     v.as_array()
         .unwrap()
@@ -546,12 +551,7 @@ fn quota_over_nagios_openmetrics_typed_and_who_with_real_logins() {
         let rd = d.rdoveadm();
 
         // --over 90: exactly the users at or over 90%, highest first.
-        let j = rd
-            .clone()
-            .args(["-f", "json", "quota", "get", "-A", "--over", "90"])
-            .run()
-            .ok()
-            .json();
+        let j = json_of(&rd, &["-f", "json", "quota", "get", "-A", "--over", "90"]);
         let got = usernames(&j);
         let want = [
             ("alice@example.org", "\"100\""),
@@ -563,9 +563,9 @@ fn quota_over_nagios_openmetrics_typed_and_who_with_real_logins() {
             assert_eq!(r["type"], "MESSAGE");
             assert_eq!(r["limit"], "10");
         }
-        let j = rd
-            .clone()
-            .args([
+        let j = json_of(
+            &rd,
+            &[
                 "-f",
                 "json",
                 "quota",
@@ -575,10 +575,8 @@ fn quota_over_nagios_openmetrics_typed_and_who_with_real_logins() {
                 "80",
                 "--parallel",
                 "1",
-            ])
-            .run()
-            .ok()
-            .json();
+            ],
+        );
         assert_eq!(usernames(&j).len(), 3, "{v}: {j}");
         let file =
             std::env::temp_dir().join(format!("rdoveadm-it-over-{}-{v}", std::process::id()));
@@ -587,9 +585,9 @@ fn quota_over_nagios_openmetrics_typed_and_who_with_real_logins() {
             "carol@example.org\nalice@example.org\ndave@other.test\n",
         )
         .unwrap();
-        let j = rd
-            .clone()
-            .args([
+        let j = json_of(
+            &rd,
+            &[
                 "-f",
                 "json",
                 "quota",
@@ -598,10 +596,8 @@ fn quota_over_nagios_openmetrics_typed_and_who_with_real_logins() {
                 file.to_str().unwrap(),
                 "--over",
                 "90",
-            ])
-            .run()
-            .ok()
-            .json();
+            ],
+        );
         assert_eq!(usernames(&j), want[..1], "{v}: {j}");
         let _ = std::fs::remove_file(&file);
         let t = rd
@@ -624,9 +620,9 @@ fn quota_over_nagios_openmetrics_typed_and_who_with_real_logins() {
         );
 
         // --typed, field by field.
-        let j = rd
-            .clone()
-            .args([
+        let j = json_of(
+            &rd,
+            &[
                 "--typed",
                 "-f",
                 "json",
@@ -634,10 +630,8 @@ fn quota_over_nagios_openmetrics_typed_and_who_with_real_logins() {
                 "get",
                 "-u",
                 "dave@other.test",
-            ])
-            .run()
-            .ok()
-            .json();
+            ],
+        );
         assert_eq!(
             j,
             json!([
@@ -661,9 +655,9 @@ fn quota_over_nagios_openmetrics_typed_and_who_with_real_logins() {
         );
         if v == "2.3" {
             // alice's own rule has no storage limit: Dovecot 2.3 says `-`, typed null.
-            let j = rd
-                .clone()
-                .args([
+            let j = json_of(
+                &rd,
+                &[
                     "--typed",
                     "-f",
                     "json",
@@ -671,20 +665,36 @@ fn quota_over_nagios_openmetrics_typed_and_who_with_real_logins() {
                     "get",
                     "-u",
                     "alice@example.org",
-                ])
-                .run()
-                .ok()
-                .json();
+                ],
+            );
             assert_eq!(j[0]["type"], "STORAGE");
             assert_eq!(j[0]["limit"], Value::Null, "{j}");
-            let plain = rd
-                .clone()
-                .args(["-f", "json", "quota", "get", "-u", "alice@example.org"])
-                .run()
-                .ok()
-                .json();
+            let plain = json_of(
+                &rd,
+                &["-f", "json", "quota", "get", "-u", "alice@example.org"],
+            );
             assert_eq!(plain[0]["limit"], "-", "without --typed: Dovecot's text");
         }
+
+        let status = ["mailbox", "status", "-u", "alice@example.org"];
+        let fields = "messages unseen vsize uidvalidity guid";
+        let j = json_of(
+            &rd,
+            &[&["--typed", "-f", "json"][..], &status, &[fields, "INBOX"]].concat(),
+        );
+        assert_eq!(
+            (&j[0]["messages"], &j[0]["unseen"]),
+            (&json!(10), &json!(10)),
+            "{j}"
+        );
+        assert!(
+            j[0]["vsize"].is_u64() && j[0]["uidvalidity"].is_u64(),
+            "{j}"
+        );
+        assert!(
+            j[0]["guid"].is_string() && j[0]["mailbox"] == "INBOX",
+            "{j}"
+        );
 
         // Nagios: CRITICAL at or over -c, WARNING at or over -w, counts as perfdata.
         let out = rd
@@ -867,12 +877,7 @@ fn quota_over_nagios_openmetrics_typed_and_who_with_real_logins() {
         assert_eq!(n.perf["users"][0], "3");
         assert_eq!(n.perf["imap_sessions"][0], "3");
         assert_eq!(n.perf["pop3_sessions"][0], "1");
-        let j = rd
-            .clone()
-            .args(["--typed", "-f", "json", "who"])
-            .run()
-            .ok()
-            .json();
+        let j = json_of(&rd, &["--typed", "-f", "json", "who"]);
         let alice = j
             .as_array()
             .unwrap()
@@ -884,12 +889,7 @@ fn quota_over_nagios_openmetrics_typed_and_who_with_real_logins() {
             alice["service"].is_string() && alice["pids"].is_string(),
             "{alice}"
         );
-        let j = rd
-            .clone()
-            .args(["--typed", "-f", "json", "who", "-1"])
-            .run()
-            .ok()
-            .json();
+        let j = json_of(&rd, &["--typed", "-f", "json", "who", "-1"]);
         assert!(
             j.as_array()
                 .unwrap()
