@@ -180,3 +180,58 @@ pub fn openmetrics(rows: &[Row], one: Option<&str>) -> Vec<Row> {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn row(user: &str, kind: &str, value: &str, limit: &str, percent: &str) -> Row {
+        json!({"username": user, "root": "User quota", "type": kind, "value": value,
+            "limit": limit, "percent": percent})
+        .as_object()
+        .unwrap()
+        .clone()
+    }
+
+    #[test]
+    fn a_hostile_user_name_stays_on_its_line_and_out_of_perfdata() {
+        let rows = [
+            row("evil\n|x=1\u{1b}[2J", "MESSAGE", "10", "10", "100"),
+            row("ok@example.org", "STORAGE", "1", "-", "-"),
+        ];
+        let (state, out) = super::super::nagios::render(&[nagios(&rows, None, 80, 95)]);
+        assert_eq!(state, State::Critical);
+        let lines: Vec<&str> = out.lines().collect();
+        assert_eq!(lines.len(), 2, "{out}");
+        assert_eq!(lines[0].matches('|').count(), 1, "{out}");
+        assert!(lines[0].contains("evil\\n\\x7cx=1\\x1b[2J 100%"), "{out}");
+        assert!(!out.chars().any(|c| crate::text::is_unsafe(c) && c != '\n'));
+    }
+
+    #[test]
+    fn storage_in_bytes_and_no_limit_sample_when_unlimited() {
+        let rows = [
+            row("a", "STORAGE", "2", "-", "0"),
+            row("a", "MESSAGE", "3", "10", "30"),
+        ];
+        let s = openmetrics(&rows, None);
+        let got: Vec<(String, f64)> = s
+            .iter()
+            .map(|r| {
+                (
+                    r["#family"].as_str().unwrap().to_string(),
+                    r["#value"].as_f64().unwrap(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("dovecot_quota_storage_used_bytes".to_string(), 2048.0),
+                ("dovecot_quota_messages_used".to_string(), 3.0),
+                ("dovecot_quota_messages_limit".to_string(), 10.0),
+            ]
+        );
+    }
+}
