@@ -174,7 +174,8 @@ fn clap_error(e: clap::Error) -> i32 {
             let env = std::env::var("RDOVEADM_FORMAT").ok();
             if monitor::nagios::requested(&args, env.as_deref()) {
                 // A monitoring plugin's usage error is UNKNOWN, with a status line.
-                monitor::nagios::unknown_line("RDOVEADM", &format!("usage: {line}"));
+                let service = monitor::nagios::service_in(&args);
+                monitor::nagios::unknown_line(service, &format!("usage: {line}"));
                 return monitor::nagios::State::Unknown as i32;
             }
             error::code::USAGE

@@ -188,7 +188,7 @@ pub struct MailboxNamesArgs {
 pub enum QuotaCommand {
     /// Show quota usage and limits (STORAGE in KiB, MESSAGE in messages).
     #[command(
-        after_help = "Examples:\n  rdoveadm quota get -u alice@example.org\n  rdoveadm quota get -A"
+        after_help = "Examples:\n  rdoveadm quota get -u alice@example.org\n  rdoveadm quota get -A\n  rdoveadm quota get -A --over 90\n  rdoveadm -f nagios quota get -A -w 80 -c 95\n  rdoveadm -f openmetrics quota get -A"
     )]
     Get(QuotaGetArgs),
     /// Recalculate the quota usage from the mailboxes.

@@ -464,6 +464,11 @@ Examples:
   rdoveadm probe mx1.example.org mx2.example.org --only imaps,pop3s --warn-days 30
   rdoveadm probe 192.0.2.7 --servername mail.example.org --cacert /etc/ssl/private-ca.pem
   rdoveadm -f json probe mail.example.org --imap 10143 --imaps 10993
+  rdoveadm -f nagios probe mail.example.org -w 30 -c 7
+  rdoveadm -f openmetrics probe mail.example.org
+
+With -f nagios the exit code is the state (0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN); with
+-f openmetrics it is 0 once the metrics are written. Otherwise:
 
 Exit codes (the most severe over all ports wins):
   0   every port open, TLS with a trusted, unexpired (not within --warn-days), name-matching

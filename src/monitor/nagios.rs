@@ -212,6 +212,20 @@ pub fn unknown_line(service: &str, why: &str) {
     let _ = out.flush();
 }
 
+/// The service name for a usage error: that of the command named on the command line.
+pub fn service_in(args: &[String]) -> &'static str {
+    match args
+        .iter()
+        .skip(1)
+        .find(|a| matches!(a.as_str(), "probe" | "quota" | "who"))
+    {
+        Some(a) if a == "probe" => "PROBE",
+        Some(a) if a == "quota" => "QUOTA",
+        Some(_) => "WHO",
+        None => "RDOVEADM",
+    }
+}
+
 /// Whether `-f nagios` / `--format nagios` is on the command line or RDOVEADM_FORMAT
 /// says nagios: for usage errors clap reports before anything is parsed.
 pub fn requested(args: &[String], env_format: Option<&str>) -> bool {
@@ -433,5 +447,10 @@ mod tests {
         assert!(requested(&a("rdoveadm x"), Some("nagios")));
         assert!(!requested(&a("rdoveadm -f json x"), None));
         assert!(!requested(&a("rdoveadm x -- -f nagios"), None));
+        assert_eq!(
+            service_in(&a("rdoveadm -f nagios quota get --bogus")),
+            "QUOTA"
+        );
+        assert_eq!(service_in(&a("rdoveadm -f nagios --bogus")), "RDOVEADM");
     }
 }
