@@ -153,6 +153,10 @@ async fn dispatch_one(ctx: &Ctx, command: &Command) -> Result<(), Error> {
 fn clap_error(e: clap::Error) -> i32 {
     use clap::error::ErrorKind;
     match e.kind() {
+        ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand if nagios_requested() => {
+            eprintln!("rdoveadm: error: a command or subcommand is missing");
+            nagios_usage("a command or subcommand is missing (see --help)")
+        }
         ErrorKind::DisplayHelp
         | ErrorKind::DisplayVersion
         | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
@@ -168,17 +172,29 @@ fn clap_error(e: clap::Error) -> i32 {
             let line = text::message_line(&cli::one_line_error(&e));
             eprintln!("rdoveadm: error: {line}");
             eprintln!("rdoveadm: hint: see `rdoveadm --help` or `rdoveadm <command> --help`");
-            let args: Vec<String> = std::env::args_os()
-                .map(|a| a.to_string_lossy().into_owned())
-                .collect();
-            let env = std::env::var("RDOVEADM_FORMAT").ok();
-            if monitor::nagios::requested(&args, env.as_deref()) {
-                // A monitoring plugin's usage error is UNKNOWN, with a status line.
-                let service = monitor::nagios::service_in(&args);
-                monitor::nagios::unknown_line(service, &format!("usage: {line}"));
-                return monitor::nagios::State::Unknown as i32;
+            if nagios_requested() {
+                return nagios_usage(&line);
             }
             error::code::USAGE
         }
     }
+}
+
+fn args() -> Vec<String> {
+    std::env::args_os()
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect()
+}
+
+/// Whether the command line (or RDOVEADM_FORMAT) asks for `-f nagios`.
+fn nagios_requested() -> bool {
+    let env = std::env::var("RDOVEADM_FORMAT").ok();
+    monitor::nagios::requested(&args(), env.as_deref())
+}
+
+/// A monitoring plugin's usage error: an UNKNOWN status line, exit 3.
+fn nagios_usage(why: &str) -> i32 {
+    let service = monitor::nagios::service_in(&args());
+    monitor::nagios::unknown_line(service, &format!("usage: {why}"));
+    monitor::nagios::State::Unknown as i32
 }

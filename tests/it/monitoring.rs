@@ -449,6 +449,7 @@ fn nagios_probe_reaches_every_state_and_typed_probe_json() {
         &["-f", "nagios", "probe", "127.0.0.1", "-w", "5", "-c", "10"],
         &["--format=nagios", "probe"],
         &["-f", "nagios", "mailbox", "list", "-u", "alice"],
+        &["-f", "nagios", "quota"],
     ] {
         let out = Rd::new().args(args).run().code(3);
         let n = nagios(&out);
