@@ -26,7 +26,9 @@ pub mod code {
 /// The exit-code table as shown in `--help`, the man page and the README.
 pub const EXIT_CODE_TABLE: &[(i32, &str)] = &[
     (0, "success (also: output pipe closed by the reader)"),
-    (1, "aborted at a confirmation prompt, or the server returned a doveadm code outside 1-255 (-1, 1001-1003)"),
+    (1, "aborted at a confirmation prompt, or the server returned a doveadm code outside 1-255 (-1, 1001-1003); -f nagios: WARNING"),
+    (2, "-f nagios: CRITICAL"),
+    (3, "-f nagios: UNKNOWN (usage error, no server, server not answering: the check could not run)"),
     (64, "usage: bad arguments, unknown command or parameter (unknownMethod, invalidRequest, HTTP 400)"),
     (65, "data error: e.g. mailbox already exists, request too large (HTTP 413); probe: password login offered before TLS"),
     (66, "an input file (-F, --password-file, ...) cannot be read"),

@@ -21,7 +21,8 @@ Connection: --url/RDOVEADM_URL or --socket/RDOVEADM_SOCKET. Credentials: RDOVEAD
 Exit codes: 0 ok, 64 usage, 65 data error, 66 no input, 67 no such user, 68 not found, 69 \
 unavailable (probe: port closed), 70 server internal error, 75 temporary failure (connect, timeout, \
 no reply), 76 malformed or too large reply, 77 permission denied, 78 configuration error (also a \
-redirect, an unsafe file); other doveadm codes are passed through.
+redirect, an unsafe file); other doveadm codes are passed through. With -f nagios: 0 OK, 1 WARNING, \
+2 CRITICAL, 3 UNKNOWN.
 
 Several servers (-s NAME,NAME, a group, --all-servers, --url repeated, --servers-file): all are \
 asked at once (see --concurrency). Rows get a leading `server` field. In tab, flow, json and jsonl \
