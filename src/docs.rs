@@ -218,7 +218,7 @@ const ENVIRONMENT: &[(&str, &str)] = &[
     ("RDOVEADM_USER", "User name for HTTP Basic authentication, as --auth-user (default: doveadm)."),
     ("RDOVEADM_PASSWORD", "The doveadm_password (HTTP Basic). --password-file beats it."),
     ("RDOVEADM_API_KEY", "The doveadm_api_key (sent as Authorization: X-Dovecot-API); beats a password. --api-key-file beats it."),
-    ("RDOVEADM_FORMAT", "Output format, as --format: table, tab, flow or json."),
+    ("RDOVEADM_FORMAT", "Output format, as --format: table, tab, flow, json, jsonl, nagios or openmetrics."),
     ("RDOVEADM_TIMEOUT", "Seconds to wait for connect and reply, as --timeout; 0 waits forever (default: 30)."),
     ("RDOVEADM_SERVER", "Server profile or group from the config file, as --server; a comma list asks several."),
     ("RDOVEADM_CONFIG", "The config file to read instead of the default path (it must then exist)."),
