@@ -264,7 +264,13 @@ fn nagios_probe_reaches_every_state_and_typed_probe_json() {
             n.long
         );
 
-        // A certificate expiring in 20 days (19 whole days left).
+        // A certificate expiring in 20 days: 19 whole days left (20 when the clock
+        // steps back a little after signing, as on some VMs).
+        let twenty = |d: &[String]| {
+            let n: i64 = d[0].parse().unwrap();
+            assert!((19..=20).contains(&n), "{d:?}");
+            d[1..].to_vec()
+        };
         let not_after = reissue_certificate(&d, 20);
         let deadline = Instant::now() + Duration::from_secs(10);
         let left = loop {
@@ -289,17 +295,11 @@ fn nagios_probe_reaches_every_state_and_typed_probe_json() {
             "{}",
             n.summary
         );
-        assert_eq!(
-            n.perf["imaps_days_left"],
-            [left.to_string().as_str(), "30", "7", "0"]
-        );
+        assert_eq!(twenty(&n.perf["imaps_days_left"]), ["30", "7", "0"]);
         let out = probe(&d, "nagios", &["--warn-days", "30", "--crit-days", "25"]).code(2);
         let n = nagios(&out);
         assert_eq!(n.state, "CRITICAL", "{v}: {}", out.stdout);
-        assert_eq!(
-            n.perf["pop3s_days_left"],
-            [left.to_string().as_str(), "30", "25", "0"]
-        );
+        assert_eq!(twenty(&n.perf["pop3s_days_left"]), ["30", "25", "0"]);
         assert!(
             n.long.iter().all(|l| l.starts_with("[CRITICAL] ")),
             "{:?}",
@@ -372,7 +372,7 @@ fn nagios_probe_reaches_every_state_and_typed_probe_json() {
                 .unwrap()
                 .starts_with("CN=rdoveadm sandbox CA"));
             assert!(r["cert_not_after"].is_string());
-            assert_eq!(r["days_left"], json!(left));
+            assert!((19..=20).contains(&r["days_left"].as_i64().unwrap()), "{r}");
             assert_eq!(r["verified"], true);
             assert_eq!(r["name_ok"], true);
             assert_eq!(r["problems"], "");
