@@ -33,11 +33,11 @@ pub const EXIT_CODE_TABLE: &[(i32, &str)] = &[
     (67, "no such user"),
     (68, "not found: mailbox, message, or nothing matched (kick)"),
     (69, "probe: a port is closed, filtered or not answering"),
-    (70, "the server reported an internal error (internalError)"),
+    (70, "the server reported an internal error (internalError), or its doveadm process ended without a reply"),
     (75, "temporary failure: cannot connect, timeout, connection closed without a reply, HTTP 5xx"),
     (76, "protocol error: malformed or truncated reply, or one larger than --max-reply-size"),
-    (77, "permission denied: HTTP 401/403, or the command is not in doveadm_allowed_commands; probe: a TLS or certificate problem"),
-    (78, "configuration error: bad --url, unreadable or unsafe config, HTTP 404 (wrong path), a redirect (HTTP 3xx: never followed)"),
+    (77, "permission denied: HTTP 401/403, or the command is not in doveadm_allowed_commands; the server's certificate is untrusted, expired or for another name (also in probe)"),
+    (78, "configuration error: bad --url (also https:// to a plain listener, http:// to a TLS one), unreadable or unsafe config or secret file, HTTP 404 (wrong path), a redirect (HTTP 3xx: never followed)"),
     (0, "any other code the server returns (doveadm's exitCode) is passed through as is"),
 ];
 
@@ -80,6 +80,20 @@ pub enum Error {
     /// Cannot connect, timed out, or the connection closed without a reply.
     #[error("{0}")]
     Unavailable(String),
+    /// The connection closed after the request, before any reply (`target`: where to,
+    /// `detail`: the transport's reason). The client turns it into [`Error::WorkerDied`]
+    /// for a command, or a TLS hint for http:// to a TLS listener.
+    #[error("`{target}` closed the connection without a reply: {detail}")]
+    NoReply { target: String, detail: String },
+    /// The server's doveadm process died running the command (Dovecot kills its worker
+    /// on some arguments instead of answering): retrying won't help.
+    #[error(
+        "`{0}`: the server's doveadm process ended without a reply; see `rdoveadm log errors`"
+    )]
+    WorkerDied(String),
+    /// The server's TLS certificate was refused: untrusted, expired or for another name.
+    #[error("{0}")]
+    Certificate(String),
     /// The reply is not what the doveadm API sends.
     #[error("malformed reply from the server: {0}")]
     Protocol(String),
@@ -124,7 +138,9 @@ impl Error {
                 413 => code::DATAERR,
                 _ => code::TEMPFAIL,
             },
-            Error::Unavailable(_) => code::TEMPFAIL,
+            Error::Unavailable(_) | Error::NoReply { .. } => code::TEMPFAIL,
+            Error::WorkerDied(_) => code::SOFTWARE,
+            Error::Certificate(_) => code::NOPERM,
             Error::Protocol(_) | Error::TooLarge(_) => code::PROTOCOL,
             Error::Silent(c) => *c,
             Error::Aborted => code::UNKNOWN,

@@ -289,7 +289,7 @@ fn resolve_targets(g: &GlobalArgs, env: &dyn Env) -> Result<(Vec<Target>, Option
             targets.push(flag_target(
                 g,
                 env,
-                Endpoint::Url(parse_url(u, "--url")?),
+                parse_endpoint(u, "--url")?,
                 "--url".into(),
             )?);
         }
@@ -302,7 +302,7 @@ fn resolve_targets(g: &GlobalArgs, env: &dyn Env) -> Result<(Vec<Target>, Option
             targets.push(flag_target(
                 g,
                 env,
-                Endpoint::Url(parse_url(u, "--url")?),
+                parse_endpoint(u, "--url")?,
                 "--url".into(),
             )?);
         }
@@ -313,7 +313,7 @@ fn resolve_targets(g: &GlobalArgs, env: &dyn Env) -> Result<(Vec<Target>, Option
             vec![flag_target(
                 g,
                 env,
-                Endpoint::Socket(p.clone()),
+                Endpoint::Socket(socket_path(p)),
                 "--socket".into(),
             )?],
             None,
@@ -330,7 +330,7 @@ fn resolve_targets(g: &GlobalArgs, env: &dyn Env) -> Result<(Vec<Target>, Option
                 vec![flag_target(
                     g,
                     env,
-                    Endpoint::Url(parse_url(&u, "RDOVEADM_URL")?),
+                    parse_endpoint(&u, "RDOVEADM_URL")?,
                     "RDOVEADM_URL".into(),
                 )?],
                 None,
@@ -341,7 +341,7 @@ fn resolve_targets(g: &GlobalArgs, env: &dyn Env) -> Result<(Vec<Target>, Option
                 vec![flag_target(
                     g,
                     env,
-                    Endpoint::Socket(PathBuf::from(p)),
+                    Endpoint::Socket(socket_path(std::path::Path::new(&p))),
                     "RDOVEADM_SOCKET".into(),
                 )?],
                 None,
@@ -381,7 +381,7 @@ fn member_targets(
                 targets.push(profile_target(g, env, n, profile(cfg, n)?, named)?);
             }
             Member::Url { url, source, group } => {
-                let endpoint = Endpoint::Url(parse_url(url, source)?);
+                let endpoint = parse_endpoint(url, source)?;
                 let connection = match shared.entry(group.as_deref()) {
                     Entry::Occupied(e) => Connection {
                         endpoint,
@@ -501,7 +501,7 @@ fn profile_target(
                 "server `{name}`: give `url` or `socket`, not both"
             )))
         }
-        (Some(u), None) => Endpoint::Url(parse_url(u, &format!("server `{name}` url"))?),
+        (Some(u), None) => parse_endpoint(u, &format!("server `{name}` url"))?,
         (None, Some(s)) => Endpoint::Socket(s.clone()),
         (None, None) => {
             return Err(Error::Config(format!(
@@ -718,6 +718,37 @@ fn profile_auth(name: &str, p: &Profile, user: &str) -> Result<Option<Auth>, Err
         }));
     }
     Ok(None)
+}
+
+/// A socket address as given: `unix:PATH` and `unix:///PATH` (curl's and systemd's
+/// spellings) are the path itself.
+pub fn socket_path(p: &std::path::Path) -> PathBuf {
+    let text = p.to_string_lossy();
+    match text
+        .strip_prefix("unix://")
+        .or_else(|| text.strip_prefix("unix:"))
+    {
+        Some(rest) if rest.starts_with('/') || !text.starts_with("unix://") => PathBuf::from(rest),
+        _ => p.to_path_buf(),
+    }
+}
+
+/// An endpoint given where a URL is expected (`--url`, `RDOVEADM_URL`): an http(s) URL,
+/// or a socket written `unix:PATH` / `unix:///PATH`. A bare path is refused with a hint
+/// to use `--socket`.
+pub fn parse_endpoint(text: &str, what: &str) -> Result<Endpoint, Error> {
+    if text.starts_with("unix:") {
+        return Ok(Endpoint::Socket(socket_path(std::path::Path::new(text))));
+    }
+    if text.starts_with('/') || text.starts_with("./") {
+        return Err(Error::Config(format!(
+            "{what}: `{}` is a file path, not a URL; for a UNIX socket use --socket {} (or unix:{})",
+            crate::text::escape_message(text),
+            crate::text::escape_message(text),
+            crate::text::escape_message(text)
+        )));
+    }
+    parse_url(text, what).map(Endpoint::Url)
 }
 
 /// Parses an endpoint URL; appends the API path when the URL has none. Messages show
