@@ -13,6 +13,7 @@ mod fleet_scale;
 mod generated;
 mod hostile_text;
 mod mail;
+mod newcomer;
 mod passthrough;
 mod probe;
 mod profiles;

@@ -1,0 +1,211 @@
+//! A newcomer's first hour (issue 14), against real Dovecot 2.3 and 2.4: arguments
+//! that make Dovecot's doveadm worker die are refused here with doveadm's own words
+//! (exit 64, no mail touched), a worker that still dies is named, and each connection
+//! mistake (wrong scheme, a socket path as URL, untrusted certificates) gets a hint.
+
+use serde_json::Value;
+
+use crate::harness::{versions, Dovecot, Rd};
+
+const ALICE: &str = "alice@example.org";
+const MSG: &str = "From: bob@example.org\nTo: alice@example.org\nSubject: keep me\n\nhello\n";
+
+/// Messages in INBOX, from `mailbox status`.
+fn inbox_count(d: &Dovecot) -> u64 {
+    let out = d
+        .rdoveadm()
+        .args(["-f", "json", "mailbox", "status", "-u", ALICE, "messages", "INBOX"])
+        .run()
+        .ok();
+    let v: Value = out.json();
+    v[0]["messages"].as_str().unwrap().parse().unwrap()
+}
+
+fn mailboxes(d: &Dovecot) -> Vec<String> {
+    let out = d
+        .rdoveadm()
+        .args(["-f", "tab", "--no-header", "mailbox", "list", "-u", ALICE])
+        .run()
+        .ok();
+    out.stdout.lines().map(str::to_string).collect()
+}
+
+#[test]
+fn worker_death_cases_exit_64_with_doveadms_reason_and_touch_nothing() {
+    for v in versions() {
+        let d = Dovecot::start(v, &[]);
+        d.imap_login(ALICE, "alicepw").append("INBOX", MSG);
+        d.imap_login(ALICE, "alicepw").append("INBOX", MSG);
+        assert_eq!(inbox_count(&d), 2, "{v}");
+        let before = mailboxes(&d);
+
+        let besides = "To avoid accidents, each branch in search query must contain something else besides MAILBOX (e.g. just add \"all\" if you want everything)";
+        let cases: Vec<(Vec<&str>, String)> = vec![
+            (
+                vec!["expunge", "--yes", "-u", ALICE, "mailbox", "INBOX"],
+                format!("expunge: {besides}"),
+            ),
+            (
+                vec!["move", "-u", ALICE, "Trash", "mailbox", "INBOX"],
+                format!("move: {besides}"),
+            ),
+            (
+                vec!["expunge", "--yes", "-u", ALICE, "seen"],
+                "expunge: To avoid accidents, search query must contain MAILBOX in all search branches".into(),
+            ),
+            (
+                vec!["api", "expunge", "user=alice@example.org", "query=mailbox,INBOX"],
+                format!("expunge: {besides}"),
+            ),
+            (
+                vec!["api", "mailboxMetadataGet", "mailbox=INBOX", "key=/private/comment"],
+                "mailboxMetadataGet: USER environment is missing and -u option not used".into(),
+            ),
+            (
+                vec!["api", "mailboxStatus", "field=messages", "mailboxMask=INBOX"],
+                "mailboxStatus: USER environment is missing and -u option not used".into(),
+            ),
+            (
+                vec!["mailbox", "create", "-u", ALICE, "Archive/2024"],
+                "Invalid mailbox name: Name must not have '/' characters".into(),
+            ),
+            (
+                vec!["mailbox", "create", "-u", ALICE, "~x"],
+                "Invalid mailbox name: Begins with '~'".into(),
+            ),
+        ];
+        for (args, want) in &cases {
+            let out = d.rdoveadm().args(args).run().code(64);
+            let line = out.one_error_line();
+            assert!(line.contains(want.as_str()), "{v} {args:?}: {line}");
+        }
+        // Native doveadm says the same words for the same arguments.
+        let native = std::process::Command::new("sh")
+            .arg("-c")
+            .arg(format!(
+                "{} expunge -u {ALICE} mailbox INBOX",
+                d.var("SANDBOX_DOVEADM")
+            ))
+            .output()
+            .unwrap();
+        assert_eq!(native.status.code(), Some(64), "{v}");
+        assert!(
+            String::from_utf8_lossy(&native.stderr).contains(besides),
+            "{v}: {}",
+            String::from_utf8_lossy(&native.stderr)
+        );
+        assert_eq!(inbox_count(&d), 2, "{v}: no mail touched");
+        assert_eq!(mailboxes(&d), before, "{v}: no mailbox created");
+
+        // A worker that still dies (a parenthesised query goes to the server unjudged)
+        // is named, and is not a temporary failure: 70, and no mail touched.
+        for (name, rd) in [
+            ("tcp", d.rdoveadm()),
+            (
+                "socket",
+                Rd::new()
+                    .env("RDOVEADM_SOCKET", d.socket())
+                    .env("RDOVEADM_PASSWORD", d.password()),
+            ),
+        ] {
+            let out = rd
+                .args(["expunge", "--yes", "-u", ALICE, "(", "mailbox", "INBOX", ")"])
+                .run()
+                .code(70);
+            assert!(
+                out.one_error_line().contains(
+                    "`expunge`: the server's doveadm process ended without a reply; see `rdoveadm log errors`"
+                ),
+                "{v} {name}: {}",
+                out.stderr
+            );
+        }
+        assert_eq!(inbox_count(&d), 2, "{v}: no mail touched");
+    }
+}
+
+#[test]
+fn connection_mistakes_get_a_hint() {
+    let plain = Dovecot::start("2.3", &[]);
+    let tls = Dovecot::start("2.3", &["--tls"]);
+    let port = |d: &Dovecot| d.var("SANDBOX_HTTP_PORT").to_string();
+    let pw = |d: &Dovecot| Rd::new().env("RDOVEADM_PASSWORD", d.password());
+
+    // https:// to the plain listener.
+    let url = format!("https://127.0.0.1:{}", port(&plain));
+    let out = pw(&plain).args(["--url", &url, "who"]).run().code(78);
+    let line = out.one_error_line();
+    assert!(line.contains("does not speak TLS"), "{line}");
+    assert!(
+        line.contains(&format!("use `http://127.0.0.1:{}/doveadm/v1`", port(&plain))),
+        "{line}"
+    );
+
+    // http:// to the TLS listener: Dovecot closes without a word; we find it speaks TLS.
+    let url = format!("http://127.0.0.1:{}", port(&tls));
+    for cmd in [&["who"][..], &["mailbox", "list", "-u", ALICE], &["commands"]] {
+        let out = pw(&tls).args(["--url", &url]).args(cmd).run().code(78);
+        let line = out.one_error_line();
+        assert!(
+            line.contains(&format!(
+                "it is a TLS listener; use `https://127.0.0.1:{}/doveadm/v1`",
+                port(&tls)
+            )),
+            "{cmd:?}: {line}"
+        );
+    }
+
+    // A socket path given to --url: use --socket. unix:PATH and unix:///PATH work.
+    let out = pw(&plain).args(["--url", plain.socket(), "who"]).run().code(78);
+    let line = out.one_error_line();
+    assert!(
+        line.contains(&format!("use --socket {}", plain.socket())),
+        "{line}"
+    );
+    for spelled in [
+        format!("unix:{}", plain.socket()),
+        format!("unix://{}", plain.socket()),
+    ] {
+        pw(&plain).args(["--url", &spelled, "who"]).run().ok();
+        pw(&plain).args(["--socket", &spelled, "who"]).run().ok();
+        pw(&plain)
+            .env("RDOVEADM_SOCKET", &spelled)
+            .args(["who"])
+            .run()
+            .ok();
+    }
+}
+
+#[test]
+fn certificate_failures_exit_77_with_a_hint_for_the_cause() {
+    let ok = Dovecot::start("2.3", &["--tls"]);
+    let expired = Dovecot::start("2.3", &["--tls", "--cert", "expired"]);
+    let wrong = Dovecot::start("2.3", &["--tls", "--cert", "wrong-name"]);
+    let run = |d: &Dovecot, ca: bool| {
+        let mut rd = d.rdoveadm_no_ca();
+        if ca {
+            rd = rd.args(["--cacert", d.var("SANDBOX_CACERT")]);
+        }
+        rd.args(["who"]).run()
+    };
+    // Unknown issuer: the only case where --cacert is the fix.
+    let out = run(&ok, false).code(77);
+    let line = out.one_error_line();
+    assert!(line.contains("unknown issuer") && line.contains("--cacert"), "{line}");
+    run(&ok, true).ok();
+    // Expired, with the right CA: no --cacert advice.
+    let out = run(&expired, true).code(77);
+    let line = out.one_error_line();
+    assert!(line.contains("has expired") && !line.contains("--cacert"), "{line}");
+    // Wrong name, with the right CA.
+    let out = run(&wrong, true).code(77);
+    let line = out.one_error_line();
+    assert!(line.contains("is for another name") && !line.contains("--cacert"), "{line}");
+    // probe says 77 for the same certificates.
+    let imaps = expired.var("SANDBOX_IMAPS_PORT");
+    Rd::new()
+        .args(["probe", "127.0.0.1", "--only", "imaps", "--imaps", imaps])
+        .args(["--cacert", expired.var("SANDBOX_CACERT")])
+        .run()
+        .code(77);
+}
