@@ -251,10 +251,7 @@ async fn send_unix(
                 path.display()
             ))
         } else {
-            Error::NoReply {
-                target: format!("unix socket {}", path.display()),
-                detail,
-            }
+            closed(format!("unix socket {}", path.display()), &e, detail)
         }
     })?;
     Ok(RawReply {
@@ -286,11 +283,26 @@ fn request_error(url: &str, e: &reqwest::Error) -> Error {
     if e.is_connect() {
         Error::Unavailable(format!("cannot connect to `{url}`: {detail}"))
     } else {
-        Error::NoReply {
-            target: url.to_string(),
-            detail,
-        }
+        closed(url.to_string(), e, detail)
     }
+}
+
+/// The request went out and the connection ended: [`Error::NoReply`] when it closed
+/// before any reply began (a dying worker, or a TLS listener asked in plain HTTP);
+/// anything else (a reply head hyper can't parse) stays a plain failure.
+fn closed(target: String, e: &(dyn std::error::Error + 'static), detail: String) -> Error {
+    let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(x) = cur {
+        if x.downcast_ref::<hyper::Error>()
+            .is_some_and(|h| h.is_incomplete_message())
+        {
+            return Error::NoReply { target, detail };
+        }
+        cur = x.source();
+    }
+    Error::Unavailable(format!(
+        "`{target}` closed the connection without a reply: {detail}"
+    ))
 }
 
 /// The rustls error somewhere in `e`'s sources. An `io::Error` hides the error it

@@ -83,7 +83,8 @@ async fn create(ctx: &Ctx, a: &MailboxCreateArgs) -> Result<(), Error> {
         ("subscriptions", json!(a.subscribe)),
     ]);
     let done = ctx.mail_rows("mailboxCreate", &users, p).await;
-    done.map(|_| ()).map_err(|e| super::preflight::refused_names(e, &a.names))
+    done.map(|_| ())
+        .map_err(|e| super::preflight::refused_names(e, &a.names))
 }
 
 async fn delete(ctx: &Ctx, a: &MailboxDeleteArgs) -> Result<(), Error> {
@@ -126,7 +127,8 @@ async fn rename(ctx: &Ctx, a: &MailboxRenameArgs) -> Result<(), Error> {
         ("subscriptions", json!(a.subscriptions)),
     ]);
     let done = ctx.mail_rows("mailboxRename", &users, p).await;
-    done.map(|_| ()).map_err(|e| super::preflight::refused_names(e, &[a.new.clone()]))
+    done.map(|_| ())
+        .map_err(|e| super::preflight::refused_names(e, &[a.new.clone()]))
 }
 
 async fn names(ctx: &Ctx, command: &str, a: &MailboxNamesArgs) -> Result<(), Error> {

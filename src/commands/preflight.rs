@@ -122,8 +122,16 @@ mod tests {
         assert!(e.to_string().contains("besides MAILBOX"), "{e}");
         assert_eq!(e.exit_code(), 64);
         assert!(query("move", &q("MAILBOX a mailbox-guid b")).is_err());
-        assert!(query("expunge", &q("all")).unwrap_err().to_string().contains("must contain MAILBOX"));
-        for ok in ["mailbox INBOX all", "mailbox INBOX seen", "mailbox a or seen deleted", "(mailbox a)"] {
+        assert!(query("expunge", &q("all"))
+            .unwrap_err()
+            .to_string()
+            .contains("must contain MAILBOX"));
+        for ok in [
+            "mailbox INBOX all",
+            "mailbox INBOX seen",
+            "mailbox a or seen deleted",
+            "(mailbox a)",
+        ] {
             assert!(query("expunge", &q(ok)).is_ok(), "{ok}");
         }
         assert!(query("search", &q("mailbox INBOX")).is_ok());

@@ -14,7 +14,9 @@ const MSG: &str = "From: bob@example.org\nTo: alice@example.org\nSubject: keep m
 fn inbox_count(d: &Dovecot) -> u64 {
     let out = d
         .rdoveadm()
-        .args(["-f", "json", "mailbox", "status", "-u", ALICE, "messages", "INBOX"])
+        .args([
+            "-f", "json", "mailbox", "status", "-u", ALICE, "messages", "INBOX",
+        ])
         .run()
         .ok();
     let v: Value = out.json();
@@ -109,7 +111,9 @@ fn worker_death_cases_exit_64_with_doveadms_reason_and_touch_nothing() {
             ),
         ] {
             let out = rd
-                .args(["expunge", "--yes", "-u", ALICE, "(", "mailbox", "INBOX", ")"])
+                .args([
+                    "expunge", "--yes", "-u", ALICE, "(", "mailbox", "INBOX", ")",
+                ])
                 .run()
                 .code(70);
             assert!(
@@ -137,13 +141,20 @@ fn connection_mistakes_get_a_hint() {
     let line = out.one_error_line();
     assert!(line.contains("does not speak TLS"), "{line}");
     assert!(
-        line.contains(&format!("use `http://127.0.0.1:{}/doveadm/v1`", port(&plain))),
+        line.contains(&format!(
+            "use `http://127.0.0.1:{}/doveadm/v1`",
+            port(&plain)
+        )),
         "{line}"
     );
 
     // http:// to the TLS listener: Dovecot closes without a word; we find it speaks TLS.
     let url = format!("http://127.0.0.1:{}", port(&tls));
-    for cmd in [&["who"][..], &["mailbox", "list", "-u", ALICE], &["commands"]] {
+    for cmd in [
+        &["who"][..],
+        &["mailbox", "list", "-u", ALICE],
+        &["commands"],
+    ] {
         let out = pw(&tls).args(["--url", &url]).args(cmd).run().code(78);
         let line = out.one_error_line();
         assert!(
@@ -156,7 +167,10 @@ fn connection_mistakes_get_a_hint() {
     }
 
     // A socket path given to --url: use --socket. unix:PATH and unix:///PATH work.
-    let out = pw(&plain).args(["--url", plain.socket(), "who"]).run().code(78);
+    let out = pw(&plain)
+        .args(["--url", plain.socket(), "who"])
+        .run()
+        .code(78);
     let line = out.one_error_line();
     assert!(
         line.contains(&format!("use --socket {}", plain.socket())),
@@ -191,16 +205,25 @@ fn certificate_failures_exit_77_with_a_hint_for_the_cause() {
     // Unknown issuer: the only case where --cacert is the fix.
     let out = run(&ok, false).code(77);
     let line = out.one_error_line();
-    assert!(line.contains("unknown issuer") && line.contains("--cacert"), "{line}");
+    assert!(
+        line.contains("unknown issuer") && line.contains("--cacert"),
+        "{line}"
+    );
     run(&ok, true).ok();
     // Expired, with the right CA: no --cacert advice.
     let out = run(&expired, true).code(77);
     let line = out.one_error_line();
-    assert!(line.contains("has expired") && !line.contains("--cacert"), "{line}");
+    assert!(
+        line.contains("has expired") && !line.contains("--cacert"),
+        "{line}"
+    );
     // Wrong name, with the right CA.
     let out = run(&wrong, true).code(77);
     let line = out.one_error_line();
-    assert!(line.contains("is for another name") && !line.contains("--cacert"), "{line}");
+    assert!(
+        line.contains("is for another name") && !line.contains("--cacert"),
+        "{line}"
+    );
     // probe says 77 for the same certificates.
     let imaps = expired.var("SANDBOX_IMAPS_PORT");
     Rd::new()
