@@ -121,7 +121,7 @@ fn partial_line() -> Option<PartialLine> {
         .ok()
         .and_then(|i| i.parse().ok());
     words.truncate(index.unwrap_or(words.len().saturating_sub(1)));
-    let m = Cli::command()
+    let m = crate::cli::command()
         .ignore_errors(true)
         .try_get_matches_from(&words)
         .ok()?;

@@ -128,7 +128,7 @@ async fn rename(ctx: &Ctx, a: &MailboxRenameArgs) -> Result<(), Error> {
     ]);
     let done = ctx.mail_rows("mailboxRename", &users, p).await;
     done.map(|_| ())
-        .map_err(|e| super::preflight::refused_names(e, &[a.new.clone()]))
+        .map_err(|e| super::preflight::refused_names(e, std::slice::from_ref(&a.new)))
 }
 
 async fn names(ctx: &Ctx, command: &str, a: &MailboxNamesArgs) -> Result<(), Error> {

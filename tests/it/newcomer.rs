@@ -232,3 +232,203 @@ fn certificate_failures_exit_77_with_a_hint_for_the_cause() {
         .run()
         .code(77);
 }
+
+/// The sections of a `--help` text: heading line -> the lines under it.
+fn help_section<'a>(help: &'a str, heading: &str) -> Vec<&'a str> {
+    help.lines()
+        .skip_while(|l| *l != heading)
+        .skip(1)
+        .take_while(|l| l.is_empty() || l.starts_with(' '))
+        .collect()
+}
+
+#[test]
+fn help_shows_own_options_then_the_global_ones_it_uses() {
+    let help = |args: &[&str]| Rd::new().args(args).args(["--help"]).run().ok().stdout;
+    // probe: its own --cacert/--timeout, no API credential or server option at all.
+    let probe = help(&["probe"]);
+    let own = help_section(&probe, "Options:").join("\n");
+    let global = help_section(&probe, "Global options:").join("\n");
+    assert!(
+        probe.find("Options:") < probe.find("Global options:"),
+        "{probe}"
+    );
+    assert!(own.contains("--cacert") && own.contains("--timeout") && own.contains("--only"));
+    assert!(
+        global.contains("--format") && global.contains("--debug"),
+        "{global}"
+    );
+    for flag in [
+        "--password-file",
+        "--api-key-file",
+        "--auth-user",
+        "--url",
+        "--socket",
+        "--server",
+        "--insecure",
+    ] {
+        assert!(
+            !probe.split_whitespace().any(|w| w == flag),
+            "probe --help lists {flag}:\n{probe}"
+        );
+    }
+    // A mail command: -u among its own options, the connection under "Global options".
+    let status = help(&["mailbox", "status"]);
+    let own = help_section(&status, "Options:").join("\n");
+    let global = help_section(&status, "Global options:").join("\n");
+    assert!(own.contains("--user") && !own.contains("--url"), "{own}");
+    for flag in [
+        "--url",
+        "--socket",
+        "--password-file",
+        "--api-key-file",
+        "--format",
+    ] {
+        assert!(
+            global.contains(flag),
+            "{flag} not under Global options:\n{status}"
+        );
+    }
+    // The hidden globals are still accepted (a shared alias keeps working).
+    Rd::new()
+        .args(["probe", "--password-file", "/nonexistent", "--help"])
+        .run()
+        .ok();
+    // The main help's exit-code list comes from the one table and has every code.
+    let main = help(&[]);
+    for code in [
+        "0", "1", "64", "65", "66", "67", "68", "69", "70", "75", "76", "77", "78", "other",
+    ] {
+        assert!(
+            main.lines()
+                .any(|l| l.trim_start().starts_with(&format!("{code} "))),
+            "exit code {code} missing from --help:\n{main}"
+        );
+    }
+}
+
+#[test]
+fn man_pages_have_a_global_options_section() {
+    let files = rdoveadm::docs::files();
+    let page = |name: &str| {
+        let (_, text) = files
+            .iter()
+            .find(|(p, _)| p.ends_with(name))
+            .unwrap_or_else(|| panic!("no {name}"));
+        String::from_utf8_lossy(text).into_owned()
+    };
+    let section = |text: &str, sh: &str| -> String {
+        let start = text.find(sh).unwrap_or_else(|| panic!("no {sh}:\n{text}"));
+        let rest = &text[start + sh.len()..];
+        rest[..rest.find("\n.SH ").unwrap_or(rest.len())].to_string()
+    };
+    let probe = page("rdoveadm-probe.1");
+    assert!(probe.find(".SH OPTIONS") < probe.find(".SH \"GLOBAL OPTIONS\""));
+    let own = section(&probe, ".SH OPTIONS");
+    let global = section(&probe, ".SH \"GLOBAL OPTIONS\"");
+    assert!(own.contains("cacert") && !own.contains("format"), "{own}");
+    assert!(
+        global.contains("format") && !global.contains("password"),
+        "{global}"
+    );
+    assert!(
+        !probe.contains("password\\-file") && !probe.contains("api\\-key"),
+        "{probe}"
+    );
+    let status = page("rdoveadm-mailbox-status.1");
+    let own = section(&status, ".SH OPTIONS");
+    let global = section(&status, ".SH \"GLOBAL OPTIONS\"");
+    assert!(
+        own.contains("user") && !own.contains("password\\-file"),
+        "{own}"
+    );
+    assert!(
+        global.contains("password\\-file") && global.contains("socket"),
+        "{global}"
+    );
+    // The main page: EXIT STATUS from the same table as --help.
+    let main = page("rdoveadm.1");
+    let exit = section(&main, ".SH \"EXIT STATUS\"");
+    for (code, _) in rdoveadm::error::EXIT_CODE_TABLE {
+        let tag = rdoveadm::error::exit_code_label(*code);
+        assert!(
+            exit.contains(&format!("\\fB{tag}\\fR")),
+            "{tag} missing:\n{exit}"
+        );
+    }
+    assert!(main.contains(".SH \"GLOBAL OPTIONS\""));
+}
+
+#[test]
+fn user_file_dash_reads_stdin_on_every_command() {
+    for v in versions() {
+        let d = Dovecot::start(v, &[]);
+        // The literal pipeline of the issue: users `a` and `b` are read from stdin, each
+        // asked for (and unknown here: one line each, 67), not "cannot read '-'" (66).
+        let out = std::process::Command::new("sh")
+            .arg("-c")
+            .arg("printf 'a\\nb\\n' | \"$RD\" quota get -F -")
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap())
+            .env("HOME", std::env::temp_dir())
+            .env("RD", env!("CARGO_BIN_EXE_rdoveadm"))
+            .env("RDOVEADM_URL", d.url())
+            .env("RDOVEADM_PASSWORD", d.password())
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(67), "{v}: {stderr}");
+        assert!(
+            stderr.contains("user `a`") && stderr.contains("user `b`"),
+            "{v}: {stderr}"
+        );
+        assert!(!stderr.contains("cannot read"), "{v}: {stderr}");
+        // Real users from stdin, on every command that takes -F.
+        let two = "alice@example.org\nbob@example.org\n";
+        let out = d
+            .rdoveadm()
+            .args(["-f", "tab", "--no-header", "quota", "get", "-F", "-"])
+            .stdin(two)
+            .run()
+            .ok();
+        let users: std::collections::BTreeSet<&str> = out
+            .stdout
+            .lines()
+            .filter_map(|l| l.split('\t').next())
+            .collect();
+        assert_eq!(
+            users.into_iter().collect::<Vec<_>>(),
+            ["alice@example.org", "bob@example.org"],
+            "{v}"
+        );
+        for args in [
+            vec!["mailbox", "list", "-F", "-"],
+            vec!["mailbox", "status", "-F", "-", "messages", "INBOX"],
+            vec!["mailbox", "create", "-F", "-", "FromStdin"],
+            vec!["mailbox", "subscribe", "-F", "-", "FromStdin"],
+            vec!["mailbox", "unsubscribe", "-F", "-", "FromStdin"],
+            vec!["mailbox", "rename", "-F", "-", "FromStdin", "FromStdin2"],
+            vec!["mailbox", "delete", "--yes", "-F", "-", "FromStdin2"],
+            vec!["quota", "recalc", "-F", "-"],
+            vec!["fetch", "-F", "-", "uid", "mailbox", "INBOX", "all"],
+            vec!["search", "-F", "-", "mailbox", "INBOX", "all"],
+            vec!["expunge", "--yes", "-F", "-", "mailbox", "INBOX", "deleted"],
+            vec![
+                "flags", "add", "-F", "-", "\\Seen", "mailbox", "INBOX", "all",
+            ],
+            vec![
+                "flags", "remove", "-F", "-", "\\Seen", "mailbox", "INBOX", "all",
+            ],
+            vec![
+                "flags", "replace", "-F", "-", "\\Seen", "mailbox", "INBOX", "all",
+            ],
+            vec!["move", "-F", "-", "INBOX", "mailbox", "INBOX", "deleted"],
+            vec!["copy", "-F", "-", "INBOX", "mailbox", "INBOX", "deleted"],
+            vec!["index", "-F", "-", "INBOX"],
+            vec!["force-resync", "-F", "-", "INBOX"],
+        ] {
+            let out = d.rdoveadm().args(&args).stdin(two).run();
+            assert_eq!(out.code, 0, "{v} {args:?}: {}", out.stderr);
+        }
+    }
+}
