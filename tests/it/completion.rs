@@ -11,13 +11,24 @@ use crate::harness::{repo, versions, Dovecot};
 const ALICE: &str = "alice@example.org";
 
 /// A tmux server of its own (`tmux -L NAME`) running one shell; killed on drop.
-struct Tmux {
+pub struct Tmux {
     socket: String,
 }
 
 impl Tmux {
     /// Starts `shell` with a blank environment plus `env`, in a 200x50 pane.
-    fn start(name: &str, shell: &str, env: &[(&str, String)]) -> Tmux {
+    pub fn start(name: &str, shell: &str, env: &[(&str, String)]) -> Tmux {
+        Tmux::start_sized(name, shell, env, 200, 50)
+    }
+
+    /// Starts `shell` with a blank environment plus `env`, in a `cols`x`rows` pane.
+    pub fn start_sized(
+        name: &str,
+        shell: &str,
+        env: &[(&str, String)],
+        cols: u16,
+        rows: u16,
+    ) -> Tmux {
         let socket = format!("rdoveadm-it-{name}-{}", std::process::id());
         let mut cmd = String::from("env -i TERM=screen");
         for (k, v) in env {
@@ -36,9 +47,9 @@ impl Tmux {
                 "-s",
                 "t",
                 "-x",
-                "200",
+                &cols.to_string(),
                 "-y",
-                "50",
+                &rows.to_string(),
                 &cmd,
             ])
             .stdin(Stdio::null())
@@ -48,7 +59,7 @@ impl Tmux {
         Tmux { socket }
     }
 
-    fn tmux(&self, args: &[&str]) -> String {
+    pub fn tmux(&self, args: &[&str]) -> String {
         let out = Command::new("tmux")
             .args(["-L", &self.socket])
             .args(args)
@@ -58,20 +69,20 @@ impl Tmux {
     }
 
     /// Sends keys (tmux key names like `Tab`, `Enter`, `C-c`) or literal text with `-l`.
-    fn keys(&self, keys: &[&str]) {
+    pub fn keys(&self, keys: &[&str]) {
         self.tmux(&[&["send-keys", "-t", "t"][..], keys].concat());
     }
 
-    fn type_text(&self, text: &str) {
+    pub fn type_text(&self, text: &str) {
         self.tmux(&["send-keys", "-t", "t", "-l", text]);
     }
 
-    fn screen(&self) -> String {
+    pub fn screen(&self) -> String {
         self.tmux(&["capture-pane", "-p", "-J", "-t", "t"])
     }
 
     /// Polls the screen until `ok` holds; panics with the screen after 15 s.
-    fn wait(&self, what: &str, ok: impl Fn(&str) -> bool) -> String {
+    pub fn wait(&self, what: &str, ok: impl Fn(&str) -> bool) -> String {
         let deadline = Instant::now() + Duration::from_secs(15);
         loop {
             let s = self.screen();
@@ -87,7 +98,7 @@ impl Tmux {
     }
 
     /// Runs a command line and waits until it printed `marker` on a line of its own.
-    fn run(&self, line: &str, marker: &str) {
+    pub fn run(&self, line: &str, marker: &str) {
         self.type_text(&format!("{line}; echo {marker}"));
         self.keys(&["Enter"]);
         self.wait(&format!("`{line}`"), |s| {
@@ -97,7 +108,7 @@ impl Tmux {
 
     /// Clears the line and the screen, so the next check sees only what follows. (Not C-c:
     /// bash can drop the next typed character while it handles the interrupt.)
-    fn clear(&self, n: usize) {
+    pub fn clear(&self, n: usize) {
         self.keys(&["C-e", "C-u"]);
         let marker = format!("CLEARED-{n}");
         self.run("clear", &marker);
@@ -107,7 +118,7 @@ impl Tmux {
     }
 
     /// Types `line`, presses Tab `tabs` times and waits until the screen satisfies `ok`.
-    fn complete(
+    pub fn complete(
         &self,
         n: usize,
         line: &str,
@@ -136,7 +147,7 @@ impl Drop for Tmux {
 
 /// The environment of the shells: the built binary first on PATH, the sandbox's URL
 /// and password, and a HOME without any config.
-fn shell_env(d: &Dovecot) -> Vec<(&'static str, String)> {
+pub fn shell_env(d: &Dovecot) -> Vec<(&'static str, String)> {
     let bin = PathBuf::from(env!("CARGO_BIN_EXE_rdoveadm"));
     let home = tempfile::tempdir().unwrap().keep();
     vec![

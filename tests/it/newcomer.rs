@@ -432,3 +432,55 @@ fn user_file_dash_reads_stdin_on_every_command() {
         }
     }
 }
+
+/// Listeners that accept connections and never answer; alive while the value lives.
+struct Silent {
+    urls: Vec<String>,
+}
+
+impl Silent {
+    fn start(n: usize) -> Silent {
+        let mut urls = Vec::new();
+        for _ in 0..n {
+            let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            urls.push(format!("http://{}", l.local_addr().unwrap()));
+            std::thread::spawn(move || {
+                let mut held = Vec::new();
+                for c in l.incoming().flatten() {
+                    held.push(c);
+                }
+            });
+        }
+        Silent { urls }
+    }
+}
+
+#[test]
+fn ctrl_c_clears_the_progress_line_and_exits_130() {
+    let d = Dovecot::start("2.3", &[]);
+    let silent = Silent::start(2);
+    let t = crate::completion::Tmux::start_sized(
+        "ctrlc",
+        "bash --norc --noprofile",
+        &crate::completion::shell_env(&d),
+        80,
+        24,
+    );
+    // One server answers at once, two never: the progress line stays up at 1/3.
+    t.clear(1);
+    t.type_text(&format!(
+        "rdoveadm -f tab --url {} --url {} --url {} who; echo \"rc=$?\"",
+        d.url(),
+        silent.urls[0],
+        silent.urls[1]
+    ));
+    t.keys(&["Enter"]);
+    t.wait("the progress line", |s| s.contains("1/3 servers"));
+    t.keys(&["C-c"]);
+    let s = t.wait("the exit code", |s| s.lines().any(|l| l.starts_with("rc=")));
+    assert!(s.lines().any(|l| l == "rc=130"), "{s}");
+    assert!(
+        !s.contains("servers ·"),
+        "the progress line was left on screen:\n{s}"
+    );
+}
