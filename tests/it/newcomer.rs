@@ -484,3 +484,135 @@ fn ctrl_c_clears_the_progress_line_and_exits_130() {
         "the progress line was left on screen:\n{s}"
     );
 }
+
+/// A run on a real pty of `cols` columns (stdout and stderr both on it), NO_COLOR set.
+fn on_pty(rd_env: &[(&str, &str)], args: &[&str], cols: usize) -> String {
+    let quoted: Vec<String> = std::iter::once(env!("CARGO_BIN_EXE_rdoveadm"))
+        .chain(args.iter().copied())
+        .map(|a| format!("'{}'", a.replace('\'', "'\\''")))
+        .collect();
+    let cmd = format!("stty cols {cols} rows 50; exec {}", quoted.join(" "));
+    let mut c = std::process::Command::new("script");
+    c.args(["-qec", &cmd, "/dev/null"])
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap())
+        .env("HOME", std::env::temp_dir())
+        .env("SHELL", "/bin/sh")
+        .env("NO_COLOR", "1");
+    for (k, v) in rd_env {
+        c.env(k, v);
+    }
+    let o = c.output().expect("run script(1)");
+    String::from_utf8_lossy(&o.stdout).replace("\r\n", "\n")
+}
+
+/// The rows of a vertical table: blocks of `key: value` lines, a value wrapped onto
+/// indented lines joined back.
+fn vertical_rows(screen: &str) -> Vec<Vec<(String, String)>> {
+    let mut rows: Vec<Vec<(String, String)>> = vec![Vec::new()];
+    for l in screen.lines() {
+        if l.is_empty() {
+            rows.push(Vec::new());
+        } else if let Some(more) = l.strip_prefix("  ") {
+            let row = rows.last_mut().unwrap();
+            row.last_mut()
+                .expect("continuation without a key")
+                .1
+                .push_str(more);
+        } else if let Some((k, v)) = l.split_once(':') {
+            rows.last_mut()
+                .unwrap()
+                .push((k.to_string(), v.trim_start().to_string()));
+        }
+    }
+    rows.retain(|r| !r.is_empty());
+    rows
+}
+
+/// Every line fits `cols`, and each row's fields are the JSON rows' values, whole.
+/// `varies`: fields that differ between two runs (timings): only checked to be there.
+fn assert_whole(screen: &str, json: &Value, cols: usize, what: &str, varies: &[&str]) {
+    for l in screen.lines() {
+        assert!(
+            l.chars().count() <= cols,
+            "{what}: line wider than {cols}: {l:?}\n{screen}"
+        );
+    }
+    assert!(!screen.contains('…'), "{what}: a value was cut:\n{screen}");
+    let rows = vertical_rows(screen);
+    let want = json.as_array().unwrap();
+    assert_eq!(rows.len(), want.len(), "{what}:\n{screen}");
+    for (got, want) in rows.iter().zip(want) {
+        for (k, v) in want.as_object().unwrap() {
+            let v = match v {
+                Value::String(s) => s.clone(),
+                Value::Null => String::new(),
+                other => other.to_string(),
+            };
+            let shown = got
+                .iter()
+                .find(|(gk, _)| gk == k)
+                .map(|(_, gv)| gv.as_str());
+            if varies.contains(&k.as_str()) {
+                assert!(
+                    shown.is_some_and(|s| !s.is_empty()),
+                    "{what}: `{k}`:\n{screen}"
+                );
+                continue;
+            }
+            assert_eq!(shown.unwrap_or(""), v, "{what}: `{k}`:\n{screen}");
+        }
+    }
+}
+
+#[test]
+fn tables_at_80_columns_fit_and_show_every_value_whole() {
+    let d = Dovecot::start("2.3", &["--tls"]);
+    d.imap_login(ALICE, "alicepw").append("INBOX", MSG);
+    let ca = d.var("SANDBOX_CACERT");
+    let env = [
+        ("RDOVEADM_URL", d.url()),
+        ("RDOVEADM_PASSWORD", d.password()),
+    ];
+    let status = ["mailbox", "status", "-u", ALICE, "all", "INBOX"];
+    let screen = on_pty(&env, &[&["--cacert", ca][..], &status].concat(), 80);
+    let json = d
+        .rdoveadm()
+        .args(["-f", "json"])
+        .args(status)
+        .run()
+        .ok()
+        .json();
+    assert!(json[0]["uidvalidity"].as_str().unwrap().len() >= 9);
+    assert_whole(&screen, &json, 80, "mailbox status all", &[]);
+
+    let (imap, imaps) = (d.var("SANDBOX_IMAP_PORT"), d.var("SANDBOX_IMAPS_PORT"));
+    let probe = [
+        "probe",
+        "127.0.0.1",
+        "--only",
+        "imap,imaps",
+        "--imap",
+        imap,
+        "--imaps",
+        imaps,
+        "--cacert",
+        ca,
+    ];
+    let screen = on_pty(&[], &probe, 80);
+    // The summary line goes to stderr, which is on the pty too.
+    let screen: String = screen
+        .lines()
+        .filter(|l| !l.starts_with("probe: "))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    let json = Rd::new().args(["-f", "json"]).args(probe).run().json();
+    assert!(
+        json[1]["cert_subject"]
+            .as_str()
+            .unwrap()
+            .contains("127.0.0.1"),
+        "{json}"
+    );
+    assert_whole(&screen, &json, 80, "probe", &["connect_ms"]);
+}
