@@ -93,6 +93,9 @@ fn glue_bash_words(script: &str) -> String {
     done
     _CLAP_COMPLETE_INDEX=$_rdoveadm_n
     local _rdoveadm_cut="${words[_rdoveadm_n]%"$2"}"
+    # rdoveadm: the word as the command will see it: `Work\ S` and `'Work S` are `Work S`.
+    words[_rdoveadm_n]="${words[_rdoveadm_n]#[\"\']}"
+    words[_rdoveadm_n]="${words[_rdoveadm_n]//\\/}"
 "#;
     const STATUS: &str = "    if [[ $? != 0 ]]; then\n";
     const CUT: &str = r#"    local _rdoveadm_status=$?
@@ -104,6 +107,17 @@ fn glue_bash_words(script: &str) -> String {
             [[ $_rdoveadm_c == "$_rdoveadm_cut"* ]] && _rdoveadm_kept+=("${_rdoveadm_c#"$_rdoveadm_cut"}")
         done
         COMPREPLY=("${_rdoveadm_kept[@]}")
+    fi
+    # rdoveadm: quote what the shell would split or expand (the mailbox `Work Stuff`, `a&b`),
+    # as zsh and fish do; inside a quote the user opened, the name goes in as it is.
+    if [[ $_rdoveadm_status == 0 && $2 != [\"\']* ]]; then
+        local -a _rdoveadm_quoted=()
+        local _rdoveadm_q _rdoveadm_c
+        for _rdoveadm_c in "${COMPREPLY[@]}"; do
+            printf -v _rdoveadm_q '%q' "$_rdoveadm_c"
+            _rdoveadm_quoted+=("$_rdoveadm_q")
+        done
+        COMPREPLY=("${_rdoveadm_quoted[@]}")
     fi
     if [[ $_rdoveadm_status != 0 ]]; then
 "#;
