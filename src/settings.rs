@@ -1021,6 +1021,41 @@ mod tests {
     }
 
     #[test]
+    fn unix_addresses_are_sockets_and_a_path_as_url_suggests_socket() {
+        let sock = |t: &str| match parse_endpoint(t, "--url").unwrap() {
+            Endpoint::Socket(p) => p,
+            Endpoint::Url(u) => panic!("{t}: a URL {u}"),
+        };
+        assert_eq!(
+            sock("unix:/run/dovecot/http"),
+            PathBuf::from("/run/dovecot/http")
+        );
+        assert_eq!(
+            sock("unix:///run/dovecot/http"),
+            PathBuf::from("/run/dovecot/http")
+        );
+        assert_eq!(sock("unix:rel/http"), PathBuf::from("rel/http"));
+        assert_eq!(
+            socket_path(std::path::Path::new("unix:///run/x")),
+            PathBuf::from("/run/x")
+        );
+        assert_eq!(
+            socket_path(std::path::Path::new("/run/x")),
+            PathBuf::from("/run/x")
+        );
+        let e = parse_endpoint("/run/dovecot/http", "--url").unwrap_err();
+        assert_eq!(e.exit_code(), 78);
+        assert!(
+            e.to_string().contains("use --socket /run/dovecot/http"),
+            "{e}"
+        );
+        assert!(matches!(
+            parse_endpoint("http://127.0.0.1:8080", "--url").unwrap(),
+            Endpoint::Url(_)
+        ));
+    }
+
+    #[test]
     fn url_errors_never_show_userinfo() {
         for url in [
             "http://doveadm:S3CR3T@host:99999",

@@ -137,7 +137,7 @@ pub struct CompletionsArgs {
 pub struct GlobalArgs {
     /// The doveadm HTTP API endpoint, e.g. `http://127.0.0.1:8080` or `https://mail.example.org:8443/doveadm/v1`;
     /// `/doveadm/v1` is appended when the URL has no path. Repeat it to ask several servers at once.
-    /// Environment: RDOVEADM_URL.
+    /// `unix:PATH` or `unix:///PATH` is a UNIX socket (as --socket). Environment: RDOVEADM_URL.
     #[arg(long, global = true, value_name = "URL")]
     pub url: Vec<String>,
 
@@ -171,7 +171,8 @@ pub struct GlobalArgs {
     pub ordered: bool,
 
     /// Talk HTTP over this UNIX socket instead of TCP (Dovecot serves it with
-    /// `service doveadm { unix_listener http { mode = 0600 } }`). Environment: RDOVEADM_SOCKET.
+    /// `service doveadm { unix_listener http { mode = 0600 } }`); `unix:PATH` is accepted too.
+    /// Environment: RDOVEADM_SOCKET.
     #[arg(long, global = true, value_name = "PATH")]
     pub socket: Option<PathBuf>,
 

@@ -130,8 +130,14 @@ fn worker_death_cases_exit_64_with_doveadms_reason_and_touch_nothing() {
 
 #[test]
 fn connection_mistakes_get_a_hint() {
-    let plain = Dovecot::start("2.3", &[]);
-    let tls = Dovecot::start("2.3", &["--tls"]);
+    for v in versions() {
+        connection_mistakes_on(v);
+    }
+}
+
+fn connection_mistakes_on(v: &str) {
+    let plain = Dovecot::start(v, &[]);
+    let tls = Dovecot::start(v, &["--tls"]);
     let port = |d: &Dovecot| d.var("SANDBOX_HTTP_PORT").to_string();
     let pw = |d: &Dovecot| Rd::new().env("RDOVEADM_PASSWORD", d.password());
 
