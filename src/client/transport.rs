@@ -251,7 +251,7 @@ async fn send_unix(
                 path.display()
             ))
         } else {
-            closed(format!("unix socket {}", path.display()), &e, detail)
+            closed(format!("unix:{}", path.display()), &e, detail)
         }
     })?;
     Ok(RawReply {

@@ -19,12 +19,23 @@ pub fn query(command: &str, query: &[String]) -> Result<(), Error> {
     if !matches!(command, "expunge" | "move") {
         return Ok(());
     }
-    let words: Vec<&str> = query.iter().flat_map(|q| q.split_whitespace()).collect();
+    // Each argument is one token of doveadm's query parser (a mailbox name may hold
+    // spaces); one that holds a space or parenthesis is left to the server.
+    let words: Vec<&str> = query.iter().map(String::as_str).collect();
     let is = |w: &str, keys: &[&str]| keys.iter().any(|k| w.eq_ignore_ascii_case(k));
-    if words
+    // Words that are not a mailbox name (the word after `mailbox`).
+    let mut syntax = words
         .iter()
-        .any(|w| is(w, &["or"]) || w.starts_with('(') || w.ends_with(')'))
-    {
+        .enumerate()
+        .filter(|(i, _)| {
+            i.checked_sub(1)
+                .and_then(|p| words.get(p))
+                .is_none_or(|prev| !is(prev, MAILBOX_KEYS))
+        })
+        .map(|(_, w)| *w);
+    if syntax.any(|w| {
+        is(w, &["or"]) || w.starts_with('(') || w.ends_with(')') || w.contains(char::is_whitespace)
+    }) {
         return Ok(());
     }
     if !words.iter().any(|w| is(w, MAILBOX_KEYS)) {
@@ -135,6 +146,11 @@ mod tests {
             assert!(query("expunge", &q(ok)).is_ok(), "{ok}");
         }
         assert!(query("search", &q("mailbox INBOX")).is_ok());
+        // A mailbox name is one argument, spaces and all.
+        let spaced = vec!["mailbox".to_string(), "Q1 (draft)".to_string()];
+        assert!(query("expunge", &spaced).is_err());
+        let one_word = vec!["mailbox INBOX".to_string()];
+        assert!(query("expunge", &one_word).is_ok(), "left to the server");
         assert!(query("copy", &q("mailbox INBOX")).is_ok());
     }
 
