@@ -30,7 +30,7 @@ pub fn query(command: &str, query: &[String]) -> Result<(), Error> {
         .filter(|(i, _)| {
             i.checked_sub(1)
                 .and_then(|p| words.get(p))
-                .is_none_or(|prev| !is(prev, MAILBOX_KEYS))
+                .map_or(true, |prev| !is(prev, MAILBOX_KEYS))
         })
         .map(|(_, w)| *w);
     if syntax.any(|w| {
