@@ -72,13 +72,37 @@ const SERVER_OPTIONS: &[&str] = &[
 /// The global options that shape rows on stdout.
 const OUTPUT_OPTIONS: &[&str] = &["format", "color", "no_header"];
 
-/// The global options a command has no use for: its help and man page leave them out
-/// (they are still accepted, so a shared alias or batch line keeps working).
-fn unused_globals(command: &str) -> Vec<&'static str> {
-    match command {
+/// Commands that print no rows (only errors): the output options don't apply to them.
+/// A command that starts printing rows must leave this list.
+const SILENT_COMMANDS: &[&str] = &[
+    "reload",
+    "stop",
+    "log reopen",
+    "mailbox create",
+    "mailbox delete",
+    "mailbox rename",
+    "mailbox subscribe",
+    "mailbox unsubscribe",
+    "quota recalc",
+    "flags add",
+    "flags remove",
+    "flags replace",
+    "move",
+    "copy",
+    "index",
+    "force-resync",
+    "purge",
+];
+
+/// The global options a command (`mailbox create`: its path under rdoveadm) has no use
+/// for: its help and man page leave them out (they are still accepted, so a shared
+/// alias or batch line keeps working).
+fn unused_globals(path: &str) -> Vec<&'static str> {
+    match path {
         // probe speaks IMAP/POP3 with its own --cacert and --timeout, never the API.
         "probe" => SERVER_OPTIONS.to_vec(),
         "completions" => [SERVER_OPTIONS, OUTPUT_OPTIONS, &["debug"]].concat(),
+        p if SILENT_COMMANDS.contains(&p) => OUTPUT_OPTIONS.to_vec(),
         _ => Vec::new(),
     }
 }
@@ -103,18 +127,27 @@ pub fn finish(cmd: clap::Command) -> clap::Command {
         .filter(|a| a.is_global_set())
         .cloned()
         .collect();
-    cmd.mut_subcommands(|sub| {
-        let unused = unused_globals(sub.get_name());
-        let mut sub = sub;
-        for a in &globals {
+    hide_unused(cmd, "", &globals)
+}
+
+/// `cmd`'s subcommands (at `path`), each with a hidden local copy of the global options
+/// it doesn't use: clap then doesn't propagate the global one there (as with probe's
+/// own --cacert), and the option is still accepted.
+fn hide_unused(cmd: clap::Command, path: &str, globals: &[clap::Arg]) -> clap::Command {
+    cmd.mut_subcommands(|mut sub| {
+        let here = format!(
+            "{path}{}{}",
+            if path.is_empty() { "" } else { " " },
+            sub.get_name()
+        );
+        let unused = unused_globals(&here);
+        for a in globals {
             let id = a.get_id().as_str();
-            // A hidden local copy: clap then doesn't propagate the global one here (as
-            // with probe's own --cacert), and the option is still accepted.
             if unused.contains(&id) && !sub.get_arguments().any(|x| x.get_id() == id) {
                 sub = sub.arg(a.clone().global(false).hide(true));
             }
         }
-        sub
+        hide_unused(sub, &here, globals)
     })
 }
 

@@ -295,6 +295,14 @@ fn help_shows_own_options_then_the_global_ones_it_uses() {
             "{flag} not under Global options:\n{status}"
         );
     }
+    // A command that prints no rows lists no output option; one that does, does.
+    let create = help(&["mailbox", "create"]);
+    let global = help_section(&create, "Global options:").join("\n");
+    assert!(
+        global.contains("--url") && !global.contains("--format"),
+        "{create}"
+    );
+    assert!(!global.contains("--no-header"), "{create}");
     // The hidden globals are still accepted (a shared alias keeps working).
     Rd::new()
         .args(["probe", "--password-file", "/nonexistent", "--help"])
