@@ -309,6 +309,14 @@ fn resolve_targets(g: &GlobalArgs, env: &dyn Env) -> Result<(Vec<Target>, Option
         return Ok((targets, None));
     }
     if let Some(p) = &g.socket {
+        let text = p.to_string_lossy();
+        if text.starts_with("http://") || text.starts_with("https://") {
+            return Err(Error::Config(format!(
+                "--socket: `{}` is a URL, not a socket path; use --url {}",
+                redact_url(&text),
+                redact_url(&text)
+            )));
+        }
         return Ok((
             vec![flag_target(
                 g,

@@ -182,6 +182,11 @@ fn connection_mistakes_on(v: &str) {
         line.contains(&format!("use --socket {}", plain.socket())),
         "{line}"
     );
+    // And a URL given to --socket: use --url.
+    let url = format!("http://127.0.0.1:{}", port(&plain));
+    let out = pw(&plain).args(["--socket", &url, "who"]).run().code(78);
+    let line = out.one_error_line();
+    assert!(line.contains(&format!("use --url {url}")), "{line}");
     for spelled in [
         format!("unix:{}", plain.socket()),
         format!("unix://{}", plain.socket()),
