@@ -30,8 +30,6 @@ pub mod watch;
 
 use std::io::IsTerminal;
 
-use clap::Parser;
-
 use cli::{Cli, Command};
 use commands::Ctx;
 use error::{Error, Report};
@@ -49,7 +47,10 @@ pub const VERSION: &str = concat!(
 pub fn run() -> i32 {
     // `COMPLETE=SHELL rdoveadm -- WORDS`: answer the shell and exit, before any parsing.
     complete::complete_from_env();
-    let mut cli = match Cli::try_parse() {
+    let parsed = cli::command()
+        .try_get_matches()
+        .and_then(|m| <Cli as clap::FromArgMatches>::from_arg_matches(&m));
+    let mut cli = match parsed {
         Ok(cli) => cli,
         Err(e) => return clap_error(e),
     };

@@ -104,7 +104,7 @@ pub struct MailboxStatusArgs {
     pub total_sum: bool,
 
     /// Status fields, space separated (one argument), e.g. `all` or `'messages unseen vsize'`.
-    #[arg(value_name = "FIELDS")]
+    #[arg(value_name = "FIELDS", add = ArgValueCompleter::new(crate::complete::status_fields))]
     pub fields: String,
 
     /// Mailbox masks.

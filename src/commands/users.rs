@@ -355,6 +355,7 @@ impl Ctx {
 pub fn unreachable(e: &Error) -> bool {
     match e {
         Error::Unavailable(_) | Error::Auth { .. } | Error::Config(_) => true,
+        Error::Certificate(_) | Error::NoReply { .. } => true,
         Error::Http { status, .. } => !matches!(status, 400 | 413),
         _ => false,
     }

@@ -14,6 +14,7 @@ mod generated;
 mod hostile_text;
 mod mail;
 mod monitoring;
+mod newcomer;
 mod passthrough;
 mod probe;
 mod profiles;
