@@ -28,6 +28,9 @@ _clap_complete_rdoveadm() {
     done
     _CLAP_COMPLETE_INDEX=$_rdoveadm_n
     local _rdoveadm_cut="${words[_rdoveadm_n]%"$2"}"
+    # rdoveadm: the word as the command will see it: `Work\ S` and `'Work S` are `Work S`.
+    words[_rdoveadm_n]="${words[_rdoveadm_n]#[\"\']}"
+    words[_rdoveadm_n]="${words[_rdoveadm_n]//\\/}"
     COMPREPLY=( $( \
         _CLAP_IFS="$IFS" \
         _CLAP_COMPLETE_INDEX="$_CLAP_COMPLETE_INDEX" \
@@ -45,6 +48,17 @@ _clap_complete_rdoveadm() {
             [[ $_rdoveadm_c == "$_rdoveadm_cut"* ]] && _rdoveadm_kept+=("${_rdoveadm_c#"$_rdoveadm_cut"}")
         done
         COMPREPLY=("${_rdoveadm_kept[@]}")
+    fi
+    # rdoveadm: quote what the shell would split or expand (the mailbox `Work Stuff`, `a&b`),
+    # as zsh and fish do; inside a quote the user opened, the name goes in as it is.
+    if [[ $_rdoveadm_status == 0 && $2 != [\"\']* ]]; then
+        local -a _rdoveadm_quoted=()
+        local _rdoveadm_q _rdoveadm_c
+        for _rdoveadm_c in "${COMPREPLY[@]}"; do
+            printf -v _rdoveadm_q '%q' "$_rdoveadm_c"
+            _rdoveadm_quoted+=("$_rdoveadm_q")
+        done
+        COMPREPLY=("${_rdoveadm_quoted[@]}")
     fi
     if [[ $_rdoveadm_status != 0 ]]; then
         unset COMPREPLY

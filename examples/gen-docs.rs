@@ -4,6 +4,14 @@
 
 fn main() {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    match rdoveadm::docs::update_readme(root) {
+        Ok(true) => println!("gen-docs: rewrote README.md's exit-code table"),
+        Ok(false) => {}
+        Err(e) => {
+            eprintln!("gen-docs: error: README.md: {e}");
+            std::process::exit(1);
+        }
+    }
     match rdoveadm::docs::write_to(root) {
         Ok(written) => println!(
             "gen-docs: wrote {} files under completions/ and man/",

@@ -103,6 +103,11 @@ async fn run_line(
             "several servers in one batch line: use one server per line".into(),
         ));
     }
+    if crate::monitor::active(&settings.output) {
+        return fail(Error::Usage(
+            "-f nagios/openmetrics: not in a batch line".into(),
+        ));
+    }
     let ctx = Ctx::capturing(settings);
     let result = crate::dispatch(&ctx, &cli.command).await;
     let rows = ctx.take_captured().rows;

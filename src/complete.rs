@@ -7,11 +7,11 @@
 use std::ffi::OsStr;
 use std::time::Duration;
 
-use clap::{CommandFactory, FromArgMatches};
+use clap::FromArgMatches;
 use clap_complete::engine::CompletionCandidate;
 use serde_json::{json, Map, Value};
 
-use crate::cli::{Cli, GlobalArgs};
+use crate::cli::GlobalArgs;
 use crate::client::Client;
 use crate::settings::{ProcessEnv, Settings, Terminal};
 
@@ -21,7 +21,7 @@ const DEADLINE: Duration = Duration::from_secs(2);
 /// Answers a completion request and exits when `COMPLETE` is set (`COMPLETE=bash rdoveadm`
 /// prints the registration script); returns at once otherwise.
 pub fn complete_from_env() {
-    clap_complete::CompleteEnv::with_factory(Cli::command).complete();
+    clap_complete::CompleteEnv::with_factory(crate::cli::command).complete();
 }
 
 /// `--server`/`-s`: profile and group names from the config file.
@@ -59,6 +59,21 @@ pub fn users(current: &OsStr) -> Vec<CompletionCandidate> {
         .into_iter()
         .filter(|n| n.starts_with(&prefix) && typeable(n))
         .map(CompletionCandidate::new)
+        .collect()
+}
+
+/// `mailbox status FIELDS`: the status field names (one argument, space separated: the
+/// last word is completed, the ones before it kept).
+pub fn status_fields(current: &OsStr) -> Vec<CompletionCandidate> {
+    let current = current.to_string_lossy();
+    let (done, last) = match current.rfind(' ') {
+        Some(at) => current.split_at(at + 1),
+        None => ("", current.as_ref()),
+    };
+    crate::cli::STATUS_FIELDS
+        .iter()
+        .filter(|f| f.starts_with(last) && !done.split_whitespace().any(|d| d == **f))
+        .map(|f| CompletionCandidate::new(format!("{done}{f}")))
         .collect()
 }
 
@@ -121,7 +136,7 @@ fn partial_line() -> Option<PartialLine> {
         .ok()
         .and_then(|i| i.parse().ok());
     words.truncate(index.unwrap_or(words.len().saturating_sub(1)));
-    let m = Cli::command()
+    let m = crate::cli::command()
         .ignore_errors(true)
         .try_get_matches_from(&words)
         .ok()?;

@@ -6,6 +6,7 @@
 // Generation only writes into `Vec<u8>`, which cannot fail: `expect` states that.
 #![allow(clippy::expect_used)]
 
+use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
 
@@ -13,8 +14,8 @@ use clap::CommandFactory;
 use clap_complete::env::EnvCompleter;
 use clap_complete::Shell;
 
-use crate::cli::Cli;
-use crate::error::EXIT_CODE_TABLE;
+use crate::cli::{Cli, GLOBAL_HEADING};
+use crate::error::{exit_code_label, EXIT_CODE_TABLE};
 
 /// The command that rewrites the generated files.
 pub const REGENERATE: &str = "cargo run --example gen-docs";
@@ -92,6 +93,9 @@ fn glue_bash_words(script: &str) -> String {
     done
     _CLAP_COMPLETE_INDEX=$_rdoveadm_n
     local _rdoveadm_cut="${words[_rdoveadm_n]%"$2"}"
+    # rdoveadm: the word as the command will see it: `Work\ S` and `'Work S` are `Work S`.
+    words[_rdoveadm_n]="${words[_rdoveadm_n]#[\"\']}"
+    words[_rdoveadm_n]="${words[_rdoveadm_n]//\\/}"
 "#;
     const STATUS: &str = "    if [[ $? != 0 ]]; then\n";
     const CUT: &str = r#"    local _rdoveadm_status=$?
@@ -103,6 +107,17 @@ fn glue_bash_words(script: &str) -> String {
             [[ $_rdoveadm_c == "$_rdoveadm_cut"* ]] && _rdoveadm_kept+=("${_rdoveadm_c#"$_rdoveadm_cut"}")
         done
         COMPREPLY=("${_rdoveadm_kept[@]}")
+    fi
+    # rdoveadm: quote what the shell would split or expand (the mailbox `Work Stuff`, `a&b`),
+    # as zsh and fish do; inside a quote the user opened, the name goes in as it is.
+    if [[ $_rdoveadm_status == 0 && $2 != [\"\']* ]]; then
+        local -a _rdoveadm_quoted=()
+        local _rdoveadm_q _rdoveadm_c
+        for _rdoveadm_c in "${COMPREPLY[@]}"; do
+            printf -v _rdoveadm_q '%q' "$_rdoveadm_c"
+            _rdoveadm_quoted+=("$_rdoveadm_q")
+        done
+        COMPREPLY=("${_rdoveadm_quoted[@]}")
     fi
     if [[ $_rdoveadm_status != 0 ]]; then
 "#;
@@ -164,24 +179,131 @@ pub fn stale_extras(root: &Path, files: &[(PathBuf, Vec<u8>)]) -> io::Result<Vec
     Ok(extra)
 }
 
+/// The README's exit-code table sits between these lines; `examples/gen-docs` rewrites it
+/// from [`EXIT_CODE_TABLE`] and a test fails when it is stale.
+pub const README_EXIT_START: &str =
+    "<!-- exit-codes: generated from src/error.rs by `cargo run --example gen-docs` -->";
+pub const README_EXIT_END: &str = "<!-- /exit-codes -->";
+
+/// The README's exit-code table (Markdown), from [`EXIT_CODE_TABLE`].
+pub fn readme_exit_table() -> String {
+    let mut s = String::from("| code | meaning |\n|---|---|\n");
+    for (code, text) in EXIT_CODE_TABLE {
+        s.push_str(&format!(
+            "| {} | {} |\n",
+            exit_code_label(*code),
+            text.replace('|', "\\|")
+        ));
+    }
+    s
+}
+
+/// `readme` with the text between the exit-code markers replaced by
+/// [`readme_exit_table`]; `None` when the markers are missing.
+pub fn readme_with_exit_table(readme: &str) -> Option<String> {
+    let (head, rest) = readme.split_once(README_EXIT_START)?;
+    let (_, tail) = rest.split_once(README_EXIT_END)?;
+    Some(format!(
+        "{head}{README_EXIT_START}\n{}{README_EXIT_END}{tail}",
+        readme_exit_table()
+    ))
+}
+
+/// Rewrites the exit-code table of `root/README.md`; true when it changed.
+pub fn update_readme(root: &Path) -> io::Result<bool> {
+    let path = root.join("README.md");
+    let old = fs::read_to_string(&path)?;
+    let new = readme_with_exit_table(&old).ok_or_else(|| {
+        io::Error::other(format!(
+            "README.md has no `{README_EXIT_START}` ... `{README_EXIT_END}` markers"
+        ))
+    })?;
+    if new == old {
+        return Ok(false);
+    }
+    fs::write(&path, new)?;
+    Ok(true)
+}
+
 /// The command as the man pages show it: the package version without the git commit
 /// (so the pages don't change with every commit) and no `help` subcommand.
 fn man_command() -> clap::Command {
-    let mut cmd = Cli::command()
-        .version(env!("CARGO_PKG_VERSION"))
-        .disable_help_subcommand(true);
+    let mut cmd = crate::cli::finish(
+        Cli::command()
+            .version(env!("CARGO_PKG_VERSION"))
+            .disable_help_subcommand(true),
+    );
+    // Propagates the global options into every subcommand's page.
     cmd.build();
     cmd
+}
+
+/// `cmd` split as `--help` shows it: the command with only its own options, and a
+/// command holding the global options it uses (`None` when it uses none).
+fn split_globals(cmd: &clap::Command) -> (clap::Command, Option<clap::Command>) {
+    let is_global =
+        |a: &clap::Arg| a.get_help_heading() == Some(GLOBAL_HEADING) && !a.is_hide_set();
+    let ids: Vec<String> = cmd
+        .get_arguments()
+        .filter(|a| is_global(a))
+        .map(|a| a.get_id().to_string())
+        .collect();
+    if ids.is_empty() {
+        return (cmd.clone(), None);
+    }
+    let globals = clap::Command::new("global-options")
+        .disable_help_flag(true)
+        .disable_version_flag(true)
+        .args(
+            cmd.get_arguments()
+                .filter(|a| is_global(a))
+                .map(|a| a.clone().global(false)),
+        );
+    let mut own = cmd.clone();
+    for id in ids {
+        own = own.mut_arg(id, |a| a.hide(true));
+    }
+    (own, Some(globals))
+}
+
+/// The "GLOBAL OPTIONS" section of a page, after its own OPTIONS (as in `--help`).
+fn global_options_section(globals: &clap::Command) -> String {
+    let mut buf = Vec::new();
+    clap_mangen::Man::new(globals.clone())
+        .render_options_section(&mut buf)
+        .expect("writing to a Vec cannot fail");
+    String::from_utf8_lossy(&buf).replacen(".SH OPTIONS", ".SH \"GLOBAL OPTIONS\"", 1)
+}
+
+/// A subcommand's page: clap_mangen's, with the global options in their own section.
+fn sub_page(sub: &clap::Command) -> (String, Vec<u8>) {
+    let (own, globals) = split_globals(sub);
+    let man = clap_mangen::Man::new(own);
+    let mut buf = Vec::new();
+    man.render(&mut buf).expect("writing to a Vec cannot fail");
+    let Some(globals) = globals else {
+        return (man.get_filename(), buf);
+    };
+    let page = String::from_utf8_lossy(&buf).into_owned();
+    let section = global_options_section(&globals);
+    // Right after OPTIONS: before the next section, or at the end.
+    let at = page
+        .find(".SH OPTIONS")
+        .and_then(|o| page.get(o + 1..)?.find("\n.SH ").map(|n| o + 1 + n + 1))
+        .unwrap_or(page.len());
+    let (head, tail) = page.split_at(at);
+    (
+        man.get_filename(),
+        format!("{head}{section}{tail}").into_bytes(),
+    )
 }
 
 /// `rdoveadm.1` and one page per subcommand (`rdoveadm-mailbox-list.1`, ...), like doveadm's.
 fn man_pages() -> Vec<(PathBuf, Vec<u8>)> {
     fn sub_pages(cmd: &clap::Command, out: &mut Vec<(PathBuf, Vec<u8>)>) {
         for sub in cmd.get_subcommands().filter(|s| !s.is_hide_set()) {
-            let man = clap_mangen::Man::new(sub.clone());
-            let mut buf = Vec::new();
-            man.render(&mut buf).expect("writing to a Vec cannot fail");
-            out.push((Path::new("man").join(man.get_filename()), buf));
+            let (name, page) = sub_page(sub);
+            out.push((Path::new("man").join(name), page));
             sub_pages(sub, out);
         }
     }
@@ -194,7 +316,8 @@ fn man_pages() -> Vec<(PathBuf, Vec<u8>)> {
 /// The main page: clap_mangen's sections, then exit status, environment, files and the
 /// examples of every subcommand (the main `--help` epilogue is replaced by these).
 fn main_page(cmd: &clap::Command) -> Vec<u8> {
-    let man = clap_mangen::Man::new(cmd.clone());
+    let (own, globals) = split_globals(cmd);
+    let man = clap_mangen::Man::new(own);
     let mut buf = Vec::new();
     let w: &mut dyn io::Write = &mut buf;
     (|| -> io::Result<()> {
@@ -203,6 +326,9 @@ fn main_page(cmd: &clap::Command) -> Vec<u8> {
         man.render_synopsis_section(w)?;
         man.render_description_section(w)?;
         man.render_options_section(w)?;
+        if let Some(g) = &globals {
+            w.write_all(global_options_section(g).as_bytes())?;
+        }
         man.render_subcommands_section(w)?;
         w.write_all(extra_sections(cmd).as_bytes())?;
         man.render_version_section(w)
@@ -218,7 +344,7 @@ const ENVIRONMENT: &[(&str, &str)] = &[
     ("RDOVEADM_USER", "User name for HTTP Basic authentication, as --auth-user (default: doveadm)."),
     ("RDOVEADM_PASSWORD", "The doveadm_password (HTTP Basic). --password-file beats it."),
     ("RDOVEADM_API_KEY", "The doveadm_api_key (sent as Authorization: X-Dovecot-API); beats a password. --api-key-file beats it."),
-    ("RDOVEADM_FORMAT", "Output format, as --format: table, tab, flow or json."),
+    ("RDOVEADM_FORMAT", "Output format, as --format: table, tab, flow, json, jsonl, nagios or openmetrics."),
     ("RDOVEADM_TIMEOUT", "Seconds to wait for connect and reply, as --timeout; 0 waits forever (default: 30)."),
     ("RDOVEADM_SERVER", "Server profile or group from the config file, as --server; a comma list asks several."),
     ("RDOVEADM_CONFIG", "The config file to read instead of the default path (it must then exist)."),
@@ -229,14 +355,12 @@ const ENVIRONMENT: &[(&str, &str)] = &[
 fn extra_sections(cmd: &clap::Command) -> String {
     let mut s = String::new();
     s.push_str(".SH \"EXIT STATUS\"\n");
-    for (i, (code, text)) in EXIT_CODE_TABLE.iter().enumerate() {
-        // The table's last row (code 0 after the first) stands for every other server code.
-        let tag = if i > 0 && *code == 0 {
-            "other".to_string()
-        } else {
-            code.to_string()
-        };
-        s.push_str(&format!(".TP\n\\fB{tag}\\fR\n{}\n", roff_text(text)));
+    for (code, text) in EXIT_CODE_TABLE {
+        s.push_str(&format!(
+            ".TP\n\\fB{}\\fR\n{}\n",
+            exit_code_label(*code),
+            roff_text(&text.replace('`', ""))
+        ));
     }
     s.push_str(".SH ENVIRONMENT\nA command-line flag beats its environment variable.\n");
     for (name, text) in ENVIRONMENT {
@@ -319,6 +443,21 @@ fn roff_text(t: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn readme_exit_table_matches_the_one_source() {
+        let readme =
+            fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+        let want = readme_with_exit_table(&readme).expect("README.md has the exit-code markers");
+        assert!(
+            want == readme,
+            "README.md's exit-code table is stale: run `cargo run --example gen-docs`"
+        );
+        for (code, _) in EXIT_CODE_TABLE {
+            let row = format!("| {} |", exit_code_label(*code));
+            assert!(readme.contains(&row), "{row}");
+        }
+    }
 
     #[test]
     fn every_subcommand_has_a_page_and_scripts_call_rdoveadm() {

@@ -23,23 +23,45 @@ pub mod code {
     pub const UNKNOWN: i32 = 1;
 }
 
-/// The exit-code table as shown in `--help`, the man page and the README.
-pub const EXIT_CODE_TABLE: &[(i32, &str)] = &[
-    (0, "success (also: output pipe closed by the reader)"),
-    (1, "aborted at a confirmation prompt, or the server returned a doveadm code outside 1-255 (-1, 1001-1003)"),
-    (64, "usage: bad arguments, unknown command or parameter (unknownMethod, invalidRequest, HTTP 400)"),
-    (65, "data error: e.g. mailbox already exists, request too large (HTTP 413); probe: password login offered before TLS"),
-    (66, "an input file (-F, --password-file, ...) cannot be read"),
-    (67, "no such user"),
-    (68, "not found: mailbox, message, or nothing matched (kick)"),
-    (69, "probe: a port is closed, filtered or not answering"),
-    (70, "the server reported an internal error (internalError)"),
-    (75, "temporary failure: cannot connect, timeout, connection closed without a reply, HTTP 5xx"),
-    (76, "protocol error: malformed or truncated reply, or one larger than --max-reply-size"),
-    (77, "permission denied: HTTP 401/403, or the command is not in doveadm_allowed_commands; probe: a TLS or certificate problem"),
-    (78, "configuration error: bad --url, unreadable or unsafe config, HTTP 404 (wrong path), a redirect (HTTP 3xx: never followed)"),
-    (0, "any other code the server returns (doveadm's exitCode) is passed through as is"),
+/// The exit-code table: the one source of `--help`'s list ([`exit_codes_help`]), the man
+/// page's EXIT STATUS and the README's table (both written by `examples/gen-docs`).
+/// `None` stands for every other code a server returns.
+pub const EXIT_CODE_TABLE: &[(Option<i32>, &str)] = &[
+    (Some(0), "success (also when the reader of the output goes away, e.g. `| head`)"),
+    (Some(1), "aborted at a confirmation prompt; or a server code outside 1-255 (-1, 1001-1003); -f nagios: WARNING"),
+    (Some(2), "-f nagios: CRITICAL"),
+    (Some(3), "-f nagios: UNKNOWN (usage error, no server, server not answering: the check could not run)"),
+    (Some(64), "usage: bad arguments, unknown command or parameter (`unknownMethod`, `invalidRequest`, HTTP 400), an option this server version lacks, arguments Dovecot's worker would die on (refused before sending, in doveadm's words)"),
+    (Some(65), "data error: mailbox exists, request too large (HTTP 413); probe: plaintext login offered before TLS"),
+    (Some(66), "an input file (`-F`, `batch FILE`, `--password-file`, `--api-key-file`, `--cacert`) doesn't exist or can't be read"),
+    (Some(67), "no such user"),
+    (Some(68), "not found: mailbox, or nothing matched (`kick`)"),
+    (Some(69), "probe: a port is closed, filtered or not answering"),
+    (Some(70), "the server reported an internal error (`internalError`), or its doveadm process ended without a reply"),
+    (Some(75), "temporary failure: can't connect, timeout, HTTP 5xx; doveadm's own 75"),
+    (Some(76), "malformed or truncated reply, or one larger than `--max-reply-size`"),
+    (Some(77), "permission: HTTP 401/403, command not in `doveadm_allowed_commands`; the server's certificate is untrusted, expired or for another name (probe: any TLS problem)"),
+    (Some(78), "configuration: bad URL (also `https://` to a plain listener, `http://` to a TLS one, a socket path as URL), a config or secret file that group or others can write or read (`--password-file`, `--api-key-file`), bad `password_command`, HTTP 404, a redirect (3xx)"),
+    (None, "any other code the server returns (doveadm's `exitCode`) is passed through"),
 ];
+
+/// A code of [`EXIT_CODE_TABLE`] as shown: the number, or `other`.
+pub fn exit_code_label(code: Option<i32>) -> String {
+    code.map_or_else(|| "other".to_string(), |c| c.to_string())
+}
+
+/// The exit-code list at the end of `--help`, from [`EXIT_CODE_TABLE`].
+pub fn exit_codes_help() -> String {
+    let mut s = String::from("Exit codes:\n");
+    for (code, text) in EXIT_CODE_TABLE {
+        s.push_str(&format!(
+            "  {:<6}{}\n",
+            exit_code_label(*code),
+            text.replace('`', "")
+        ));
+    }
+    s
+}
 
 /// Everything that can go wrong, typed at the edge where it happens.
 #[derive(Debug, thiserror::Error)]
@@ -80,6 +102,20 @@ pub enum Error {
     /// Cannot connect, timed out, or the connection closed without a reply.
     #[error("{0}")]
     Unavailable(String),
+    /// The connection closed after the request, before any reply (`target`: where to,
+    /// `detail`: the transport's reason). The client turns it into [`Error::WorkerDied`]
+    /// for a command, or a TLS hint for http:// to a TLS listener.
+    #[error("`{target}` closed the connection without a reply: {detail}")]
+    NoReply { target: String, detail: String },
+    /// The server's doveadm process died running the command (Dovecot kills its worker
+    /// on some arguments instead of answering): retrying won't help.
+    #[error(
+        "`{0}`: the server's doveadm process ended without a reply; see `rdoveadm log errors`"
+    )]
+    WorkerDied(String),
+    /// The server's TLS certificate was refused: untrusted, expired or for another name.
+    #[error("{0}")]
+    Certificate(String),
     /// The reply is not what the doveadm API sends.
     #[error("malformed reply from the server: {0}")]
     Protocol(String),
@@ -124,7 +160,9 @@ impl Error {
                 413 => code::DATAERR,
                 _ => code::TEMPFAIL,
             },
-            Error::Unavailable(_) => code::TEMPFAIL,
+            Error::Unavailable(_) | Error::NoReply { .. } => code::TEMPFAIL,
+            Error::WorkerDied(_) => code::SOFTWARE,
+            Error::Certificate(_) => code::NOPERM,
             Error::Protocol(_) | Error::TooLarge(_) => code::PROTOCOL,
             Error::Silent(c) => *c,
             Error::Aborted => code::UNKNOWN,

@@ -71,13 +71,14 @@ pub async fn run(settings: &Settings, command: &Command) -> Result<(), Error> {
                 first_failure = Some((index, e.exit_code()));
             }
         }
-        progress.update(done, out.rows);
         // Answers that are already in are written together, then flushed once: rows are
         // out as soon as their server answered, with one write per batch, not per server.
         next = match answers.next().now_or_never() {
             Some(answer) => answer,
             None => {
                 out.flush()?;
+                // Drawn after the rows: output written under it would share its line.
+                progress.update(done, out.rows);
                 answers.next().await
             }
         };

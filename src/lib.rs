@@ -18,6 +18,7 @@ pub mod config;
 pub mod docs;
 pub mod error;
 pub mod fanout;
+pub mod monitor;
 pub mod output;
 pub mod probe;
 pub mod progress;
@@ -28,8 +29,6 @@ pub mod text;
 pub mod watch;
 
 use std::io::IsTerminal;
-
-use clap::Parser;
 
 use cli::{Cli, Command};
 use commands::Ctx;
@@ -48,7 +47,10 @@ pub const VERSION: &str = concat!(
 pub fn run() -> i32 {
     // `COMPLETE=SHELL rdoveadm -- WORDS`: answer the shell and exit, before any parsing.
     complete::complete_from_env();
-    let mut cli = match Cli::try_parse() {
+    let parsed = cli::command()
+        .try_get_matches()
+        .and_then(|m| <Cli as clap::FromArgMatches>::from_arg_matches(&m));
+    let mut cli = match parsed {
         Ok(cli) => cli,
         Err(e) => return clap_error(e),
     };
@@ -58,7 +60,12 @@ pub fn run() -> i32 {
         stdout_tty,
         width: if stdout_tty { terminal::width() } else { None },
     };
-    let resolved = Settings::resolve_for(&cli.command, &cli.global, &ProcessEnv, term);
+    let nagios = cli.global.format == Some(cli::Format::Nagios);
+    let resolved = cli
+        .global
+        .format
+        .map_or(Ok(()), |f| monitor::check_supported(f, &cli.command))
+        .and_then(|()| Settings::resolve_for(&cli.command, &cli.global, &ProcessEnv, term));
     let result = resolved.and_then(|settings| {
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()
@@ -79,6 +86,7 @@ pub fn run() -> i32 {
         }
     });
     match result {
+        Ok(()) if nagios => monitor::nagios::exit_code(monitor::service(&cli.command), None),
         Ok(()) => 0,
         Err(e) => {
             let msg = e.to_string();
@@ -86,6 +94,9 @@ pub fn run() -> i32 {
                 // One line, bounded, nothing a terminal acts on: the message may quote
                 // a server's reply.
                 eprintln!("{}", text::message_line(&Report(&e).to_string()));
+            }
+            if nagios {
+                return monitor::nagios::exit_code(monitor::service(&cli.command), Some(&e));
             }
             e.exit_code()
         }
@@ -102,6 +113,11 @@ fn fans_out(command: &Command) -> bool {
 
 /// The one dispatch: each arm is one call.
 pub async fn dispatch(ctx: &Ctx, command: &Command) -> Result<(), Error> {
+    let result = dispatch_one(ctx, command).await;
+    monitor::nagios::failed_check(ctx, command, result)
+}
+
+async fn dispatch_one(ctx: &Ctx, command: &Command) -> Result<(), Error> {
     match command {
         Command::Who(a) => commands::who::run(ctx, a).await,
         Command::Kick(a) => commands::kick::run(ctx, a).await,
@@ -138,6 +154,10 @@ pub async fn dispatch(ctx: &Ctx, command: &Command) -> Result<(), Error> {
 fn clap_error(e: clap::Error) -> i32 {
     use clap::error::ErrorKind;
     match e.kind() {
+        ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand if nagios_requested() => {
+            eprintln!("rdoveadm: error: a command or subcommand is missing");
+            nagios_usage("a command or subcommand is missing (see --help)")
+        }
         ErrorKind::DisplayHelp
         | ErrorKind::DisplayVersion
         | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
@@ -150,12 +170,32 @@ fn clap_error(e: clap::Error) -> i32 {
         }
         _ => {
             // The command line may hold pasted bytes: shown, never executed.
-            eprintln!(
-                "rdoveadm: error: {}",
-                text::message_line(&cli::one_line_error(&e))
-            );
+            let line = text::message_line(&cli::one_line_error(&e));
+            eprintln!("rdoveadm: error: {line}");
             eprintln!("rdoveadm: hint: see `rdoveadm --help` or `rdoveadm <command> --help`");
+            if nagios_requested() {
+                return nagios_usage(&line);
+            }
             error::code::USAGE
         }
     }
+}
+
+fn args() -> Vec<String> {
+    std::env::args_os()
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect()
+}
+
+/// Whether the command line (or RDOVEADM_FORMAT) asks for `-f nagios`.
+fn nagios_requested() -> bool {
+    let env = std::env::var("RDOVEADM_FORMAT").ok();
+    monitor::nagios::requested(&args(), env.as_deref())
+}
+
+/// A monitoring plugin's usage error: an UNKNOWN status line, exit 3.
+fn nagios_usage(why: &str) -> i32 {
+    let service = monitor::nagios::service_in(&args());
+    monitor::nagios::unknown_line(service, &format!("usage: {why}"));
+    monitor::nagios::State::Unknown as i32
 }

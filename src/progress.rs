@@ -1,7 +1,44 @@
 //! A one-line progress display on stderr for fan-out and sharded jobs: done / total
-//! and rows so far. Shown only when stderr is a terminal; silent otherwise.
+//! and rows so far. Shown only when stderr is a terminal; silent otherwise. Ctrl-C
+//! while it is shown clears the line and exits 130 (128 + SIGINT, as a shell reports it).
 
 use std::io::{IsTerminal, Write};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+
+/// How many progress displays are on screen (0 or 1 in practice).
+static SHOWN: AtomicUsize = AtomicUsize::new(0);
+/// Whether the Ctrl-C watcher runs (installed once, for the rest of the process).
+static WATCHING: AtomicBool = AtomicBool::new(false);
+
+/// The exit code after Ctrl-C.
+pub const INTERRUPTED: i32 = 130;
+
+/// Watches for Ctrl-C on the current tokio runtime: the line is cleared if a progress
+/// display is up, and the process exits 130. Without a runtime, SIGINT keeps its
+/// default (the process dies; nothing to clear then).
+fn watch_interrupt() {
+    if WATCHING.swap(true, Ordering::SeqCst) {
+        return;
+    }
+    let Ok(rt) = tokio::runtime::Handle::try_current() else {
+        WATCHING.store(false, Ordering::SeqCst);
+        return;
+    };
+    rt.spawn(async {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            if SHOWN.load(Ordering::SeqCst) > 0 {
+                clear_line();
+            }
+            std::process::exit(INTERRUPTED);
+        }
+    });
+}
+
+fn clear_line() {
+    let mut e = std::io::stderr().lock();
+    let _ = write!(e, "\r\x1b[2K");
+    let _ = e.flush();
+}
 
 pub struct Progress {
     what: &'static str,
@@ -11,10 +48,15 @@ pub struct Progress {
 
 impl Progress {
     pub fn new(what: &'static str, total: usize) -> Progress {
+        let enabled = std::io::stderr().is_terminal() && total > 1;
+        if enabled {
+            SHOWN.fetch_add(1, Ordering::SeqCst);
+            watch_interrupt();
+        }
         Progress {
             what,
             total,
-            enabled: std::io::stderr().is_terminal() && total > 1,
+            enabled,
         }
     }
 
@@ -39,9 +81,15 @@ impl Progress {
 
     pub fn clear(&self) {
         if self.enabled {
-            let mut e = std::io::stderr().lock();
-            let _ = write!(e, "\r\x1b[2K");
-            let _ = e.flush();
+            clear_line();
+        }
+    }
+}
+
+impl Drop for Progress {
+    fn drop(&mut self) {
+        if self.enabled {
+            SHOWN.fetch_sub(1, Ordering::SeqCst);
         }
     }
 }

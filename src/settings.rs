@@ -127,6 +127,8 @@ pub struct OutputSettings {
     pub width: Option<u16>,
     /// Bold table headers.
     pub color: bool,
+    /// `--typed`: numeric fields as numbers, `-` as null, in `json` and `jsonl`.
+    pub typed: bool,
 }
 
 /// One server to talk to, named for messages and the `server` column.
@@ -232,6 +234,7 @@ impl Settings {
             header: !g.no_header,
             width: if term.stdout_tty { term.width } else { None },
             color,
+            typed: g.typed,
         }
     }
 
@@ -289,7 +292,7 @@ fn resolve_targets(g: &GlobalArgs, env: &dyn Env) -> Result<(Vec<Target>, Option
             targets.push(flag_target(
                 g,
                 env,
-                Endpoint::Url(parse_url(u, "--url")?),
+                parse_endpoint(u, "--url")?,
                 "--url".into(),
             )?);
         }
@@ -302,18 +305,26 @@ fn resolve_targets(g: &GlobalArgs, env: &dyn Env) -> Result<(Vec<Target>, Option
             targets.push(flag_target(
                 g,
                 env,
-                Endpoint::Url(parse_url(u, "--url")?),
+                parse_endpoint(u, "--url")?,
                 "--url".into(),
             )?);
         }
         return Ok((targets, None));
     }
     if let Some(p) = &g.socket {
+        let text = p.to_string_lossy();
+        if text.starts_with("http://") || text.starts_with("https://") {
+            return Err(Error::Config(format!(
+                "--socket: `{}` is a URL, not a socket path; use --url {}",
+                redact_url(&text),
+                redact_url(&text)
+            )));
+        }
         return Ok((
             vec![flag_target(
                 g,
                 env,
-                Endpoint::Socket(p.clone()),
+                Endpoint::Socket(socket_path(p)),
                 "--socket".into(),
             )?],
             None,
@@ -330,7 +341,7 @@ fn resolve_targets(g: &GlobalArgs, env: &dyn Env) -> Result<(Vec<Target>, Option
                 vec![flag_target(
                     g,
                     env,
-                    Endpoint::Url(parse_url(&u, "RDOVEADM_URL")?),
+                    parse_endpoint(&u, "RDOVEADM_URL")?,
                     "RDOVEADM_URL".into(),
                 )?],
                 None,
@@ -341,7 +352,7 @@ fn resolve_targets(g: &GlobalArgs, env: &dyn Env) -> Result<(Vec<Target>, Option
                 vec![flag_target(
                     g,
                     env,
-                    Endpoint::Socket(PathBuf::from(p)),
+                    Endpoint::Socket(socket_path(std::path::Path::new(&p))),
                     "RDOVEADM_SOCKET".into(),
                 )?],
                 None,
@@ -381,7 +392,7 @@ fn member_targets(
                 targets.push(profile_target(g, env, n, profile(cfg, n)?, named)?);
             }
             Member::Url { url, source, group } => {
-                let endpoint = Endpoint::Url(parse_url(url, source)?);
+                let endpoint = parse_endpoint(url, source)?;
                 let connection = match shared.entry(group.as_deref()) {
                     Entry::Occupied(e) => Connection {
                         endpoint,
@@ -501,7 +512,7 @@ fn profile_target(
                 "server `{name}`: give `url` or `socket`, not both"
             )))
         }
-        (Some(u), None) => Endpoint::Url(parse_url(u, &format!("server `{name}` url"))?),
+        (Some(u), None) => parse_endpoint(u, &format!("server `{name}` url"))?,
         (None, Some(s)) => Endpoint::Socket(s.clone()),
         (None, None) => {
             return Err(Error::Config(format!(
@@ -718,6 +729,37 @@ fn profile_auth(name: &str, p: &Profile, user: &str) -> Result<Option<Auth>, Err
         }));
     }
     Ok(None)
+}
+
+/// A socket address as given: `unix:PATH` and `unix:///PATH` (curl's and systemd's
+/// spellings) are the path itself.
+pub fn socket_path(p: &std::path::Path) -> PathBuf {
+    let text = p.to_string_lossy();
+    match text
+        .strip_prefix("unix://")
+        .or_else(|| text.strip_prefix("unix:"))
+    {
+        Some(rest) if rest.starts_with('/') || !text.starts_with("unix://") => PathBuf::from(rest),
+        _ => p.to_path_buf(),
+    }
+}
+
+/// An endpoint given where a URL is expected (`--url`, `RDOVEADM_URL`): an http(s) URL,
+/// or a socket written `unix:PATH` / `unix:///PATH`. A bare path is refused with a hint
+/// to use `--socket`.
+pub fn parse_endpoint(text: &str, what: &str) -> Result<Endpoint, Error> {
+    if text.starts_with("unix:") {
+        return Ok(Endpoint::Socket(socket_path(std::path::Path::new(text))));
+    }
+    if text.starts_with('/') || text.starts_with("./") {
+        return Err(Error::Config(format!(
+            "{what}: `{}` is a file path, not a URL; for a UNIX socket use --socket {} (or unix:{})",
+            crate::text::escape_message(text),
+            crate::text::escape_message(text),
+            crate::text::escape_message(text)
+        )));
+    }
+    parse_url(text, what).map(Endpoint::Url)
 }
 
 /// Parses an endpoint URL; appends the API path when the URL has none. Messages show
@@ -945,6 +987,7 @@ mod tests {
             timeout: None,
             source: None,
             warn_days: 14,
+            crit_days: 7,
         });
         assert!(Settings::resolve_for(&probe, &g, &e, Terminal::default()).is_ok());
         assert_eq!(
@@ -987,6 +1030,41 @@ mod tests {
                 base64::engine::general_purpose::STANDARD.encode(want)
             )
         );
+    }
+
+    #[test]
+    fn unix_addresses_are_sockets_and_a_path_as_url_suggests_socket() {
+        let sock = |t: &str| match parse_endpoint(t, "--url").unwrap() {
+            Endpoint::Socket(p) => p,
+            Endpoint::Url(u) => panic!("{t}: a URL {u}"),
+        };
+        assert_eq!(
+            sock("unix:/run/dovecot/http"),
+            PathBuf::from("/run/dovecot/http")
+        );
+        assert_eq!(
+            sock("unix:///run/dovecot/http"),
+            PathBuf::from("/run/dovecot/http")
+        );
+        assert_eq!(sock("unix:rel/http"), PathBuf::from("rel/http"));
+        assert_eq!(
+            socket_path(std::path::Path::new("unix:///run/x")),
+            PathBuf::from("/run/x")
+        );
+        assert_eq!(
+            socket_path(std::path::Path::new("/run/x")),
+            PathBuf::from("/run/x")
+        );
+        let e = parse_endpoint("/run/dovecot/http", "--url").unwrap_err();
+        assert_eq!(e.exit_code(), 78);
+        assert!(
+            e.to_string().contains("use --socket /run/dovecot/http"),
+            "{e}"
+        );
+        assert!(matches!(
+            parse_endpoint("http://127.0.0.1:8080", "--url").unwrap(),
+            Endpoint::Url(_)
+        ));
     }
 
     #[test]

@@ -104,7 +104,7 @@ pub struct MailboxStatusArgs {
     pub total_sum: bool,
 
     /// Status fields, space separated (one argument), e.g. `all` or `'messages unseen vsize'`.
-    #[arg(value_name = "FIELDS")]
+    #[arg(value_name = "FIELDS", add = ArgValueCompleter::new(crate::complete::status_fields))]
     pub fields: String,
 
     /// Mailbox masks.
@@ -188,9 +188,9 @@ pub struct MailboxNamesArgs {
 pub enum QuotaCommand {
     /// Show quota usage and limits (STORAGE in KiB, MESSAGE in messages).
     #[command(
-        after_help = "Examples:\n  rdoveadm quota get -u alice@example.org\n  rdoveadm quota get -A"
+        after_help = "Examples:\n  rdoveadm quota get -u alice@example.org\n  rdoveadm quota get -A\n  rdoveadm quota get -A --over 90\n  rdoveadm -f nagios quota get -A -w 80 -c 95\n  rdoveadm -f openmetrics quota get -A"
     )]
-    Get(QuotaArgs),
+    Get(QuotaGetArgs),
     /// Recalculate the quota usage from the mailboxes.
     #[command(after_help = "Example:\n  rdoveadm quota recalc -u alice@example.org")]
     Recalc(QuotaArgs),
@@ -200,6 +200,25 @@ pub enum QuotaCommand {
 pub struct QuotaArgs {
     #[command(flatten)]
     pub users: UserArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct QuotaGetArgs {
+    #[command(flatten)]
+    pub users: UserArgs,
+
+    /// Only the quota roots and types at or above this percent of their limit, highest
+    /// percent first (per server under fan-out). Unlimited ones never match.
+    #[arg(long, value_name = "PERCENT", value_parser = clap::value_parser!(u32).range(0..=1_000_000))]
+    pub over: Option<u32>,
+
+    /// With `-f nagios`: WARNING when any user is at or over this percent. Default: 80.
+    #[arg(short = 'w', long = "warning", value_name = "PERCENT", value_parser = clap::value_parser!(u32).range(0..=1_000_000))]
+    pub warning: Option<u32>,
+
+    /// With `-f nagios`: CRITICAL when any user is at or over this percent. Default: 95.
+    #[arg(short = 'c', long = "critical", value_name = "PERCENT", value_parser = clap::value_parser!(u32).range(0..=1_000_000))]
+    pub critical: Option<u32>,
 }
 
 #[derive(Debug, Args)]

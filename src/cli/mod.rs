@@ -18,11 +18,6 @@ Connection: --url/RDOVEADM_URL or --socket/RDOVEADM_SOCKET. Credentials: RDOVEAD
 --api-key-file (sent as `Authorization: X-Dovecot-API`), else RDOVEADM_PASSWORD or --password-file \
 (HTTP Basic as user `doveadm`). A flag beats its environment variable; an API key beats a password.
 
-Exit codes: 0 ok, 64 usage, 65 data error, 66 no input, 67 no such user, 68 not found, 69 \
-unavailable (probe: port closed), 70 server internal error, 75 temporary failure (connect, timeout, \
-no reply), 76 malformed or too large reply, 77 permission denied, 78 configuration error (also a \
-redirect, an unsafe file); other doveadm codes are passed through.
-
 Several servers (-s NAME,NAME, a group, --all-servers, --url repeated, --servers-file): all are \
 asked at once (see --concurrency). Rows get a leading `server` field. In tab, flow, json and jsonl \
 each server's rows are written as soon as it answers; table and --ordered keep server order. Each \
@@ -46,11 +41,114 @@ pub struct Cli {
     #[arg(short = 's', value_name = "NAME", value_delimiter = ',', add = ArgValueCompleter::new(crate::complete::profiles))]
     pub server_short: Vec<String>,
 
-    #[command(flatten)]
+    #[command(flatten, next_help_heading = GLOBAL_HEADING)]
     pub global: GlobalArgs,
 
     #[command(subcommand)]
     pub command: Command,
+}
+
+/// The help heading of the options every command accepts (gh's and kubectl's layout:
+/// a command's own options first, then these).
+pub const GLOBAL_HEADING: &str = "Global options";
+
+/// The global options that choose and reach a doveadm API server.
+const SERVER_OPTIONS: &[&str] = &[
+    "url",
+    "server",
+    "all_servers",
+    "servers_file",
+    "concurrency",
+    "ordered",
+    "socket",
+    "auth_user",
+    "password_file",
+    "api_key_file",
+    "cacert",
+    "insecure",
+    "timeout",
+    "max_reply_size",
+];
+/// The global options that shape rows on stdout.
+const OUTPUT_OPTIONS: &[&str] = &["format", "color", "no_header"];
+
+/// Commands that print no rows (only errors): the output options don't apply to them.
+/// A command that starts printing rows must leave this list.
+const SILENT_COMMANDS: &[&str] = &[
+    "reload",
+    "stop",
+    "log reopen",
+    "mailbox create",
+    "mailbox delete",
+    "mailbox rename",
+    "mailbox subscribe",
+    "mailbox unsubscribe",
+    "quota recalc",
+    "flags add",
+    "flags remove",
+    "flags replace",
+    "move",
+    "copy",
+    "index",
+    "force-resync",
+    "purge",
+];
+
+/// The global options a command (`mailbox create`: its path under rdoveadm) has no use
+/// for: its help and man page leave them out (they are still accepted, so a shared
+/// alias or batch line keeps working).
+fn unused_globals(path: &str) -> Vec<&'static str> {
+    match path {
+        // probe speaks IMAP/POP3 with its own --cacert and --timeout, never the API.
+        "probe" => SERVER_OPTIONS.to_vec(),
+        "completions" => [SERVER_OPTIONS, OUTPUT_OPTIONS, &["debug"]].concat(),
+        p if SILENT_COMMANDS.contains(&p) => OUTPUT_OPTIONS.to_vec(),
+        _ => Vec::new(),
+    }
+}
+
+/// The clap command as run, shown in `--help` and written into the man pages: the
+/// derive definition, the exit-code list from the one table (`error::EXIT_CODE_TABLE`)
+/// at the end of the main help, and each command's unused global options hidden.
+pub fn command() -> clap::Command {
+    use clap::CommandFactory;
+    finish(Cli::command())
+}
+
+/// [`command`] from a derive command the caller adjusted first (the man pages set a
+/// version without the git commit): adds the exit codes and hides unused globals.
+pub fn finish(cmd: clap::Command) -> clap::Command {
+    let cmd = cmd.after_help(format!(
+        "{AFTER_HELP}\n\n{}",
+        crate::error::exit_codes_help().trim_end()
+    ));
+    let globals: Vec<clap::Arg> = cmd
+        .get_arguments()
+        .filter(|a| a.is_global_set())
+        .cloned()
+        .collect();
+    hide_unused(cmd, "", &globals)
+}
+
+/// `cmd`'s subcommands (at `path`), each with a hidden local copy of the global options
+/// it doesn't use: clap then doesn't propagate the global one there (as with probe's
+/// own --cacert), and the option is still accepted.
+fn hide_unused(cmd: clap::Command, path: &str, globals: &[clap::Arg]) -> clap::Command {
+    cmd.mut_subcommands(|mut sub| {
+        let here = format!(
+            "{path}{}{}",
+            if path.is_empty() { "" } else { " " },
+            sub.get_name()
+        );
+        let unused = unused_globals(&here);
+        for a in globals {
+            let id = a.get_id().as_str();
+            if unused.contains(&id) && !sub.get_arguments().any(|x| x.get_id() == id) {
+                sub = sub.arg(a.clone().global(false).hide(true));
+            }
+        }
+        hide_unused(sub, &here, globals)
+    })
 }
 
 /// Options that every subcommand accepts, before or after its name.
@@ -72,7 +170,7 @@ pub struct CompletionsArgs {
 pub struct GlobalArgs {
     /// The doveadm HTTP API endpoint, e.g. `http://127.0.0.1:8080` or `https://mail.example.org:8443/doveadm/v1`;
     /// `/doveadm/v1` is appended when the URL has no path. Repeat it to ask several servers at once.
-    /// Environment: RDOVEADM_URL.
+    /// `unix:PATH` or `unix:///PATH` is a UNIX socket (as --socket). Environment: RDOVEADM_URL.
     #[arg(long, global = true, value_name = "URL")]
     pub url: Vec<String>,
 
@@ -106,7 +204,8 @@ pub struct GlobalArgs {
     pub ordered: bool,
 
     /// Talk HTTP over this UNIX socket instead of TCP (Dovecot serves it with
-    /// `service doveadm { unix_listener http { mode = 0600 } }`). Environment: RDOVEADM_SOCKET.
+    /// `service doveadm { unix_listener http { mode = 0600 } }`); `unix:PATH` is accepted too.
+    /// Environment: RDOVEADM_SOCKET.
     #[arg(long, global = true, value_name = "PATH")]
     pub socket: Option<PathBuf>,
 
@@ -150,7 +249,8 @@ pub struct GlobalArgs {
     #[arg(long, global = true, value_name = "SIZE")]
     pub max_reply_size: Option<String>,
 
-    /// Output format: `table` (default on a terminal), `tab` (default when piped), `flow`, `json` or `jsonl`.
+    /// Output format: `table` (default on a terminal), `tab` (default when piped), `flow`, `json` or `jsonl`;
+    /// `nagios` or `openmetrics` for `probe`, `quota get` and `who` (monitoring).
     /// Environment: RDOVEADM_FORMAT. `-f` works before the command name, as in doveadm
     /// (after it, `-f` is the command's own option, e.g. `user -f FIELD`).
     #[arg(
@@ -179,6 +279,11 @@ pub struct GlobalArgs {
     /// Print each request and reply on stderr (credentials redacted).
     #[arg(short = 'D', long, global = true)]
     pub debug: bool,
+
+    /// In `json` and `jsonl`: numeric fields of server rows as JSON numbers and Dovecot's `-`
+    /// (unlimited) as null (the fields are listed in the README, "Monitoring").
+    #[arg(long, global = true)]
+    pub typed: bool,
 }
 
 impl Cli {
@@ -293,6 +398,7 @@ impl GlobalArgs {
             color: b.color,
             no_header: b.no_header,
             debug: self.debug || b.debug,
+            typed: self.typed || b.typed,
         }
     }
 }
@@ -317,6 +423,12 @@ pub enum Format {
     Json,
     /// One JSON object per line (JSON Lines), for streaming into other tools.
     Jsonl,
+    /// A monitoring-plugin result (Nagios, Icinga): `SERVICE STATE - summary|perfdata`, exit
+    /// 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN. For `probe`, `quota get` and `who`.
+    Nagios,
+    /// OpenMetrics text (Prometheus, node_exporter's textfile collector), ending `# EOF`.
+    /// For `probe`, `quota get` and `who`.
+    Openmetrics,
 }
 
 #[derive(Debug, Subcommand)]
@@ -451,6 +563,11 @@ Examples:
   rdoveadm probe mx1.example.org mx2.example.org --only imaps,pop3s --warn-days 30
   rdoveadm probe 192.0.2.7 --servername mail.example.org --cacert /etc/ssl/private-ca.pem
   rdoveadm -f json probe mail.example.org --imap 10143 --imaps 10993
+  rdoveadm -f nagios probe mail.example.org -w 30 -c 7
+  rdoveadm -f openmetrics probe mail.example.org
+
+With -f nagios the exit code is the state (0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN); with
+-f openmetrics it is 0 once the metrics are written. Otherwise:
 
 Exit codes (the most severe over all ports wins):
   0   every port open, TLS with a trusted, unexpired (not within --warn-days), name-matching
@@ -476,7 +593,8 @@ impl Command {
                 MailboxCommand::Rename(a) => &a.users,
                 MailboxCommand::Subscribe(a) | MailboxCommand::Unsubscribe(a) => &a.users,
             },
-            Command::Quota(QuotaCommand::Get(a) | QuotaCommand::Recalc(a)) => &a.users,
+            Command::Quota(QuotaCommand::Get(a)) => &a.users,
+            Command::Quota(QuotaCommand::Recalc(a)) => &a.users,
             Command::Fetch(a) => &a.users,
             Command::Search(a) => &a.users,
             Command::Expunge(a) => &a.users,

@@ -53,9 +53,15 @@ pub struct ProbeArgs {
     #[arg(long, value_name = "ADDR")]
     pub source: Option<std::net::IpAddr>,
 
-    /// Report a certificate that expires within this many days as a problem.
-    #[arg(long, value_name = "N", default_value_t = 14)]
+    /// Report a certificate that expires within this many days as a problem (WARNING
+    /// in `-f nagios`).
+    #[arg(short = 'w', long, value_name = "DAYS", default_value_t = 14)]
     pub warn_days: u32,
+
+    /// In `-f nagios`: CRITICAL when a certificate expires within this many days (at most
+    /// --warn-days). Other formats report it as a problem like --warn-days.
+    #[arg(short = 'c', long, value_name = "DAYS", default_value_t = 7)]
+    pub crit_days: u32,
 }
 
 /// A service `probe` can check.

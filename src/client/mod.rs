@@ -120,11 +120,32 @@ impl Client {
     ) -> Result<wire::Shape, Error> {
         let mut parser = wire::ReplyParser::new(command, max_value);
         let body = wire::request_body(command, params);
-        self.exchange(command, Method::Post, Some(body), waited, &mut |chunk| {
-            parser.feed(chunk, on_row)
-        })
-        .await?;
-        parser.finish()
+        let sent = self
+            .exchange(command, Method::Post, Some(body), waited, &mut |chunk| {
+                parser.feed(chunk, on_row)
+            })
+            .await;
+        match sent {
+            Err(e @ Error::NoReply { .. }) => Err(self.no_reply(Some(command), e).await),
+            other => other.and_then(|()| parser.finish()),
+        }
+    }
+
+    /// What a connection closed without a reply to `command` means: a TLS listener
+    /// asked in plain HTTP (a bad `--url`), `stop` taking the server down, or else
+    /// Dovecot's doveadm worker dying on the command (retrying won't help).
+    async fn no_reply(&self, command: Option<&str>, e: Error) -> Error {
+        if self.transport.speaks_tls().await {
+            let target = self.transport.target();
+            let tls = target.replacen("http://", "https://", 1);
+            return Error::Config(format!(
+                "`{target}` closed the connection without a reply: it is a TLS listener; use `{tls}`"
+            ));
+        }
+        match command {
+            None | Some("stop") => e,
+            Some(c) => Error::WorkerDied(c.to_string()),
+        }
     }
 
     /// Fetches the list of commands the server advertises.
@@ -136,12 +157,17 @@ impl Client {
     pub async fn schema_body(&self) -> Result<Vec<u8>, Error> {
         let mut body = Vec::new();
         let waited = Cell::new(Duration::ZERO);
-        self.exchange("GET /doveadm/v1", Method::Get, None, &waited, &mut |c| {
-            body.extend_from_slice(c);
-            Ok(())
-        })
-        .await?;
-        Ok(body)
+        let got = self
+            .exchange("GET /doveadm/v1", Method::Get, None, &waited, &mut |c| {
+                body.extend_from_slice(c);
+                Ok(())
+            })
+            .await;
+        match got {
+            // Not a TLS listener: the plain "closed without a reply" (75) stands.
+            Err(e @ Error::NoReply { .. }) => Err(self.no_reply(None, e).await),
+            other => other.map(|()| body),
+        }
     }
 
     /// One request: sends it, checks the status, and hands the body of a 200 reply to

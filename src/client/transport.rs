@@ -122,6 +122,40 @@ impl Transport {
         }
     }
 
+    /// Whether an `http://` endpoint is really a TLS listener: a TLS handshake on it
+    /// completes (any certificate). Dovecot's TLS listener closes a plain-HTTP request
+    /// without a word, which looks like a dead worker; this tells the two apart.
+    pub async fn speaks_tls(&self) -> bool {
+        let Transport::Http { url, .. } = self else {
+            return false;
+        };
+        if url.scheme() != "http" {
+            return false;
+        }
+        let (Some(host), Some(port)) = (url.host_str(), url.port_or_known_default()) else {
+            return false;
+        };
+        let host = host
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .to_string();
+        let Ok(name) = rustls::pki_types::ServerName::try_from(host.clone()) else {
+            return false;
+        };
+        let Ok(setup) = crate::probe::tls::TlsSetup::new(None) else {
+            return false;
+        };
+        let wait = Duration::from_secs(3);
+        let Ok(Ok(tcp)) =
+            tokio::time::timeout(wait, tokio::net::TcpStream::connect((host.as_str(), port))).await
+        else {
+            return false;
+        };
+        crate::probe::tls::handshake(&setup, tcp, name, wait)
+            .await
+            .is_ok()
+    }
+
     pub async fn send(
         &self,
         method: Method,
@@ -330,10 +364,7 @@ async fn send_unix(
                 path.display()
             ))
         } else {
-            Error::Unavailable(format!(
-                "unix socket `{}` closed the connection without a reply: {detail}",
-                path.display()
-            ))
+            closed(format!("unix:{}", path.display()), &e, detail)
         }
     })?;
     Ok(RawReply {
@@ -357,18 +388,90 @@ fn header_pairs(h: &hyper::HeaderMap) -> Vec<(String, String)> {
 fn request_error(url: &str, e: &reqwest::Error) -> Error {
     let detail = root_cause(e);
     if e.is_timeout() {
-        Error::Unavailable(format!("`{url}` did not answer in time: {detail}"))
-    } else if e.is_connect() {
-        let hint = if detail.contains("certificate") || detail.contains("UnknownIssuer") {
-            " (certificate not trusted: use --cacert FILE for a private CA)"
-        } else {
-            ""
-        };
-        Error::Unavailable(format!("cannot connect to `{url}`: {detail}{hint}"))
+        return Error::Unavailable(format!("`{url}` did not answer in time: {detail}"));
+    }
+    if let Some(tls) = rustls_error(e) {
+        return tls_error(url, tls, &detail);
+    }
+    if e.is_connect() {
+        Error::Unavailable(format!("cannot connect to `{url}`: {detail}"))
     } else {
-        Error::Unavailable(format!(
-            "`{url}` closed the connection without a reply: {detail}"
-        ))
+        closed(url.to_string(), e, detail)
+    }
+}
+
+/// The request went out and the connection ended: [`Error::NoReply`] when it closed
+/// before any reply began (a dying worker, or a TLS listener asked in plain HTTP);
+/// anything else (a reply head hyper can't parse) stays a plain failure.
+fn closed(target: String, e: &(dyn std::error::Error + 'static), detail: String) -> Error {
+    let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(x) = cur {
+        if x.downcast_ref::<hyper::Error>()
+            .is_some_and(|h| h.is_incomplete_message())
+        {
+            return Error::NoReply { target, detail };
+        }
+        cur = x.source();
+    }
+    Error::Unavailable(format!(
+        "`{target}` closed the connection without a reply: {detail}"
+    ))
+}
+
+/// The rustls error somewhere in `e`'s sources. An `io::Error` hides the error it
+/// wraps from `source()` (it returns that error's source), so look inside it too.
+fn rustls_error<'a>(e: &'a (dyn std::error::Error + 'static)) -> Option<&'a rustls::Error> {
+    let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(x) = cur {
+        if let Some(t) = x.downcast_ref::<rustls::Error>() {
+            return Some(t);
+        }
+        // An io::Error may wrap another io::Error around the rustls one.
+        if let Some(inner) = x
+            .downcast_ref::<std::io::Error>()
+            .and_then(|io| io.get_ref())
+        {
+            let inner: &(dyn std::error::Error + 'static) = inner;
+            if let Some(t) = rustls_error(inner) {
+                return Some(t);
+            }
+        }
+        cur = x.source();
+    }
+    None
+}
+
+/// A TLS failure with a hint that fits its cause: an untrusted, expired or wrong-name
+/// certificate exits 77 (as in `probe`); TLS to a port that speaks plain HTTP is a bad
+/// `--url` (78).
+fn tls_error(url: &str, e: &rustls::Error, detail: &str) -> Error {
+    use rustls::CertificateError as C;
+    let plain = url.replacen("https://", "http://", 1);
+    match e {
+        rustls::Error::InvalidCertificate(c) => {
+            let why = match c {
+                C::UnknownIssuer => "is signed by an unknown issuer; give its CA with --cacert FILE (a PEM bundle)".to_string(),
+                C::Expired | C::ExpiredContext { .. } => {
+                    "has expired; renew it on the server (or check this host's clock)".to_string()
+                }
+                C::NotValidYet | C::NotValidYetContext { .. } => {
+                    "is not valid yet; check the clocks of this host and the server".to_string()
+                }
+                C::NotValidForName | C::NotValidForNameContext { .. } => {
+                    "is for another name; use a name it was issued for in --url (`rdoveadm probe` shows its names)".to_string()
+                }
+                _ => "was refused; `rdoveadm probe` shows what is wrong with it".to_string(),
+            };
+            Error::Certificate(format!(
+                "cannot connect to `{url}`: the server's certificate {why} ({detail})"
+            ))
+        }
+        rustls::Error::InvalidMessage(_) | rustls::Error::InappropriateMessage { .. } => {
+            Error::Config(format!(
+                "`{url}` does not speak TLS ({detail}); for a plain HTTP listener use `{plain}`"
+            ))
+        }
+        _ => Error::Unavailable(format!("cannot connect to `{url}`: TLS failed: {detail}")),
     }
 }
 

@@ -56,6 +56,7 @@ pub async fn api(ctx: &Ctx, a: &ApiArgs) -> Result<(), Error> {
         }
     };
     let body = build_params(&command, params, &a.params)?;
+    super::preflight::api(&command, params, &body)?;
     let reply = client.call(&command, &body).await?;
     let rows = super::user::object_rows(reply)?;
     ctx.emit(&[], &rows)

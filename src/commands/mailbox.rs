@@ -76,12 +76,15 @@ pub fn status_fields(text: &str, total_sum: bool) -> Result<Vec<String>, Error> 
 
 async fn create(ctx: &Ctx, a: &MailboxCreateArgs) -> Result<(), Error> {
     require_non_blank("mailbox create: NAME", &a.names)?;
+    super::preflight::mailbox_names("mailbox create", &a.names)?;
     let users = Users::from_args(&a.users)?;
     let p = params([
         ("mailbox", json!(a.names)),
         ("subscriptions", json!(a.subscribe)),
     ]);
-    ctx.mail_rows("mailboxCreate", &users, p).await.map(|_| ())
+    let done = ctx.mail_rows("mailboxCreate", &users, p).await;
+    done.map(|_| ())
+        .map_err(|e| super::preflight::refused_names(e, &a.names))
 }
 
 async fn delete(ctx: &Ctx, a: &MailboxDeleteArgs) -> Result<(), Error> {
@@ -123,7 +126,9 @@ async fn rename(ctx: &Ctx, a: &MailboxRenameArgs) -> Result<(), Error> {
         ("newName", json!(a.new)),
         ("subscriptions", json!(a.subscriptions)),
     ]);
-    ctx.mail_rows("mailboxRename", &users, p).await.map(|_| ())
+    let done = ctx.mail_rows("mailboxRename", &users, p).await;
+    done.map(|_| ())
+        .map_err(|e| super::preflight::refused_names(e, std::slice::from_ref(&a.new)))
 }
 
 async fn names(ctx: &Ctx, command: &str, a: &MailboxNamesArgs) -> Result<(), Error> {

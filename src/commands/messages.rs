@@ -41,6 +41,7 @@ pub async fn search(ctx: &Ctx, a: &SearchArgs) -> Result<(), Error> {
 }
 
 pub async fn expunge(ctx: &Ctx, a: &ExpungeArgs) -> Result<(), Error> {
+    super::preflight::query("expunge", &a.query)?;
     let users = Users::from_args(&a.users)?;
     let query = a.query.join(" ");
     if a.dry_run || (!a.yes && std::io::IsTerminal::is_terminal(&std::io::stdin())) {
@@ -87,6 +88,7 @@ pub async fn flags(ctx: &Ctx, cmd: &FlagsCommand) -> Result<(), Error> {
 }
 
 pub async fn move_or_copy(ctx: &Ctx, command: &str, a: &MoveArgs) -> Result<(), Error> {
+    super::preflight::query(command, &a.query)?;
     let users = Users::from_args(&a.users)?;
     if a.destination.trim().is_empty() {
         return Err(Error::Usage(format!("{command}: DEST is empty")));

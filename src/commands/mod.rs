@@ -7,6 +7,7 @@ pub mod config;
 pub mod kick;
 pub mod mailbox;
 pub mod messages;
+pub mod preflight;
 pub mod probe;
 pub mod quota;
 pub mod server;

@@ -7,7 +7,9 @@ use std::time::{Duration, Instant};
 
 use super::Ctx;
 use crate::cli::probe::{ProbeArgs, ProbeService};
+use crate::cli::Format;
 use crate::error::Error;
+use crate::monitor;
 use crate::probe::{self, tls::TlsSetup, Options, Report, Service, State, Target};
 
 pub const DEFAULT_TIMEOUT_SECS: f64 = 10.0;
@@ -18,12 +20,24 @@ pub async fn run(ctx: &Ctx, args: &ProbeArgs) -> Result<(), Error> {
     let started = Instant::now();
     let reports = probe::probe_all(targets, opts).await;
     let now = probe::tls::now_unix();
-    let rows: Vec<_> = reports.iter().map(|r| r.to_row(now)).collect();
     if ctx.settings.debug {
         for r in &reports {
             debug(r);
         }
     }
+    match ctx.settings.output.format {
+        Format::Nagios => {
+            let days = monitor::probe::Days {
+                warn: i64::from(args.warn_days),
+                crit: i64::from(args.crit_days),
+            };
+            // The state is the exit code (decided in `crate::run`).
+            return ctx.emit(&[], &[monitor::probe::nagios(&reports, days, now)]);
+        }
+        Format::Openmetrics => return ctx.emit(&[], &monitor::probe::openmetrics(&reports)),
+        _ => {}
+    }
+    let rows: Vec<_> = reports.iter().map(|r| r.to_row(now)).collect();
     ctx.emit(probe::COLUMNS, &rows)?;
     if std::io::stderr().is_terminal() {
         eprintln!("{}", summary(&reports, started.elapsed()));
@@ -35,6 +49,12 @@ pub async fn run(ctx: &Ctx, args: &ProbeArgs) -> Result<(), Error> {
 }
 
 fn options(args: &ProbeArgs) -> Result<Options, Error> {
+    if args.crit_days > args.warn_days {
+        return Err(Error::Usage(format!(
+            "probe: --crit-days {} is more than --warn-days {}",
+            args.crit_days, args.warn_days
+        )));
+    }
     let secs = args.timeout.unwrap_or(DEFAULT_TIMEOUT_SECS);
     // Unlike the API commands, 0 does not mean "forever": a probe must always end.
     if !secs.is_finite() || secs <= 0.0 {

@@ -21,7 +21,7 @@ pub async fn stop(ctx: &Ctx, a: &StopArgs) -> Result<(), Error> {
     confirm(&format!("stop Dovecot at {target}"), a.yes)?;
     match ctx.rows("stop", &Default::default()).await {
         // The master takes its doveadm worker down with it: often no reply arrives.
-        Err(Error::Unavailable(m)) if m.contains("without a reply") => {
+        Err(Error::NoReply { .. }) => {
             eprintln!(
                 "{}",
                 crate::text::message_line(&format!(

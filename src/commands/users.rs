@@ -199,7 +199,7 @@ impl Ctx {
     /// [`stops_asking`]) stops asking it: requests already in flight finish,
     /// no new one is sent, and that failure is one line saying how many were not
     /// asked, and the exit code.
-    async fn mail_each(
+    pub async fn mail_each(
         &self,
         command: &str,
         users: &Users,
@@ -355,6 +355,7 @@ impl Ctx {
 pub fn unreachable(e: &Error) -> bool {
     match e {
         Error::Unavailable(_) | Error::Auth { .. } | Error::Config(_) => true,
+        Error::Certificate(_) | Error::NoReply { .. } => true,
         Error::Http { status, .. } => !matches!(status, 400 | 413),
         _ => false,
     }

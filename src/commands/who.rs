@@ -33,6 +33,9 @@ pub async fn run(ctx: &Ctx, args: &WhoArgs) -> Result<(), Error> {
         args.passdb_field.as_deref(),
     )
     .await?;
+    if crate::monitor::active(&ctx.settings.output) {
+        return crate::monitor::who::emit(ctx, &rows);
+    }
     ctx.emit(
         if args.separate_connections {
             SEPARATE

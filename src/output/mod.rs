@@ -44,6 +44,13 @@ pub fn sink<'w>(
     columns: &[&str],
     w: Box<dyn Write + 'w>,
 ) -> Box<dyn RowSink + 'w> {
+    if settings.typed && matches!(settings.format, Format::Json | Format::Jsonl) {
+        let plain = OutputSettings {
+            typed: false,
+            ..*settings
+        };
+        return Box::new(crate::monitor::typed::TypedSink(sink(&plain, columns, w)));
+    }
     let columns: Vec<String> = columns.iter().map(|c| c.to_string()).collect();
     match settings.format {
         Format::Table => Box::new(table::TableSink::new(
@@ -57,6 +64,8 @@ pub fn sink<'w>(
         Format::Flow => Box::new(flow::FlowSink::new(w)),
         Format::Json => Box::new(json::JsonSink::new(w)),
         Format::Jsonl => Box::new(json::JsonLinesSink::new(w)),
+        Format::Nagios => Box::new(crate::monitor::nagios::NagiosSink::new(w)),
+        Format::Openmetrics => Box::new(crate::monitor::openmetrics::OpenMetricsSink::new(w)),
     }
 }
 
@@ -153,6 +162,7 @@ mod tests {
             header,
             width: None,
             color: false,
+            typed: false,
         };
         write_rows(
             sink(
@@ -201,6 +211,7 @@ mod tests {
                 header: true,
                 width: None,
                 color: false,
+                typed: false,
             };
             write_rows(sink(&settings, &["a", "b"], Box::new(&mut buf)), &[]).unwrap();
             String::from_utf8(buf).unwrap()
@@ -227,6 +238,7 @@ mod tests {
                 header: true,
                 width: Some(80),
                 color: false,
+                typed: false,
             };
             write_rows(sink(&s, &[], Box::new(&mut buf)), &rows).unwrap();
             let out = String::from_utf8(buf).unwrap();
@@ -267,6 +279,7 @@ mod tests {
             header: true,
             width: Some(40),
             color: false,
+            typed: false,
         };
         write_rows(
             sink(&s, &[], Box::new(&mut buf)),
@@ -342,7 +355,7 @@ mod tests {
                 .collect();
             for format in [Format::Tab, Format::Flow, Format::Json, Format::Jsonl] {
                 let mut buf = Vec::new();
-                let s = OutputSettings { format, header: false, width: None, color: false };
+                let s = OutputSettings { format, header: false, width: None, color: false, typed: false };
                 write_rows(sink(&s, &[], Box::new(&mut buf)), &rows).unwrap();
                 let out = String::from_utf8(buf).unwrap();
                 proptest::prop_assert!(

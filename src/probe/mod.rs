@@ -139,10 +139,12 @@ async fn connect(t: &Target, opts: &Options, r: &mut Report) -> Option<TcpStream
         match tokio::time::timeout_at(deadline, connect_from(opts.source, addr)).await {
             Ok(Ok(s)) => {
                 r.connect_ms = Some(start.elapsed().as_millis());
+                r.connect_secs = Some(start.elapsed().as_secs_f64());
                 return Some(s);
             }
             Ok(Err(e)) => {
                 r.connect_ms = Some(start.elapsed().as_millis());
+                r.connect_secs = Some(start.elapsed().as_secs_f64());
                 last = Some(e);
             }
             Err(_) => {
@@ -327,8 +329,10 @@ async fn tls_handshake(
             return None;
         }
     };
+    let start = Instant::now();
     match tls::handshake(&opts.tls, tcp, name, opts.timeout).await {
         Ok((stream, info)) => {
+            r.handshake_secs = Some(start.elapsed().as_secs_f64());
             r.tls = Some(true);
             tls_problems(&info, opts.warn_days, &name_for_messages(t, opts), r);
             r.tls_info = Some(info);
@@ -374,7 +378,7 @@ fn tls_problems(info: &TlsInfo, warn_days: i64, name: &str, r: &mut Report) {
             );
         } else if days < warn_days {
             r.problem(
-                Kind::Trust,
+                Kind::Expiring,
                 format!("certificate expires in {days} days ({date})"),
             );
         }

@@ -14,6 +14,7 @@ pub const COLUMNS: &[&str] = &[
     "service",
     "state",
     "connect_ms",
+    "handshake_ms",
     "server",
     "starttls",
     "tls",
@@ -60,8 +61,11 @@ impl State {
 pub enum Kind {
     /// Closed, filtered, unreachable, or not answering (greeting, command, handshake).
     Unavailable,
-    /// TLS trust: chain, name, expiry, no TLS, STARTTLS not offered or failing.
+    /// TLS trust: chain, name, expired, no TLS, STARTTLS not offered or failing.
     Trust,
+    /// The certificate is valid but expires within `--warn-days` (exit code as `Trust`;
+    /// `-f nagios` tells WARNING from CRITICAL by `--crit-days`).
+    Expiring,
     /// A password login is offered before TLS.
     Plaintext,
 }
@@ -70,7 +74,7 @@ impl Kind {
     pub fn exit_code(self) -> i32 {
         match self {
             Kind::Unavailable => code::UNAVAILABLE,
-            Kind::Trust => code::NOPERM,
+            Kind::Trust | Kind::Expiring => code::NOPERM,
             Kind::Plaintext => code::DATAERR,
         }
     }
@@ -89,6 +93,10 @@ pub struct Report {
     pub service: Service,
     pub state: State,
     pub connect_ms: Option<u128>,
+    /// TCP connect time, for perfdata and metrics.
+    pub connect_secs: Option<f64>,
+    /// TLS handshake time (implicit TLS, or after STARTTLS/STLS).
+    pub handshake_secs: Option<f64>,
     /// Product guess (`Dovecot`, `Courier`, `unknown: <greeting>`); empty without a greeting.
     pub server: String,
     /// The first line the server sent.
@@ -114,6 +122,8 @@ impl Report {
             service: t.service,
             state: State::Unknown,
             connect_ms: None,
+            connect_secs: None,
+            handshake_secs: None,
             server: String::new(),
             greeting: String::new(),
             greeting_caps: None,
@@ -140,67 +150,72 @@ impl Report {
         self.problems.iter().map(|p| p.kind).min()
     }
 
-    /// The output row: every value a string, `""` where not applicable.
+    /// The output row. Typed: `port`, `connect_ms`, `handshake_ms` and `days_left` are
+    /// numbers, `starttls`, `tls`, `verified`, `name_ok` and `plaintext_before_tls`
+    /// booleans, and what does not apply (or was never reached) is null; text formats
+    /// show null as an empty field.
     pub fn to_row(&self, now_unix: i64) -> Row {
-        let b = |v: Option<bool>| v.map(|b| b.to_string()).unwrap_or_default();
+        let b = |v: Option<bool>| v.map_or(Value::Null, Value::Bool);
+        let s = |v: Option<String>| v.map_or(Value::Null, Value::String);
         let info = self.tls_info.as_ref();
         let cert = info.and_then(|i| i.cert.as_ref());
-        let subject = cert
-            .map(|c| {
-                if c.sans.is_empty() {
-                    c.subject.clone()
-                } else {
-                    format!("{}; SAN: {}", c.subject, c.sans.join(", "))
-                }
-            })
-            .unwrap_or_default();
-        let fields: [(&str, String); 18] = [
-            ("host", self.host.clone()),
-            ("port", self.port.to_string()),
-            ("service", self.service.name().into()),
-            ("state", self.state.name().into()),
+        let subject = cert.map(|c| {
+            if c.sans.is_empty() {
+                c.subject.clone()
+            } else {
+                format!("{}; SAN: {}", c.subject, c.sans.join(", "))
+            }
+        });
+        let ms = |secs: Option<f64>| {
+            secs.map_or(Value::Null, |t| Value::from((t * 1000.0).round() as u64))
+        };
+        let fields: [(&str, Value); 19] = [
+            ("host", Value::String(self.host.clone())),
+            ("port", Value::from(self.port)),
+            ("service", Value::String(self.service.name().into())),
+            ("state", Value::String(self.state.name().into())),
             (
                 "connect_ms",
-                self.connect_ms.map(|m| m.to_string()).unwrap_or_default(),
+                self.connect_ms.map_or(Value::Null, |m| {
+                    Value::from(u64::try_from(m).unwrap_or(u64::MAX))
+                }),
             ),
-            ("server", self.server.clone()),
+            ("handshake_ms", ms(self.handshake_secs)),
+            (
+                "server",
+                s(Some(self.server.clone()).filter(|v| !v.is_empty())),
+            ),
             ("starttls", b(self.starttls)),
             ("tls", b(self.tls)),
-            (
-                "tls_version",
-                info.map(|i| i.version.clone()).unwrap_or_default(),
-            ),
-            ("cipher", info.map(|i| i.cipher.clone()).unwrap_or_default()),
-            ("cert_subject", subject),
-            (
-                "cert_issuer",
-                cert.map(|c| c.issuer.clone()).unwrap_or_default(),
-            ),
+            ("tls_version", s(info.map(|i| i.version.clone()))),
+            ("cipher", s(info.map(|i| i.cipher.clone()))),
+            ("cert_subject", s(subject)),
+            ("cert_issuer", s(cert.map(|c| c.issuer.clone()))),
             (
                 "cert_not_after",
-                cert.map(|c| tls::iso_utc(c.not_after_unix))
-                    .unwrap_or_default(),
+                s(cert.map(|c| tls::iso_utc(c.not_after_unix))),
             ),
             (
                 "days_left",
-                cert.map(|c| c.days_left(now_unix).to_string())
-                    .unwrap_or_default(),
+                cert.map_or(Value::Null, |c| Value::from(c.days_left(now_unix))),
             ),
             ("verified", b(info.map(|i| i.chain.is_ok()))),
             ("name_ok", b(info.map(|i| i.name.is_ok()))),
             ("plaintext_before_tls", b(self.plaintext_before_tls)),
             (
                 "problems",
-                self.problems
-                    .iter()
-                    .map(|p| p.text.as_str())
-                    .collect::<Vec<_>>()
-                    .join("; "),
+                Value::String(
+                    self.problems
+                        .iter()
+                        .map(|p| p.text.as_str())
+                        .collect::<Vec<_>>()
+                        .join("; "),
+                ),
             ),
         ];
         fields
             .into_iter()
-            .map(|(k, v)| (k.to_string(), Value::String(v)))
+            .map(|(k, v)| (k.to_string(), v))
             .collect()
     }
 }
@@ -252,17 +267,22 @@ mod tests {
     }
 
     #[test]
-    fn row_has_every_column_as_a_string() {
+    fn row_has_every_column_typed() {
         let mut r = with(&[Kind::Trust, Kind::Plaintext]);
         r.state = State::Open;
         r.connect_ms = Some(3);
+        r.handshake_secs = Some(0.0124);
         r.starttls = Some(false);
         let row = r.to_row(0);
         let keys: Vec<&str> = row.keys().map(String::as_str).collect();
         assert_eq!(keys, COLUMNS);
-        assert!(row.values().all(Value::is_string));
-        assert_eq!(row["starttls"], "false");
-        assert_eq!(row["tls"], "");
+        assert_eq!(row["port"], 143);
+        assert_eq!(row["connect_ms"], 3);
+        assert_eq!(row["handshake_ms"], 12);
+        assert_eq!(row["starttls"], false);
+        assert_eq!(row["tls"], Value::Null);
+        assert_eq!(row["days_left"], Value::Null);
+        assert_eq!(row["server"], Value::Null);
         assert_eq!(row["problems"], "x; x");
     }
 
@@ -302,6 +322,7 @@ mod tests {
                 header: true,
                 width: Some(80),
                 color: false,
+                typed: false,
             };
             write_rows(sink(&settings, COLUMNS, Box::new(&mut buf)), &rows).unwrap();
             let out = String::from_utf8(buf).unwrap();

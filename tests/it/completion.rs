@@ -11,13 +11,24 @@ use crate::harness::{repo, versions, Dovecot};
 const ALICE: &str = "alice@example.org";
 
 /// A tmux server of its own (`tmux -L NAME`) running one shell; killed on drop.
-struct Tmux {
+pub struct Tmux {
     socket: String,
 }
 
 impl Tmux {
     /// Starts `shell` with a blank environment plus `env`, in a 200x50 pane.
-    fn start(name: &str, shell: &str, env: &[(&str, String)]) -> Tmux {
+    pub fn start(name: &str, shell: &str, env: &[(&str, String)]) -> Tmux {
+        Tmux::start_sized(name, shell, env, 200, 50)
+    }
+
+    /// Starts `shell` with a blank environment plus `env`, in a `cols`x`rows` pane.
+    pub fn start_sized(
+        name: &str,
+        shell: &str,
+        env: &[(&str, String)],
+        cols: u16,
+        rows: u16,
+    ) -> Tmux {
         let socket = format!("rdoveadm-it-{name}-{}", std::process::id());
         let mut cmd = String::from("env -i TERM=screen");
         for (k, v) in env {
@@ -36,9 +47,9 @@ impl Tmux {
                 "-s",
                 "t",
                 "-x",
-                "200",
+                &cols.to_string(),
                 "-y",
-                "50",
+                &rows.to_string(),
                 &cmd,
             ])
             .stdin(Stdio::null())
@@ -48,7 +59,7 @@ impl Tmux {
         Tmux { socket }
     }
 
-    fn tmux(&self, args: &[&str]) -> String {
+    pub fn tmux(&self, args: &[&str]) -> String {
         let out = Command::new("tmux")
             .args(["-L", &self.socket])
             .args(args)
@@ -58,20 +69,20 @@ impl Tmux {
     }
 
     /// Sends keys (tmux key names like `Tab`, `Enter`, `C-c`) or literal text with `-l`.
-    fn keys(&self, keys: &[&str]) {
+    pub fn keys(&self, keys: &[&str]) {
         self.tmux(&[&["send-keys", "-t", "t"][..], keys].concat());
     }
 
-    fn type_text(&self, text: &str) {
+    pub fn type_text(&self, text: &str) {
         self.tmux(&["send-keys", "-t", "t", "-l", text]);
     }
 
-    fn screen(&self) -> String {
+    pub fn screen(&self) -> String {
         self.tmux(&["capture-pane", "-p", "-J", "-t", "t"])
     }
 
     /// Polls the screen until `ok` holds; panics with the screen after 15 s.
-    fn wait(&self, what: &str, ok: impl Fn(&str) -> bool) -> String {
+    pub fn wait(&self, what: &str, ok: impl Fn(&str) -> bool) -> String {
         let deadline = Instant::now() + Duration::from_secs(15);
         loop {
             let s = self.screen();
@@ -87,7 +98,7 @@ impl Tmux {
     }
 
     /// Runs a command line and waits until it printed `marker` on a line of its own.
-    fn run(&self, line: &str, marker: &str) {
+    pub fn run(&self, line: &str, marker: &str) {
         self.type_text(&format!("{line}; echo {marker}"));
         self.keys(&["Enter"]);
         self.wait(&format!("`{line}`"), |s| {
@@ -97,7 +108,7 @@ impl Tmux {
 
     /// Clears the line and the screen, so the next check sees only what follows. (Not C-c:
     /// bash can drop the next typed character while it handles the interrupt.)
-    fn clear(&self, n: usize) {
+    pub fn clear(&self, n: usize) {
         self.keys(&["C-e", "C-u"]);
         let marker = format!("CLEARED-{n}");
         self.run("clear", &marker);
@@ -107,7 +118,7 @@ impl Tmux {
     }
 
     /// Types `line`, presses Tab `tabs` times and waits until the screen satisfies `ok`.
-    fn complete(
+    pub fn complete(
         &self,
         n: usize,
         line: &str,
@@ -136,7 +147,7 @@ impl Drop for Tmux {
 
 /// The environment of the shells: the built binary first on PATH, the sandbox's URL
 /// and password, and a HOME without any config.
-fn shell_env(d: &Dovecot) -> Vec<(&'static str, String)> {
+pub fn shell_env(d: &Dovecot) -> Vec<(&'static str, String)> {
     let bin = PathBuf::from(env!("CARGO_BIN_EXE_rdoveadm"));
     let home = tempfile::tempdir().unwrap().keep();
     vec![
@@ -226,4 +237,138 @@ fn zsh_completes_commands_users_and_mailboxes() {
         );
         check_completions(&t, "zsh", 1);
     }
+}
+
+/// A sandbox whose alice has mailboxes with a space and shell metacharacters in the name.
+fn sandbox_with_odd_names(version: &str) -> Dovecot {
+    let d = Dovecot::start(version, &[]);
+    d.rdoveadm()
+        .args(["mailbox", "create", "-u", ALICE, "Work Stuff", "Q1 (draft)"])
+        .run()
+        .ok();
+    d
+}
+
+#[test]
+fn bash_quotes_names_with_spaces_and_completes_status_fields() {
+    for v in versions() {
+        let d = sandbox_with_odd_names(v);
+        let t = Tmux::start("bashq", "bash --norc --noprofile", &shell_env(&d));
+        // The script `rdoveadm completions bash` prints (what gen-docs commits).
+        let script = tempfile::NamedTempFile::new().unwrap();
+        let out = Command::new(env!("CARGO_BIN_EXE_rdoveadm"))
+            .args(["completions", "bash"])
+            .output()
+            .unwrap();
+        std::fs::write(script.path(), &out.stdout).unwrap();
+        t.run(&format!("source '{}'", script.path().display()), "SOURCED");
+        let line = format!("rdoveadm -f tab mailbox status -u {ALICE} messages Wo");
+        let s = t.complete(1, &line, 1, "`Work Stuff` quoted", |s| {
+            s.contains(&format!("-u {ALICE} messages Work\\ Stuff"))
+        });
+        eprintln!("--- bash ({v}): {line}<TAB>\n{}", s.trim_end());
+        // Run what completion wrote: one argument, the real mailbox.
+        t.type_text("; echo DONE-1");
+        t.keys(&["Enter"]);
+        let s = t.wait("the status of `Work Stuff`", |s| {
+            s.lines().any(|l| l.trim() == "DONE-1")
+        });
+        assert!(
+            s.lines()
+                .any(|l| l.split_whitespace().collect::<Vec<_>>() == ["Work", "Stuff", "0"]),
+            "{v}:\n{s}"
+        );
+        let line = format!("rdoveadm mailbox status -u {ALICE} messages Q1");
+        t.complete(2, &line, 1, "`Q1 (draft)` quoted", |s| {
+            s.contains("messages Q1\\ \\(draft\\)")
+        });
+        // Field names of `mailbox status`.
+        let line = format!("rdoveadm mailbox status -u {ALICE} uidv");
+        t.complete(3, &line, 1, "`uidvalidity`", |s| {
+            s.contains(&format!("-u {ALICE} uidvalidity"))
+        });
+    }
+}
+
+/// Files `scripts/install` wrote, removed (and anything it replaced put back) on drop.
+struct Installed {
+    saved: Vec<(PathBuf, Option<Vec<u8>>)>,
+}
+
+impl Drop for Installed {
+    fn drop(&mut self) {
+        for (p, old) in &self.saved {
+            match old {
+                Some(b) => {
+                    let _ = std::fs::write(p, b);
+                }
+                None => {
+                    let _ = std::fs::remove_file(p);
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn fish_loads_the_completion_scripts_install_installed() {
+    let d = sandbox_with_odd_names(versions()[0]);
+    // The default PREFIX=/usr/local, for real: Debian's fish never reads
+    // /usr/local/share/fish, so install must put the file where fish does look.
+    let candidates = [
+        "/usr/local/bin/rdoveadm",
+        "/usr/local/share/bash-completion/completions/rdoveadm",
+        "/usr/local/share/zsh/site-functions/_rdoveadm",
+        "/usr/local/share/fish/vendor_completions.d/rdoveadm.fish",
+        "/etc/fish/completions/rdoveadm.fish",
+    ];
+    let _installed = Installed {
+        saved: candidates
+            .iter()
+            .map(|p| (PathBuf::from(p), std::fs::read(p).ok()))
+            .collect(),
+    };
+    let out = Command::new(repo().join("scripts/install"))
+        .env("RDOVEADM_BIN", env!("CARGO_BIN_EXE_rdoveadm"))
+        .env_remove("PREFIX")
+        .env_remove("DESTDIR")
+        .output()
+        .expect("run scripts/install");
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{said}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let fish_line = said
+        .lines()
+        .find(|l| l.trim_start().starts_with("fish:"))
+        .unwrap_or_else(|| panic!("install did not say where the fish file went:\n{said}"));
+    let fish_file = fish_line.trim_start().trim_start_matches("fish:").trim();
+    assert!(std::path::Path::new(fish_file).is_file(), "{said}");
+    for shell in ["bash:", "zsh:"] {
+        assert!(
+            said.lines().any(|l| l.trim_start().starts_with(shell)),
+            "{said}"
+        );
+    }
+    assert!(said.contains("new fish"), "no word on loading it:\n{said}");
+    // A fresh fish (no config of ours) finds it: Tab completes a subcommand and a mailbox.
+    let mut env = shell_env(&d);
+    env.retain(|(k, _)| *k != "PS1");
+    let t = Tmux::start("fish", "fish", &env);
+    t.run("function fish_prompt; echo '$ '; end", "PROMPT");
+    let s = t.complete(
+        1,
+        "rdoveadm mailb",
+        1,
+        "`mailb` to complete to `mailbox`",
+        |s| s.contains("rdoveadm mailbox "),
+    );
+    eprintln!("--- fish: rdoveadm mailb<TAB>\n{}", s.trim_end());
+    let line = format!("rdoveadm mailbox status -u {ALICE} messages Wo");
+    let s = t.complete(2, &line, 1, "`Work Stuff` quoted by fish", |s| {
+        s.contains("messages Work\\ Stuff") || s.contains("messages 'Work Stuff'")
+    });
+    eprintln!("--- fish: {line}<TAB>\n{}", s.trim_end());
 }

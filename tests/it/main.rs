@@ -13,6 +13,8 @@ mod fleet_scale;
 mod generated;
 mod hostile_text;
 mod mail;
+mod monitoring;
+mod newcomer;
 mod passthrough;
 mod probe;
 mod profiles;

@@ -131,7 +131,15 @@ fn probe(args: &[String]) -> (HashMap<String, HashMap<String, String>>, i32, Out
                 .as_object()
                 .unwrap()
                 .iter()
-                .map(|(k, v)| (k.clone(), v.as_str().expect("string values").to_string()))
+                .map(|(k, v)| {
+                    // Typed JSON (numbers, booleans, null) read back as the text formats show it.
+                    let t = match v {
+                        Value::String(s) => s.clone(),
+                        Value::Null => String::new(),
+                        other => other.to_string(),
+                    };
+                    (k.clone(), t)
+                })
                 .collect();
             (m["service"].clone(), m)
         })
