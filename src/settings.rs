@@ -127,6 +127,11 @@ pub struct OutputSettings {
     pub width: Option<u16>,
     /// Bold table headers.
     pub color: bool,
+    /// The format was chosen (`-f`, `--format`, RDOVEADM_FORMAT), not defaulted.
+    pub explicit: bool,
+    /// Stdout is a terminal. When it is not, a doveadm command prints what native
+    /// doveadm prints, in its own default format unless one was chosen.
+    pub tty: bool,
 }
 
 /// One server to talk to, named for messages and the `server` column.
@@ -232,6 +237,8 @@ impl Settings {
             header: !g.no_header,
             width: if term.stdout_tty { term.width } else { None },
             color,
+            explicit: g.format.is_some(),
+            tty: term.stdout_tty,
         }
     }
 

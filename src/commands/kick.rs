@@ -85,7 +85,7 @@ pub async fn run(ctx: &Ctx, args: &KickArgs) -> Result<(), Error> {
             args.masks.join(" ")
         )));
     }
-    ctx.emit(COLUMNS, &rows)
+    ctx.emit_for("kick", COLUMNS, &rows)
 }
 
 /// One row per kicked user: from the server's user list (2.3) or, when it only gives a

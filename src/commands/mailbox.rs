@@ -46,8 +46,16 @@ async fn status(ctx: &Ctx, a: &MailboxStatusArgs) -> Result<(), Error> {
         ("mailboxMask", json!(a.masks)),
         ("totalSum", json!(a.total_sum)),
     ]);
-    ctx.mail_emit("mailboxStatus", &users, p, &user_columns(users.many(), &[]))
-        .await
+    // doveadm's headers: the mailbox (unless --total-sum), then the fields.
+    let mut columns: Vec<&str> = if a.total_sum { vec![] } else { vec!["mailbox"] };
+    columns.extend(fields.iter().map(String::as_str));
+    ctx.mail_emit(
+        "mailboxStatus",
+        &users,
+        p,
+        &user_columns(users.many(), &columns),
+    )
+    .await
 }
 
 /// Validates status fields locally: an unknown one kills the server's worker

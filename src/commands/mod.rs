@@ -39,6 +39,10 @@ pub struct Ctx {
 pub struct Captured {
     pub columns: Vec<String>,
     pub rows: Vec<Row>,
+    /// The doveadm command (API name) whose rows these are, when the command said.
+    pub api: Option<String>,
+    /// That server's version, for doveadm's titles.
+    pub version: Option<output::doveadm::Version>,
 }
 
 impl Ctx {
@@ -99,6 +103,10 @@ impl Ctx {
         command: &str,
         params: &Map<String, Value>,
     ) -> Result<Vec<Row>, Error> {
+        if self.wants_version(command) {
+            // Best effort: without it, 2.3's titles.
+            let _ = self.features().await;
+        }
         into_rows(command, self.client().await?.call(command, params).await?)
     }
 
@@ -122,10 +130,45 @@ impl Ctx {
     }
 
     /// A sink for the rows of doveadm command `api` (its API name, e.g. `mailboxList`):
-    /// like [`Ctx::open`], and the doveadm formats print that command's own titles.
+    /// like [`Ctx::open`], and piped (or with `-f tab|flow|pager|json`) what native
+    /// doveadm prints for it, with the titles of the server's version
+    /// ([`output::sink_for`]). A fan-out's capture keeps `api` for its merged sink.
     pub fn open_for(&self, api: &str, columns: &[&str]) -> Box<dyn RowSink + '_> {
-        let _ = api;
-        self.open(columns)
+        if let Some(capture) = &self.capture {
+            let mut c = capture.lock().unwrap_or_else(|e| e.into_inner());
+            if c.api.is_none() {
+                c.api = Some(api.to_string());
+                c.version = Some(self.version());
+            }
+            drop(c);
+            return self.open(columns);
+        }
+        let w = std::io::BufWriter::new(std::io::stdout().lock());
+        output::sink_for(
+            &self.settings.output,
+            api,
+            self.version(),
+            columns,
+            Box::new(w),
+        )
+    }
+
+    /// The server's Dovecot version for doveadm's titles: known once the features were
+    /// read (a command whose titles differ between versions reads them first, see
+    /// [`Ctx::rows`]; the schema is cached on disk), else 2.3's.
+    fn version(&self) -> output::doveadm::Version {
+        self.features
+            .get()
+            .map_or(output::doveadm::Version::V23, |f| {
+                output::doveadm::Version::from_generation(f.generation())
+            })
+    }
+
+    /// Whether printing `api` needs the server's version first: its titles differ
+    /// between 2.3 and 2.4 and this output shows doveadm's titles.
+    fn wants_version(&self, api: &str) -> bool {
+        let o = &self.settings.output;
+        output::doveadm::registry::version_matters(api) && (!o.tty || o.explicit)
     }
 
     /// Writes the rows of doveadm command `api` in the chosen format (see [`Ctx::open_for`]).

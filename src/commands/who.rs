@@ -33,7 +33,8 @@ pub async fn run(ctx: &Ctx, args: &WhoArgs) -> Result<(), Error> {
         args.passdb_field.as_deref(),
     )
     .await?;
-    ctx.emit(
+    ctx.emit_for(
+        "who",
         if args.separate_connections {
             SEPARATE
         } else {

@@ -8,6 +8,7 @@
 //! `\r`, `\t`, `\\`; other controls, C1 and bidi controls as `\xHH` / `\u{HHHH}`).
 //! `json` and `jsonl` stay exact, with controls written as `\uXXXX` ([`write_json`]).
 
+pub mod doveadm;
 mod flow;
 mod json;
 mod tab;
@@ -37,6 +38,38 @@ pub trait RowSink {
     fn finish(&mut self) -> std::io::Result<()>;
 }
 
+/// A sink for the rows of doveadm command `api` (its API name): when stdout is not a
+/// terminal, or `-f` chose a doveadm format, what native doveadm of `version` prints
+/// (its titles, flags and default formatter: [`doveadm::registry`]); else, and for
+/// commands doveadm has no titles for, [`sink`]. On a terminal without `-f` (or with
+/// `-f table`) rdoveadm's own table; `jsonl` is rdoveadm's own.
+pub fn sink_for<'w>(
+    settings: &OutputSettings,
+    api: &str,
+    version: doveadm::Version,
+    columns: &[&str],
+    w: Box<dyn Write + 'w>,
+) -> Box<dyn RowSink + 'w> {
+    let Some(spec) = doveadm::registry::lookup(api, version, columns) else {
+        return sink(settings, columns, w);
+    };
+    let kind = if settings.explicit {
+        match settings.format {
+            Format::Table if !settings.tty => doveadm::Kind::Table,
+            Format::Tab => doveadm::Kind::Tab,
+            Format::Flow => doveadm::Kind::Flow,
+            Format::Pager => doveadm::Kind::Pager,
+            Format::Json => doveadm::Kind::Json,
+            _ => return sink(settings, columns, w),
+        }
+    } else if settings.tty {
+        return sink(settings, columns, w);
+    } else {
+        spec.default
+    };
+    doveadm::sink(kind, spec, settings.header, settings.explicit, w)
+}
+
 /// A sink for `settings.format`. `columns` names the expected columns (used for the
 /// header of an empty result and to order columns); rows may add more.
 pub fn sink<'w>(
@@ -57,6 +90,18 @@ pub fn sink<'w>(
         Format::Flow => Box::new(flow::FlowSink::new(w)),
         Format::Json => Box::new(json::JsonSink::new(w)),
         Format::Jsonl => Box::new(json::JsonLinesSink::new(w)),
+        // doveadm's pager, with the columns as titles (rdoveadm's own commands).
+        Format::Pager => doveadm::sink(
+            doveadm::Kind::Pager,
+            doveadm::Spec {
+                headers: columns.iter().map(|c| doveadm::Header::simple(c)).collect(),
+                default: doveadm::Kind::Pager,
+                transform: doveadm::Transform::None,
+            },
+            settings.header,
+            true,
+            w,
+        ),
     }
 }
 
@@ -153,6 +198,8 @@ mod tests {
             header,
             width: None,
             color: false,
+            explicit: true,
+            tty: false,
         };
         write_rows(
             sink(
@@ -201,6 +248,8 @@ mod tests {
                 header: true,
                 width: None,
                 color: false,
+                explicit: true,
+                tty: false,
             };
             write_rows(sink(&settings, &["a", "b"], Box::new(&mut buf)), &[]).unwrap();
             String::from_utf8(buf).unwrap()
@@ -227,6 +276,8 @@ mod tests {
                 header: true,
                 width: Some(80),
                 color: false,
+                explicit: true,
+                tty: false,
             };
             write_rows(sink(&s, &[], Box::new(&mut buf)), &rows).unwrap();
             let out = String::from_utf8(buf).unwrap();
@@ -267,6 +318,8 @@ mod tests {
             header: true,
             width: Some(40),
             color: false,
+            explicit: true,
+            tty: false,
         };
         write_rows(
             sink(&s, &[], Box::new(&mut buf)),
@@ -342,7 +395,7 @@ mod tests {
                 .collect();
             for format in [Format::Tab, Format::Flow, Format::Json, Format::Jsonl] {
                 let mut buf = Vec::new();
-                let s = OutputSettings { format, header: false, width: None, color: false };
+                let s = OutputSettings { format, header: false, width: None, color: false, explicit: true, tty: false };
                 write_rows(sink(&s, &[], Box::new(&mut buf)), &rows).unwrap();
                 let out = String::from_utf8(buf).unwrap();
                 proptest::prop_assert!(

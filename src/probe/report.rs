@@ -302,6 +302,8 @@ mod tests {
                 header: true,
                 width: Some(80),
                 color: false,
+                explicit: true,
+                tty: false,
             };
             write_rows(sink(&settings, COLUMNS, Box::new(&mut buf)), &rows).unwrap();
             let out = String::from_utf8(buf).unwrap();

@@ -1,0 +1,455 @@
+//! doveadm's own formatters (`tab`, `flow`, `table`, `pager`, `json`), byte for byte
+//! as src/doveadm/doveadm-print-*.c of Dovecot 2.3.19 and 2.4.1 print them (the five
+//! files are the same in both, but for json's writer, whose bytes agree), with each
+//! command's titles and flags from [`registry`]. Piped, a doveadm command's output is
+//! what native doveadm prints; on a terminal rdoveadm keeps its own table.
+//!
+//! Two documented departures, both where native output would be broken or unsafe:
+//! - values go through [`crate::escape_message`]: newline, carriage return, tab,
+//!   other controls and bidi controls become visible escapes (one row stays one line),
+//!   while plain text, `\Seen` included, is printed as doveadm prints it (no doubled
+//!   `\`). `pager` keeps newline and tab raw (a message body is many lines there).
+//! - `json` also writes DEL, C1 and bidi controls as `\uXXXX` (the same string to a
+//!   JSON reader), and 2.3's `who` JSON (invalid natively) is one valid array.
+
+pub mod registry;
+mod table;
+
+use std::io::Write;
+
+use serde_json::Value;
+
+use super::{text, Row, RowSink};
+use crate::text::{escape_message, is_unsafe};
+
+/// `DOVEADM_PRINT_HEADER_FLAG_*` (doveadm-print.h).
+pub const STICKY: u8 = 0x01;
+pub const HIDE_TITLE: u8 = 0x02;
+pub const EXPAND: u8 = 0x04;
+pub const RIGHT_JUSTIFY: u8 = 0x08;
+pub const NUMBER: u8 = 0x10;
+/// Not doveadm's: the command prints this field with `doveadm_print_stream` (fetch's
+/// `hdr`, `body`, `text`), which `pager` shows as `title:` and the raw text below it.
+pub const STREAM: u8 = 0x80;
+
+/// One `doveadm_print_header(key, title, flags)` call.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Header {
+    pub key: String,
+    pub title: String,
+    pub flags: u8,
+}
+
+impl Header {
+    pub fn new(key: &str, title: &str, flags: u8) -> Header {
+        Header {
+            key: key.to_string(),
+            title: title.to_string(),
+            flags,
+        }
+    }
+
+    /// `doveadm_print_header_simple(key)`: the key is the title.
+    pub fn simple(key: &str) -> Header {
+        Header::new(key, key, 0)
+    }
+}
+
+/// doveadm's formatters (`doveadm -f NAME`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Tab,
+    Flow,
+    Table,
+    Pager,
+    Json,
+    /// `formatted` with the command's own format (`doveadm_print_formatted_set_format`):
+    /// the default of `kick`, `log errors`, `fs stat`...; `-f` can't choose it.
+    Formatted(&'static str),
+}
+
+/// The Dovecot version whose titles are printed (they differ in a few commands).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Version {
+    V23,
+    V24,
+}
+
+impl Version {
+    /// From [`crate::client::features::Features::generation`]: `2.4`, else 2.3.
+    pub fn from_generation(g: &str) -> Version {
+        if g == "2.4" {
+            Version::V24
+        } else {
+            Version::V23
+        }
+    }
+}
+
+/// What a command prints: its headers and the formatter it picks itself.
+#[derive(Debug, Clone)]
+pub struct Spec {
+    pub headers: Vec<Header>,
+    pub default: Kind,
+    /// How rdoveadm's rows become the rows doveadm prints.
+    pub transform: Transform,
+}
+
+/// rdoveadm rows that are not doveadm's rows one to one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Transform {
+    None,
+    /// `user`: each row's fields as `field`/`value` rows.
+    Fields,
+    /// 2.4 `kick`: one `count` row, the sum of the rows' `connections`.
+    Count,
+}
+
+/// A sink printing rows as doveadm's formatter `kind` with `spec`'s headers.
+/// `titles`: false for `-h`/`--no-header` (doveadm's `doveadm_print_hide_titles`).
+pub fn sink<'w>(
+    kind: Kind,
+    spec: Spec,
+    titles: bool,
+    chosen: bool,
+    w: Box<dyn Write + 'w>,
+) -> Box<dyn RowSink + 'w> {
+    Box::new(DoveadmSink {
+        w,
+        kind,
+        headers: spec.headers,
+        transform: spec.transform,
+        count: 0,
+        users: 0,
+        listed: Vec::new(),
+        chosen,
+        titles,
+        fixed: false,
+        rows: 0,
+        table: table::Table::new(80),
+    })
+}
+
+struct DoveadmSink<'w> {
+    w: Box<dyn Write + 'w>,
+    kind: Kind,
+    headers: Vec<Header>,
+    transform: Transform,
+    /// [`Transform::Count`]'s sum so far.
+    count: u64,
+    /// [`Transform::Fields`]: users printed, and the names of a user list (a mask).
+    users: usize,
+    listed: Vec<String>,
+    /// The format was chosen with `-f` (a user list prints differently then).
+    chosen: bool,
+    titles: bool,
+    /// Headers fixed (the first row may add fields the registry did not name).
+    fixed: bool,
+    rows: usize,
+    table: table::Table,
+}
+
+impl DoveadmSink<'_> {
+    /// Fixes the headers: the registry's, then any other field of the first row.
+    fn fix(&mut self, first: Option<&Row>) -> std::io::Result<()> {
+        if self.fixed {
+            return Ok(());
+        }
+        self.fixed = true;
+        if let Some(row) = first.filter(|_| self.transform == Transform::None) {
+            for k in row.keys() {
+                if self.headers.len() >= super::MAX_COLUMNS {
+                    break;
+                }
+                if !self.headers.iter().any(|h| &h.key == k) {
+                    self.headers.push(Header::simple(k));
+                }
+            }
+        }
+        if self.kind == Kind::Tab && self.titles && !self.headers.is_empty() && !self.deferred() {
+            let titles: Vec<_> = self
+                .headers
+                .iter()
+                .map(|h| escape_message(&h.title))
+                .collect();
+            writeln!(self.w, "{}", titles.join("\t"))?;
+        }
+        Ok(())
+    }
+
+    /// `user`'s header line waits for the first user (a user list has none).
+    fn deferred(&self) -> bool {
+        self.transform == Transform::Fields && self.users == 0
+    }
+
+    fn values(&self, row: &Row) -> Vec<String> {
+        self.headers
+            .iter()
+            .map(|h| {
+                row.get(&h.key)
+                    .map_or(String::new(), |v| value(v, self.kind))
+            })
+            .collect()
+    }
+
+    fn print(&mut self, row: &Row) -> std::io::Result<()> {
+        if self.headers.is_empty() {
+            return Ok(());
+        }
+        match self.kind {
+            Kind::Tab => {
+                let line = self.values(row).join("\t");
+                writeln!(self.w, "{line}")
+            }
+            Kind::Flow => {
+                let vals = self.values(row);
+                let mut line = String::new();
+                for (i, (h, v)) in self.headers.iter().zip(&vals).enumerate() {
+                    if i > 0 {
+                        line.push(' ');
+                    }
+                    if h.flags & HIDE_TITLE == 0 {
+                        line.push_str(&escape_message(&h.title));
+                        line.push('=');
+                    }
+                    line.push_str(v);
+                }
+                writeln!(self.w, "{line}")
+            }
+            Kind::Pager => {
+                if self.rows > 0 {
+                    self.w.write_all(b"\x0c\n")?;
+                }
+                let vals = self.values(row);
+                let mut out = String::new();
+                for (h, v) in self.headers.iter().zip(&vals) {
+                    let stream = h.flags & STREAM != 0;
+                    if h.flags & HIDE_TITLE == 0 {
+                        out.push_str(&escape_message(&h.title));
+                        out.push_str(if stream { ":\n" } else { ": " });
+                    }
+                    out.push_str(v);
+                    if !stream {
+                        out.push('\n');
+                    }
+                }
+                self.w.write_all(out.as_bytes())
+            }
+            Kind::Json => {
+                self.w
+                    .write_all(if self.rows == 0 { b"[{" } else { b",{" })?;
+                let mut out = String::new();
+                for (i, h) in self.headers.iter().enumerate() {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    json_string(&mut out, &h.key);
+                    out.push(':');
+                    match row.get(&h.key) {
+                        None | Some(Value::Null) => out.push_str("null"),
+                        Some(Value::Number(n)) if h.flags & NUMBER != 0 => {
+                            out.push_str(&n.to_string())
+                        }
+                        Some(v) => {
+                            let t = text(v);
+                            if h.flags & NUMBER != 0 && is_float(&t) {
+                                out.push_str(&t);
+                            } else {
+                                json_string(&mut out, &t);
+                            }
+                        }
+                    }
+                }
+                out.push('}');
+                self.w.write_all(out.as_bytes())
+            }
+            Kind::Formatted(format) => {
+                let vals = self.values(row);
+                let out = formatted(format, &self.headers, &vals);
+                self.w.write_all(out.as_bytes())
+            }
+            Kind::Table => {
+                let vals = self.values(row);
+                self.table
+                    .row(&mut self.w, &self.headers, self.titles, vals)
+            }
+        }
+    }
+
+    fn pivoted(row: &Row) -> Vec<Row> {
+        // `user`: one `field`/`value` line per userdb field, in the server's order.
+        // rdoveadm adds `mail_path` to 2.3's rows (derived from `mail`): not doveadm's.
+        let derived_path = row.contains_key("mail");
+        row.iter()
+            .filter(|(k, _)| *k != "username" && !(derived_path && *k == "mail_path"))
+            .map(|(k, v)| {
+                let mut r = Row::new();
+                r.insert("field".into(), Value::String(k.clone()));
+                r.insert("value".into(), Value::String(text(v).into_owned()));
+                r
+            })
+            .collect()
+    }
+}
+
+impl RowSink for DoveadmSink<'_> {
+    fn row(&mut self, row: &Row) -> std::io::Result<()> {
+        match self.transform {
+            Transform::None => {}
+            Transform::Fields => {
+                if row.len() == 1 {
+                    // A mask's user list: doveadm prints the names itself, not as rows.
+                    if let Some(u) = row.get("username") {
+                        self.listed.push(escape_message(&text(u)).into_owned());
+                        return Ok(());
+                    }
+                }
+                self.users += 1;
+                self.fix(None)?;
+                for r in Self::pivoted(row) {
+                    self.print(&r)?;
+                    self.rows += 1;
+                }
+                return Ok(());
+            }
+            Transform::Count => {
+                let n = row
+                    .get("connections")
+                    .map(text)
+                    .and_then(|c| c.parse::<u64>().ok())
+                    .unwrap_or(1);
+                self.count = self.count.saturating_add(n);
+                return Ok(());
+            }
+        }
+        self.fix(Some(row))?;
+        self.print(row)?;
+        self.rows += 1;
+        Ok(())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.w.flush()
+    }
+
+    fn finish(&mut self) -> std::io::Result<()> {
+        self.fix(None)?;
+        if self.transform == Transform::Count {
+            let mut r = Row::new();
+            r.insert("count".into(), Value::String(self.count.to_string()));
+            self.transform = Transform::None;
+            self.print(&r)?;
+            self.rows += 1;
+        }
+        // `user` with several users: doveadm puts a newline between them with putchar(),
+        // whose stdio buffer reaches stdout at exit, after the formatter's stream; only
+        // `table` prints with stdio too, so there the newlines come before the table.
+        let between = "\n".repeat(self.users.saturating_sub(1));
+        let listing = !self.listed.is_empty() && self.users == 0;
+        match self.kind {
+            Kind::Json => self
+                .w
+                .write_all(if self.rows == 0 { b"[]" } else { b"]" })?,
+            Kind::Table if !self.headers.is_empty() && !listing => {
+                self.w.write_all(between.as_bytes())?;
+                self.table.finish(&mut self.w, &self.headers, self.titles)?
+            }
+            // A user list alone: no header was set, so `-f tab` ends its empty title line.
+            Kind::Tab if listing && self.chosen => self.w.write_all(b"\n")?,
+            _ => {}
+        }
+        if self.kind != Kind::Table {
+            self.w.write_all(between.as_bytes())?;
+        }
+        for name in &self.listed {
+            writeln!(self.w, "{name}")?;
+        }
+        self.w.flush()
+    }
+}
+
+/// A value as a line formatter prints it: as doveadm does, but never a raw newline,
+/// tab or control (`pager` keeps newline and tab).
+fn value(v: &Value, kind: Kind) -> String {
+    let t = text(v);
+    if kind == Kind::Pager && t.contains(['\n', '\t']) {
+        let mut out = String::with_capacity(t.len());
+        for (i, line) in t.split('\n').enumerate() {
+            if i > 0 {
+                out.push('\n');
+            }
+            for (j, cell) in line.split('\t').enumerate() {
+                if j > 0 {
+                    out.push('\t');
+                }
+                out.push_str(&escape_message(cell));
+            }
+        }
+        return out;
+    }
+    escape_message(&t).into_owned()
+}
+
+/// `var_expand()` of a format with `%{key}` for each header's value (`%%` is `%`).
+fn formatted(format: &str, headers: &[Header], values: &[String]) -> String {
+    let mut out = String::new();
+    let mut rest = format;
+    while let Some(at) = rest.find('%') {
+        out.push_str(rest.get(..at).unwrap_or_default());
+        let after = rest.get(at + 1..).unwrap_or_default();
+        if let Some(tail) = after.strip_prefix('%') {
+            out.push('%');
+            rest = tail;
+        } else if let Some((name, tail)) = after.strip_prefix('{').and_then(|a| a.split_once('}')) {
+            if let Some(i) = headers.iter().position(|h| h.key == name) {
+                out.push_str(values.get(i).map_or("", String::as_str));
+            }
+            rest = tail;
+        } else {
+            out.push('%');
+            rest = after;
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// `str_is_float()`: digits with at most one `.`, as doveadm's json asserts for NUMBER.
+fn is_float(s: &str) -> bool {
+    let mut dot = false;
+    !s.is_empty()
+        && s.chars().all(|c| match c {
+            '0'..='9' => true,
+            '.' if !dot => {
+                dot = true;
+                true
+            }
+            _ => false,
+        })
+}
+
+/// A JSON string as Dovecot's `json_append_escaped` writes it (`\b \f \n \r \t \" \\`,
+/// other C0 controls and U+2028/U+2029 as `\u%04x`, the rest raw UTF-8), with DEL, C1
+/// and bidi controls also as `\u%04x` so that none reaches a terminal raw.
+pub fn json_string(out: &mut String, s: &str) {
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '\u{8}' => out.push_str("\\b"),
+            '\u{c}' => out.push_str("\\f"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if is_unsafe(c) || c == '\u{2028}' || c == '\u{2029}' => {
+                out.push_str(&format!("\\u{:04x}", u32::from(c)))
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+}
+
+#[cfg(test)]
+mod tests;
