@@ -103,6 +103,10 @@ pub enum Transform {
     Fields,
     /// 2.4 `kick`: one `count` row, the sum of the rows' `connections`.
     Count,
+    /// 2.3 `kick`: a `result` row per user, then the line doveadm prints with
+    /// printf() (stdio, so at exit: after the formatter's stream, but around `table`,
+    /// which prints with stdio too).
+    Kicked,
 }
 
 /// A sink printing rows as doveadm's formatter `kind` with `spec`'s headers.
@@ -312,6 +316,19 @@ impl RowSink for DoveadmSink<'_> {
                 }
                 return Ok(());
             }
+            Transform::Kicked => {
+                let mut r = Row::new();
+                if let Some(u) = row.get("username") {
+                    r.insert("result".into(), u.clone());
+                }
+                if self.rows == 0 && self.kind == Kind::Table {
+                    self.w.write_all(KICKED.as_bytes())?;
+                }
+                self.fix(None)?;
+                self.print(&r)?;
+                self.rows += 1;
+                return Ok(());
+            }
             Transform::Count => {
                 let n = row
                     .get("connections")
@@ -364,6 +381,12 @@ impl RowSink for DoveadmSink<'_> {
         for name in &self.listed {
             writeln!(self.w, "{name}")?;
         }
+        if self.transform == Transform::Kicked && self.rows > 0 {
+            if self.kind != Kind::Table {
+                self.w.write_all(KICKED.as_bytes())?;
+            }
+            self.w.write_all(b"\n")?;
+        }
         self.w.flush()
     }
 }
@@ -389,6 +412,9 @@ fn value(v: &Value, kind: Kind) -> String {
     }
     escape_message(&t).into_owned()
 }
+
+/// 2.3 `kick`'s line before the users it kicked.
+const KICKED: &str = "kicked connections from the following users:\n";
 
 /// `var_expand()` of a format with `%{key}` for each header's value (`%%` is `%`).
 fn formatted(format: &str, headers: &[Header], values: &[String]) -> String {

@@ -7,6 +7,8 @@
 //! what doveadm builds from the command's arguments (`fetch`'s and `mailbox status`'s
 //! fields, `stats dump`'s), and `username` first when several users answer.
 
+use crate::cli::{STATUS_FIELDS, TOTAL_SUM_FIELDS};
+
 use super::{
     Header, Kind, Spec, Transform, Version, EXPAND, HIDE_TITLE, NUMBER, RIGHT_JUSTIFY, STICKY,
     STREAM,
@@ -17,18 +19,25 @@ const STATS_DEFAULT_FIELDS: &[&str] = &[
     "count", "sum", "min", "max", "avg", "median", "stddev", "%95",
 ];
 
-/// `mailbox status` headers in the order doveadm adds them, whatever order they were asked in.
-const STATUS_ORDER: &[&str] = &[
-    "messages",
-    "recent",
-    "uidnext",
-    "uidvalidity",
-    "unseen",
-    "highestmodseq",
-    "vsize",
-    "guid",
-    "firstsaved",
-];
+/// `mailbox status` headers come in the order doveadm adds them (the order of
+/// [`STATUS_FIELDS`] after `all`), whatever order they were asked in; `all` is every
+/// field, or with `--total-sum` (no `mailbox` column) the ones it sums.
+fn status_headers(rest: &[&str]) -> Vec<Header> {
+    let total_sum = rest.first() != Some(&"mailbox");
+    let all = rest.contains(&"all");
+    let mut h = Vec::new();
+    if !total_sum {
+        h.push(Header::new("mailbox", "mailbox", HIDE_TITLE));
+    }
+    h.extend(
+        STATUS_FIELDS
+            .iter()
+            .filter(|f| **f != "all")
+            .filter(|f| rest.contains(f) || all && (!total_sum || TOTAL_SUM_FIELDS.contains(f)))
+            .map(|f| Header::simple(f)),
+    );
+    h
+}
 
 /// `fetch` fields printed with `doveadm_print_stream()`.
 const FETCH_STREAMED: &[&str] = &["hdr", "body", "text", "text.utf8"];
@@ -140,10 +149,11 @@ fn base(api: &str, v: Version, columns: &[&str]) -> Option<Spec> {
                 Transform::None
             },
         }),
-        "kick" => spec(
-            vec![Header::new("username", "result", 0)],
-            Kind::Formatted("%{username} "),
-        ),
+        "kick" => Some(Spec {
+            headers: vec![Header::simple("result")],
+            default: Kind::Formatted("%{result} "),
+            transform: Transform::Kicked,
+        }),
         // doveadm-log.c
         "logErrors" => spec(
             simple(&["timestamp", "prefix", "type", "text"]),
@@ -218,20 +228,7 @@ fn base(api: &str, v: Version, columns: &[&str]) -> Option<Spec> {
         ),
         "mailboxPath" => spec(vec![Header::new("path", "path", HIDE_TITLE)], Kind::Flow),
         // doveadm-mail-mailbox-status.c
-        "mailboxStatus" => {
-            let mut h = Vec::new();
-            if rest.first() == Some(&"mailbox") {
-                h.push(Header::new("mailbox", "mailbox", HIDE_TITLE));
-            }
-            let all = rest.contains(&"all");
-            h.extend(
-                STATUS_ORDER
-                    .iter()
-                    .filter(|f| all && **f != "firstsaved" || rest.contains(f))
-                    .map(|f| Header::simple(f)),
-            );
-            spec(h, Kind::Flow)
-        }
+        "mailboxStatus" => spec(status_headers(&rest), Kind::Flow),
         // doveadm-mail-search.c
         "search" => spec(
             vec![
