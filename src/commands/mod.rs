@@ -171,6 +171,17 @@ impl Ctx {
         output::doveadm::registry::version_matters(api) && (!o.tty || o.explicit)
     }
 
+    /// The end of doveadm command `api` that prints no rows (`mailbox create`,
+    /// `expunge`...): as doveadm, `-f tab` still ends its empty title line and
+    /// `-f json` prints `[]`; nothing otherwise.
+    pub fn done(&self, api: &str) -> Result<(), Error> {
+        let o = &self.settings.output;
+        if o.explicit && matches!(o.format, crate::cli::Format::Tab | crate::cli::Format::Json) {
+            return self.emit_for(api, &[], &[]);
+        }
+        Ok(())
+    }
+
     /// Writes the rows of doveadm command `api` in the chosen format (see [`Ctx::open_for`]).
     pub fn emit_for(&self, api: &str, columns: &[&str], rows: &[Row]) -> Result<(), Error> {
         output::write_rows(self.open_for(api, columns), rows).map_err(Error::from_write)

@@ -22,8 +22,8 @@ pub async fn run(ctx: &Ctx, cmd: &QuotaCommand) -> Result<(), Error> {
         QuotaCommand::Recalc(a) => {
             let users = Users::from_args(&a.users)?;
             ctx.mail_rows("quotaRecalc", &users, Default::default())
-                .await
-                .map(|_| ())
+                .await?;
+            ctx.done("quotaRecalc")
         }
     }
 }

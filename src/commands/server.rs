@@ -42,7 +42,10 @@ pub async fn log(ctx: &Ctx, cmd: &LogCommand) -> Result<(), Error> {
                 .await?;
             ctx.emit_for("logErrors", &["timestamp", "type", "prefix", "text"], &rows)
         }
-        LogCommand::Reopen => ctx.rows("logReopen", &Default::default()).await.map(|_| ()),
+        LogCommand::Reopen => {
+            ctx.rows("logReopen", &Default::default()).await?;
+            ctx.done("logReopen")
+        }
     }
 }
 

@@ -111,6 +111,8 @@ pub fn render_case(data: &[u8]) -> Option<RenderCase> {
             header: mode & 0x08 != 0,
             width: Some(1 + u16::from(*w) % 200),
             color: mode & 0x10 != 0,
+            explicit: true,
+            tty: true,
         },
         columns,
         rows,

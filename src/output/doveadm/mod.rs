@@ -170,7 +170,8 @@ impl DoveadmSink<'_> {
                 }
             }
         }
-        if self.kind == Kind::Tab && self.titles && !self.headers.is_empty() && !self.deferred() {
+        // With no headers at all, still the newline that ends the (empty) title line.
+        if self.kind == Kind::Tab && self.titles && !self.deferred() {
             let titles: Vec<_> = self
                 .headers
                 .iter()

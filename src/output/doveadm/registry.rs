@@ -409,6 +409,12 @@ fn base(api: &str, v: Version, columns: &[&str]) -> Option<Spec> {
         "aclRights" => spec(vec![Header::new("rights", "Rights", 0)], Kind::Table),
         // plugins/fts/doveadm-fts.c
         "ftsTokenize" => spec(vec![Header::new("token", "token", HIDE_TITLE)], Kind::Flow),
-        _ => None,
+        // doveadm prints nothing for these with any formatter (`quick_init`: no
+        // doveadm_print_deinit(), so not even `tab`'s empty title line).
+        "reload" | "stop" | "config" => None,
+        // Every other command prints no rows (`mailbox create`, `expunge`...), but its
+        // formatter still ends: `-f tab` prints an empty title line, `-f json` `[]`.
+        // Rows from a command without an entry get their keys as titles.
+        _ => spec(Vec::new(), Kind::Flow),
     }
 }
