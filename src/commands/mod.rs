@@ -164,11 +164,9 @@ impl Ctx {
             })
     }
 
-    /// Whether printing `api` needs the server's version first: its titles differ
-    /// between 2.3 and 2.4 and this output shows doveadm's titles.
+    /// Whether printing `api` needs the server's version first ([`output::needs_version`]).
     fn wants_version(&self, api: &str) -> bool {
-        let o = &self.settings.output;
-        output::doveadm::registry::version_matters(api) && (!o.tty || o.explicit)
+        output::needs_version(&self.settings.output, api)
     }
 
     /// The end of doveadm command `api` that prints no rows (`mailbox create`,

@@ -53,21 +53,53 @@ pub fn sink_for<'w>(
     let Some(spec) = doveadm::registry::lookup(api, version, columns) else {
         return sink(settings, columns, w);
     };
-    let kind = if settings.explicit {
+    match doveadm_kind(settings, spec.default) {
+        Some(kind) => doveadm::sink(kind, spec, settings.header, settings.explicit, w),
+        None => sink(settings, columns, w),
+    }
+}
+
+/// The doveadm formatter these settings print a doveadm command with (`default`: the
+/// command's own), or `None` for rdoveadm's own (`table` on a terminal, `jsonl`).
+fn doveadm_kind(settings: &OutputSettings, default: doveadm::Kind) -> Option<doveadm::Kind> {
+    if settings.explicit {
         match settings.format {
-            Format::Table if !settings.tty => doveadm::Kind::Table,
-            Format::Tab => doveadm::Kind::Tab,
-            Format::Flow => doveadm::Kind::Flow,
-            Format::Pager => doveadm::Kind::Pager,
-            Format::Json => doveadm::Kind::Json,
-            _ => return sink(settings, columns, w),
+            Format::Table if !settings.tty => Some(doveadm::Kind::Table),
+            Format::Tab => Some(doveadm::Kind::Tab),
+            Format::Flow => Some(doveadm::Kind::Flow),
+            Format::Pager => Some(doveadm::Kind::Pager),
+            Format::Json => Some(doveadm::Kind::Json),
+            _ => None,
         }
     } else if settings.tty {
-        return sink(settings, columns, w);
+        None
     } else {
-        spec.default
+        Some(default)
+    }
+}
+
+/// Whether printing doveadm command `api` needs the server's version: what these
+/// settings print of it differs between 2.3 and 2.4 (`who`'s titles, not its json;
+/// `kick`'s lines; `log errors`' own format). Asking costs a request when the
+/// server's schema is not cached yet, so only then.
+pub fn needs_version(settings: &OutputSettings, api: &str) -> bool {
+    use doveadm::Kind;
+    let Some(spec) = doveadm::registry::lookup(api, doveadm::Version::V23, &[]) else {
+        return false;
     };
-    doveadm::sink(kind, spec, settings.header, settings.explicit, w)
+    let Some(kind) = doveadm_kind(settings, spec.default) else {
+        return false;
+    };
+    match api {
+        "who" => match kind {
+            Kind::Json => false,
+            Kind::Tab | Kind::Table => settings.header,
+            _ => true,
+        },
+        "kick" => true,
+        "logErrors" => matches!(kind, Kind::Formatted(_)),
+        _ => false,
+    }
 }
 
 /// A sink for `settings.format`. `columns` names the expected columns (used for the

@@ -129,6 +129,7 @@ pub fn sink<'w>(
         chosen,
         titles,
         fixed: false,
+        held: Vec::new(),
         rows: 0,
         table: table::Table::new(80),
     })
@@ -147,26 +148,32 @@ struct DoveadmSink<'w> {
     /// The format was chosen with `-f` (a user list prints differently then).
     chosen: bool,
     titles: bool,
-    /// Headers fixed (the first row may add fields the registry did not name).
+    /// Headers fixed (rows may add fields the registry did not name).
     fixed: bool,
+    /// Rows held until the headers are fixed (at most [`LOOKAHEAD`]).
+    held: Vec<Row>,
     rows: usize,
     table: table::Table,
 }
 
 impl DoveadmSink<'_> {
-    /// Fixes the headers: the registry's, then any other field of the first row.
-    fn fix(&mut self, first: Option<&Row>) -> std::io::Result<()> {
+    /// Fixes the headers: the registry's, then any other field of the rows held so far
+    /// (doveadm's rows have no others; a key the registry did not name is a title too,
+    /// made visible), at most [`super::MAX_COLUMNS`].
+    fn fix(&mut self) -> std::io::Result<()> {
         if self.fixed {
             return Ok(());
         }
         self.fixed = true;
-        if let Some(row) = first.filter(|_| self.transform == Transform::None) {
+        let mut known: std::collections::HashSet<String> =
+            self.headers.iter().map(|h| h.key.clone()).collect();
+        for row in &self.held {
             for k in row.keys() {
                 if self.headers.len() >= super::MAX_COLUMNS {
                     break;
                 }
-                if !self.headers.iter().any(|h| &h.key == k) {
-                    self.headers.push(Header::simple(k));
+                if known.insert(k.clone()) {
+                    self.headers.push(Header::new(k, &escape_message(k), 0));
                 }
             }
         }
@@ -178,6 +185,16 @@ impl DoveadmSink<'_> {
                 .map(|h| escape_message(&h.title))
                 .collect();
             writeln!(self.w, "{}", titles.join("\t"))?;
+        }
+        Ok(())
+    }
+
+    /// Fixes the headers and prints the rows held for it.
+    fn release(&mut self) -> std::io::Result<()> {
+        self.fix()?;
+        for r in std::mem::take(&mut self.held) {
+            self.print(&r)?;
+            self.rows += 1;
         }
         Ok(())
     }
@@ -300,6 +317,13 @@ impl DoveadmSink<'_> {
 impl RowSink for DoveadmSink<'_> {
     fn row(&mut self, row: &Row) -> std::io::Result<()> {
         match self.transform {
+            Transform::None if !self.fixed => {
+                self.held.push(row.clone());
+                if self.held.len() >= LOOKAHEAD {
+                    self.release()?;
+                }
+                return Ok(());
+            }
             Transform::None => {}
             Transform::Fields => {
                 if row.len() == 1 {
@@ -310,7 +334,7 @@ impl RowSink for DoveadmSink<'_> {
                     }
                 }
                 self.users += 1;
-                self.fix(None)?;
+                self.fix()?;
                 for r in Self::pivoted(row) {
                     self.print(&r)?;
                     self.rows += 1;
@@ -325,7 +349,7 @@ impl RowSink for DoveadmSink<'_> {
                 if self.rows == 0 && self.kind == Kind::Table {
                     self.w.write_all(KICKED.as_bytes())?;
                 }
-                self.fix(None)?;
+                self.fix()?;
                 self.print(&r)?;
                 self.rows += 1;
                 return Ok(());
@@ -340,7 +364,6 @@ impl RowSink for DoveadmSink<'_> {
                 return Ok(());
             }
         }
-        self.fix(Some(row))?;
         self.print(row)?;
         self.rows += 1;
         Ok(())
@@ -351,7 +374,7 @@ impl RowSink for DoveadmSink<'_> {
     }
 
     fn finish(&mut self) -> std::io::Result<()> {
-        self.fix(None)?;
+        self.release()?;
         if self.transform == Transform::Count {
             let mut r = Row::new();
             r.insert("count".into(), Value::String(self.count.to_string()));
@@ -413,6 +436,10 @@ fn value(v: &Value, kind: Kind) -> String {
     }
     escape_message(&t).into_owned()
 }
+
+/// Rows held back before the headers are fixed, so that a field only later rows carry
+/// still gets a header (as rdoveadm's `tab`). Past this, rows stream with those seen.
+const LOOKAHEAD: usize = 256;
 
 /// 2.3 `kick`'s line before the users it kicked.
 const KICKED: &str = "kicked connections from the following users:\n";

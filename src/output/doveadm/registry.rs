@@ -42,12 +42,6 @@ fn status_headers(rest: &[&str]) -> Vec<Header> {
 /// `fetch` fields printed with `doveadm_print_stream()`.
 const FETCH_STREAMED: &[&str] = &["hdr", "body", "text", "text.utf8"];
 
-/// Whether the command's titles differ between 2.3 and 2.4 (then the server's version
-/// is worth knowing before printing).
-pub fn version_matters(api: &str) -> bool {
-    matches!(api, "who" | "kick" | "logErrors")
-}
-
 fn simple(keys: &[&str]) -> Vec<Header> {
     keys.iter().map(|k| Header::simple(k)).collect()
 }
