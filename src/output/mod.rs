@@ -60,11 +60,13 @@ pub fn sink_for<'w>(
 }
 
 /// The doveadm formatter these settings print a doveadm command with (`default`: the
-/// command's own), or `None` for rdoveadm's own (`table` on a terminal, `jsonl`).
+/// command's own), or `None` for rdoveadm's own (`table` on a terminal or with
+/// `--color always`, `jsonl`).
 fn doveadm_kind(settings: &OutputSettings, default: doveadm::Kind) -> Option<doveadm::Kind> {
     if settings.explicit {
         match settings.format {
-            Format::Table if !settings.tty => Some(doveadm::Kind::Table),
+            // `--color always` asks for rdoveadm's table, also piped.
+            Format::Table if !settings.tty && !settings.color => Some(doveadm::Kind::Table),
             Format::Tab => Some(doveadm::Kind::Tab),
             Format::Flow => Some(doveadm::Kind::Flow),
             Format::Pager => Some(doveadm::Kind::Pager),

@@ -101,6 +101,9 @@ pub enum Transform {
     None,
     /// `user`: each row's fields as `field`/`value` rows.
     Fields,
+    /// `user -f FIELD`: the values of each row, one line each, as doveadm prints them
+    /// with printf() (after the formatter's stream: `-f tab`'s empty title line).
+    Values,
     /// 2.4 `kick`: one `count` row, the sum of the rows' `connections`.
     Count,
     /// 2.3 `kick`: a `result` row per user, then the line doveadm prints with
@@ -142,7 +145,8 @@ struct DoveadmSink<'w> {
     transform: Transform,
     /// [`Transform::Count`]'s sum so far.
     count: u64,
-    /// [`Transform::Fields`]: users printed, and the names of a user list (a mask).
+    /// [`Transform::Fields`]: users printed, and the names of a user list (a mask) or
+    /// [`Transform::Values`]' values, as the server sent them.
     users: usize,
     listed: Vec<String>,
     /// The format was chosen with `-f` (a user list prints differently then).
@@ -199,9 +203,11 @@ impl DoveadmSink<'_> {
         Ok(())
     }
 
-    /// `user`'s header line waits for the first user (a user list has none).
+    /// `user`'s header line waits for the first user (a user list has none), and
+    /// `user -f FIELD` has none.
     fn deferred(&self) -> bool {
         self.transform == Transform::Fields && self.users == 0
+            || self.transform == Transform::Values && self.kind != Kind::Json
     }
 
     fn values(&self, row: &Row) -> Vec<String> {
@@ -329,7 +335,7 @@ impl RowSink for DoveadmSink<'_> {
                 if row.len() == 1 {
                     // A mask's user list: doveadm prints the names itself, not as rows.
                     if let Some(u) = row.get("username") {
-                        self.listed.push(escape_message(&text(u)).into_owned());
+                        self.listed.push(text(u).into_owned());
                         return Ok(());
                     }
                 }
@@ -341,6 +347,19 @@ impl RowSink for DoveadmSink<'_> {
                 }
                 return Ok(());
             }
+            Transform::Values if self.kind != Kind::Json => {
+                // doveadm's putchar('\n') between users, in the same stdio stream.
+                if !self.listed.is_empty() {
+                    self.listed.push(String::new());
+                }
+                for h in self.headers.iter().filter(|h| h.key != "username") {
+                    if let Some(v) = row.get(&h.key) {
+                        self.listed.push(text(v).into_owned());
+                    }
+                }
+                return Ok(());
+            }
+            Transform::Values => self.fix()?,
             Transform::Kicked => {
                 let mut r = Row::new();
                 if let Some(u) = row.get("username") {
@@ -386,7 +405,23 @@ impl RowSink for DoveadmSink<'_> {
         // whose stdio buffer reaches stdout at exit, after the formatter's stream; only
         // `table` prints with stdio too, so there the newlines come before the table.
         let between = "\n".repeat(self.users.saturating_sub(1));
-        let listing = !self.listed.is_empty() && self.users == 0;
+        let listing =
+            !self.listed.is_empty() && self.users == 0 || self.transform == Transform::Values;
+        if listing && self.kind == Kind::Json && self.transform == Transform::Fields {
+            // A user list in json: doveadm prints `[]` and the names after it, which is
+            // no JSON; rdoveadm prints one valid array of `username` objects.
+            let mut out = String::from("[");
+            for (i, name) in std::mem::take(&mut self.listed).iter().enumerate() {
+                out.push_str(if i == 0 { "{" } else { ",{" });
+                json_string(&mut out, "username");
+                out.push(':');
+                json_string(&mut out, name);
+                out.push('}');
+            }
+            out.push(']');
+            self.w.write_all(out.as_bytes())?;
+            return self.w.flush();
+        }
         match self.kind {
             Kind::Json => self
                 .w
@@ -403,7 +438,7 @@ impl RowSink for DoveadmSink<'_> {
             self.w.write_all(between.as_bytes())?;
         }
         for name in &self.listed {
-            writeln!(self.w, "{name}")?;
+            writeln!(self.w, "{}", escape_message(name))?;
         }
         if self.transform == Transform::Kicked && self.rows > 0 {
             if self.kind != Kind::Table {

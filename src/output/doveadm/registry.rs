@@ -199,6 +199,12 @@ fn base(api: &str, v: Version, columns: &[&str]) -> Option<Spec> {
             spec(h, Kind::Tab)
         }
         // doveadm-auth.c: `user` prints field/value lines per user.
+        // `user -f FIELD`: the values alone, printed with printf().
+        "user" if columns.len() > 1 => Some(Spec {
+            headers: simple(columns),
+            default: Kind::Tab,
+            transform: Transform::Values,
+        }),
         "user" => Some(Spec {
             headers: simple(&["field", "value"]),
             default: Kind::Tab,
