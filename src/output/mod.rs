@@ -59,6 +59,32 @@ pub fn sink_for<'w>(
     }
 }
 
+/// As [`sink_for`], for a fan-out's merged rows: a `server` column first (titled
+/// `server`), then the command's. Commands whose rows doveadm reshapes (`user`,
+/// `kick`) keep rdoveadm's formats there.
+pub fn sink_for_servers<'w>(
+    settings: &OutputSettings,
+    api: &str,
+    version: doveadm::Version,
+    columns: &[&str],
+    w: Box<dyn Write + 'w>,
+) -> Box<dyn RowSink + 'w> {
+    let mut all = vec!["server"];
+    all.extend(columns.iter().copied().filter(|c| *c != "server"));
+    let spec = doveadm::registry::lookup(api, version, columns)
+        .filter(|s| s.transform == doveadm::Transform::None);
+    let Some(mut spec) = spec else {
+        return sink(settings, &all, w);
+    };
+    match doveadm_kind(settings, spec.default) {
+        Some(kind) => {
+            spec.headers.insert(0, doveadm::Header::simple("server"));
+            doveadm::sink(kind, spec, settings.header, settings.explicit, w)
+        }
+        None => sink(settings, &all, w),
+    }
+}
+
 /// The doveadm formatter these settings print a doveadm command with (`default`: the
 /// command's own), or `None` for rdoveadm's own (`table` on a terminal or with
 /// `--color always`, `jsonl`).

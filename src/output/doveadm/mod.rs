@@ -388,7 +388,12 @@ impl RowSink for DoveadmSink<'_> {
         Ok(())
     }
 
+    /// Fixes the headers with the rows so far and writes them out (a fan-out calls it
+    /// after each server); `table` still waits for its widths.
     fn flush(&mut self) -> std::io::Result<()> {
+        if self.transform == Transform::None {
+            self.release()?;
+        }
         self.w.flush()
     }
 
