@@ -1,5 +1,11 @@
-//! Renders rows as `table`, `tab`, `flow` or `json`. Never touches the network and
-//! never asks the terminal: it is handed a writer and the settings.
+//! Renders rows as `table`, `tab`, `flow`, `pager`, `json` or `jsonl`. Never touches
+//! the network and never asks the terminal: it is handed a writer and the settings.
+//!
+//! A doveadm command's rows ([`sink_for`], with its API name) print as native doveadm
+//! prints them when stdout is not a terminal or `-f` names a doveadm format: its
+//! titles, flags and default formatter ([`doveadm`]). On a terminal rdoveadm keeps its
+//! own table; rdoveadm's own commands (`server info`, `probe`...) and `jsonl` use the
+//! renderers below.
 //!
 //! A row is a JSON object with the server's field names (values are strings, except
 //! a few numeric `stats dump` columns). Text formats (`table`, `tab`, `flow`) keep one
@@ -477,5 +483,83 @@ mod tests {
                 }
             }
         }
+    }
+
+    fn piped(format: Option<Format>, tty: bool, color: bool) -> OutputSettings {
+        OutputSettings {
+            format: format.unwrap_or(if tty { Format::Table } else { Format::Tab }),
+            header: true,
+            width: Some(80),
+            color,
+            explicit: format.is_some(),
+            tty,
+        }
+    }
+
+    fn quota_via(s: &OutputSettings) -> String {
+        let mut buf = Vec::new();
+        let rows = [
+            json!({"root":"User quota","type":"STORAGE","value":"0","limit":"10240","percent":"0"})
+                .as_object()
+                .unwrap()
+                .clone(),
+        ];
+        write_rows(
+            sink_for(
+                s,
+                "quotaGet",
+                doveadm::Version::V23,
+                &[],
+                Box::new(&mut buf),
+            ),
+            &rows,
+        )
+        .unwrap();
+        String::from_utf8(buf).unwrap()
+    }
+
+    #[test]
+    fn a_doveadm_command_prints_doveadm_s_format_unless_on_a_terminal() {
+        // Piped, no -f: the command's own default (doveadm's table for `quota get`).
+        assert!(
+            quota_via(&piped(None, false, false)).starts_with("Quota name Type    Value Limit ")
+        );
+        // -f tab on a terminal too: doveadm's tab.
+        assert!(quota_via(&piped(Some(Format::Tab), true, false)).starts_with("Quota name\tType\t"));
+        // On a terminal without -f, and with --color always: rdoveadm's own table.
+        for s in [
+            piped(None, true, false),
+            piped(Some(Format::Table), false, true),
+        ] {
+            let t = quota_via(&s);
+            assert!(t.contains("root") && !t.contains("Quota name"), "{t}");
+        }
+        // jsonl stays rdoveadm's.
+        assert_eq!(
+            quota_via(&piped(Some(Format::Jsonl), false, false)),
+            "{\"root\":\"User quota\",\"type\":\"STORAGE\",\"value\":\"0\",\"limit\":\"10240\",\"percent\":\"0\"}\n"
+        );
+    }
+
+    #[test]
+    fn the_version_is_asked_only_when_the_output_shows_it() {
+        let tab = piped(Some(Format::Tab), false, false);
+        assert!(needs_version(&tab, "who"));
+        assert!(!needs_version(
+            &piped(Some(Format::Json), false, false),
+            "who"
+        ));
+        assert!(!needs_version(
+            &OutputSettings {
+                header: false,
+                ..tab
+            },
+            "who"
+        ));
+        assert!(!needs_version(&piped(None, true, false), "who"));
+        assert!(needs_version(&piped(None, false, false), "kick"));
+        assert!(needs_version(&piped(None, false, false), "logErrors"));
+        assert!(!needs_version(&tab, "logErrors"));
+        assert!(!needs_version(&tab, "quotaGet"));
     }
 }

@@ -113,9 +113,20 @@ fn user_fields_and_lists() {
         "field\tvalue\nuid\t1\nmail\tmaildir:~\n"
     );
     let list = rows(json!([{"username":"a@x"},{"username":"b@x"}]));
+    // doveadm: `[]` then the names (no JSON); rdoveadm: one valid array.
     assert_eq!(
         out(Kind::Json, "user", Version::V23, &["username"], &list),
-        "[]a@x\nb@x\n"
+        r#"[{"username":"a@x"},{"username":"b@x"}]"#
+    );
+    assert_eq!(
+        out(Kind::Tab, "user", Version::V23, &["username"], &list),
+        "\na@x\nb@x\n"
+    );
+    // `user -f uid` for two users: the values, a blank line between users.
+    let two = rows(json!([{"username":"a@x","uid":"1"},{"username":"b@x","uid":"2"}]));
+    assert_eq!(
+        out(Kind::Flow, "user", Version::V23, &["username", "uid"], &two),
+        "1\n\n2\n"
     );
 }
 
