@@ -98,8 +98,22 @@ fn read_only_commands_print_what_doveadm_prints() {
             None,
         )
         .ok();
-        // An error for `log errors` to show.
-        native(&d, &["log", "test"], None);
+        // An error for `log errors` to show (the unknown user's lookup; not a reload,
+        // whose new log process forgets what was logged on 2.3).
+        d.rdoveadm()
+            .args(["quota", "get", "-u", "nobody@example.org"])
+            .run()
+            .code(67);
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while native(&d, &["-f", "tab", "log", "errors"], None)
+            .stdout
+            .lines()
+            .count()
+            < 2
+        {
+            assert!(std::time::Instant::now() < deadline, "{v}: nothing logged");
+            std::thread::sleep(std::time::Duration::from_millis(200));
+        }
         let _session = d.imap_login("alice@example.org", "alicepw");
         d.wait_for_connections(1);
         let mut bad = Vec::new();
