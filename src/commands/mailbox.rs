@@ -89,8 +89,8 @@ async fn create(ctx: &Ctx, a: &MailboxCreateArgs) -> Result<(), Error> {
         ("mailbox", json!(a.names)),
         ("subscriptions", json!(a.subscribe)),
     ]);
-    ctx.mail_rows("mailboxCreate", &users, p).await?;
-    ctx.done("mailboxCreate")
+    let result = ctx.mail_rows("mailboxCreate", &users, p).await;
+    ctx.done("mailboxCreate", result)
 }
 
 async fn delete(ctx: &Ctx, a: &MailboxDeleteArgs) -> Result<(), Error> {
@@ -121,8 +121,8 @@ async fn delete(ctx: &Ctx, a: &MailboxDeleteArgs) -> Result<(), Error> {
         ("requireEmpty", json!(a.require_empty)),
         ("unsafe", json!(a.unsafe_delete)),
     ]);
-    ctx.mail_rows("mailboxDelete", &users, p).await?;
-    ctx.done("mailboxDelete")
+    let result = ctx.mail_rows("mailboxDelete", &users, p).await;
+    ctx.done("mailboxDelete", result)
 }
 
 async fn rename(ctx: &Ctx, a: &MailboxRenameArgs) -> Result<(), Error> {
@@ -133,16 +133,17 @@ async fn rename(ctx: &Ctx, a: &MailboxRenameArgs) -> Result<(), Error> {
         ("newName", json!(a.new)),
         ("subscriptions", json!(a.subscriptions)),
     ]);
-    ctx.mail_rows("mailboxRename", &users, p).await?;
-    ctx.done("mailboxRename")
+    let result = ctx.mail_rows("mailboxRename", &users, p).await;
+    ctx.done("mailboxRename", result)
 }
 
 async fn names(ctx: &Ctx, command: &str, a: &MailboxNamesArgs) -> Result<(), Error> {
     require_non_blank("NAME", &a.names)?;
     let users = Users::from_args(&a.users)?;
-    ctx.mail_rows(command, &users, params([("mailbox", json!(a.names))]))
-        .await?;
-    ctx.done(command)
+    let result = ctx
+        .mail_rows(command, &users, params([("mailbox", json!(a.names))]))
+        .await;
+    ctx.done(command, result)
 }
 
 #[cfg(test)]

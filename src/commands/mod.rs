@@ -170,14 +170,31 @@ impl Ctx {
     }
 
     /// The end of doveadm command `api` that prints no rows (`mailbox create`,
-    /// `expunge`...): as doveadm, `-f tab` still ends its empty title line and
-    /// `-f json` prints `[]`; nothing otherwise.
-    pub fn done(&self, api: &str) -> Result<(), Error> {
+    /// `expunge`...), given how it went: as doveadm, `-f tab` still ends its empty
+    /// title line and `-f json` prints `[]`, also when the command failed (but not
+    /// when the server could not be asked at all); nothing otherwise.
+    pub fn done<T>(&self, api: &str, result: Result<T, Error>) -> Result<(), Error> {
         let o = &self.settings.output;
-        if o.explicit && matches!(o.format, crate::cli::Format::Tab | crate::cli::Format::Json) {
-            return self.emit_for(api, &[], &[]);
+        let ends =
+            o.explicit && matches!(o.format, crate::cli::Format::Tab | crate::cli::Format::Json);
+        if ends && self.prints_on_failure(&result) {
+            let printed = self.emit_for(api, &[], &[]);
+            result?;
+            return printed;
         }
-        Ok(())
+        result.map(|_| ())
+    }
+
+    /// Whether a doveadm command's output still ends after `result` in doveadm's
+    /// formats: after a success, and after a failure of the command (doveadm ends its
+    /// formatter then too), not when the server was never reached
+    /// ([`users::unreachable`]).
+    pub fn prints_on_failure<T>(&self, result: &Result<T, Error>) -> bool {
+        output::is_doveadm(&self.settings.output)
+            && result
+                .as_ref()
+                .err()
+                .map_or(true, |e| !users::unreachable(e))
     }
 
     /// Writes the rows of doveadm command `api` in the chosen format (see [`Ctx::open_for`]).

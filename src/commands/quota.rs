@@ -21,9 +21,10 @@ pub async fn run(ctx: &Ctx, cmd: &QuotaCommand) -> Result<(), Error> {
         }
         QuotaCommand::Recalc(a) => {
             let users = Users::from_args(&a.users)?;
-            ctx.mail_rows("quotaRecalc", &users, Default::default())
-                .await?;
-            ctx.done("quotaRecalc")
+            let result = ctx
+                .mail_rows("quotaRecalc", &users, Default::default())
+                .await;
+            ctx.done("quotaRecalc", result)
         }
     }
 }

@@ -43,8 +43,8 @@ pub async fn log(ctx: &Ctx, cmd: &LogCommand) -> Result<(), Error> {
             ctx.emit_for("logErrors", &["timestamp", "type", "prefix", "text"], &rows)
         }
         LogCommand::Reopen => {
-            ctx.rows("logReopen", &Default::default()).await?;
-            ctx.done("logReopen")
+            let result = ctx.rows("logReopen", &Default::default()).await;
+            ctx.done("logReopen", result)
         }
     }
 }

@@ -112,6 +112,12 @@ fn doveadm_kind(settings: &OutputSettings, default: doveadm::Kind) -> Option<dov
     }
 }
 
+/// Whether these settings print doveadm commands in doveadm's formats (which end
+/// their output, titles or `[]`, also when the command failed).
+pub fn is_doveadm(settings: &OutputSettings) -> bool {
+    doveadm_kind(settings, doveadm::Kind::Flow).is_some()
+}
+
 /// Whether printing doveadm command `api` needs the server's version: what these
 /// settings print of it differs between 2.3 and 2.4 (`who`'s titles, not its json;
 /// `kick`'s lines; `log errors`' own format). Asking costs a request when the

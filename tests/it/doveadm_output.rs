@@ -142,6 +142,18 @@ fn read_only_commands_print_what_doveadm_prints() {
             &["user", "alice@example.org"],
             &["log", "errors"],
             &["stats", "dump"],
+            // Failures: doveadm still ends its output (titles, `[]`), with its exit code.
+            &[
+                "mailbox",
+                "status",
+                "-u",
+                "alice@example.org",
+                "messages",
+                "Nope",
+            ],
+            &["quota", "get", "-u", "nobody@example.org"],
+            &["fetch", "-u", "nobody@example.org", "uid", "all"],
+            &["mailbox", "create", "-u", "alice@example.org", "INBOX"],
         ] {
             bad.extend(compare(&d, &all, cmd));
         }
