@@ -186,15 +186,19 @@ impl Ctx {
     }
 
     /// Whether a doveadm command's output still ends after `result` in doveadm's
-    /// formats: after a success, and after a failure of the command (doveadm ends its
-    /// formatter then too), not when the server was never reached
-    /// ([`users::unreachable`]).
+    /// formats: after a success, and after the command itself failed on the server
+    /// (no such user or mailbox, bad data...: doveadm ends its formatter then too); not
+    /// when the server could not be asked or answered out of turn (down, credentials,
+    /// HTTP errors, garbage: also when several users' requests stopped at it).
     pub fn prints_on_failure<T>(&self, result: &Result<T, Error>) -> bool {
         output::is_doveadm(&self.settings.output)
-            && result
-                .as_ref()
-                .err()
-                .map_or(true, |e| !users::unreachable(e))
+            && match result {
+                Ok(_) => true,
+                Err(Error::Server { .. } | Error::NotFound(_)) => true,
+                // Several requests: the first failure's code (one of a command's own).
+                Err(Error::Silent(code)) => matches!(code, 65..=68 | 73),
+                Err(_) => false,
+            }
     }
 
     /// Writes the rows of doveadm command `api` in the chosen format (see [`Ctx::open_for`]).
