@@ -866,7 +866,16 @@ mod tests {
         )
         .unwrap();
         assert_eq!(s.output.format, Format::Tab);
+        // Piped and not chosen: a doveadm command prints in its own doveadm format.
+        assert!(!s.output.explicit && !s.output.tty);
         assert!(s.targets.is_empty());
+        let g = GlobalArgs {
+            format: Some(Format::Pager),
+            ..GlobalArgs::default()
+        };
+        let s = Settings::resolve(&g, &env(&[]), Terminal::default()).unwrap();
+        assert_eq!(s.output.format, Format::Pager);
+        assert!(s.output.explicit);
     }
 
     fn resolve_err(g: &GlobalArgs, pairs: &[(&'static str, &'static str)]) -> Error {
