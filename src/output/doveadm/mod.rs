@@ -433,6 +433,9 @@ impl RowSink for DoveadmSink<'_> {
                 .write_all(if self.rows == 0 { b"[]" } else { b"]" })?,
             Kind::Table if !self.headers.is_empty() && !listing => {
                 self.w.write_all(between.as_bytes())?;
+                if self.transform == Transform::Kicked && self.rows == 0 {
+                    self.w.write_all(NO_KICK.as_bytes())?;
+                }
                 self.table.finish(&mut self.w, &self.headers, self.titles)?
             }
             // A user list alone: no header was set, so `-f tab` ends its empty title line.
@@ -450,6 +453,11 @@ impl RowSink for DoveadmSink<'_> {
                 self.w.write_all(KICKED.as_bytes())?;
             }
             self.w.write_all(b"\n")?;
+        } else if self.transform == Transform::Kicked
+            && !matches!(self.kind, Kind::Json | Kind::Table)
+        {
+            // (After `json`'s `[]` doveadm's line would make it no JSON: left out there.)
+            self.w.write_all(NO_KICK.as_bytes())?;
         }
         self.w.flush()
     }
@@ -483,6 +491,9 @@ const LOOKAHEAD: usize = 256;
 
 /// 2.3 `kick`'s line before the users it kicked.
 const KICKED: &str = "kicked connections from the following users:\n";
+
+/// 2.3 `kick`'s line when nothing matched.
+const NO_KICK: &str = "no users kicked\n";
 
 /// `var_expand()` of a format with `%{key}` for each header's value (`%%` is `%`).
 fn formatted(format: &str, headers: &[Header], values: &[String]) -> String {
