@@ -169,6 +169,7 @@ pub fn sink<'w>(
                 headers: columns.iter().map(|c| doveadm::Header::simple(c)).collect(),
                 default: doveadm::Kind::Pager,
                 transform: doveadm::Transform::None,
+                extra: doveadm::Header::simple,
             },
             settings.header,
             true,

@@ -93,6 +93,9 @@ pub struct Spec {
     pub default: Kind,
     /// How rdoveadm's rows become the rows doveadm prints.
     pub transform: Transform,
+    /// The header of a field the headers did not name (doveadm's rows have none, but
+    /// for `proxy list`, whose fields are the reply's own).
+    pub extra: fn(&str) -> Header,
 }
 
 /// rdoveadm rows that are not doveadm's rows one to one.
@@ -126,6 +129,7 @@ pub fn sink<'w>(
         kind,
         headers: spec.headers,
         transform: spec.transform,
+        extra: spec.extra,
         count: 0,
         users: 0,
         listed: Vec::new(),
@@ -143,6 +147,7 @@ struct DoveadmSink<'w> {
     kind: Kind,
     headers: Vec<Header>,
     transform: Transform,
+    extra: fn(&str) -> Header,
     /// [`Transform::Count`]'s sum so far.
     count: u64,
     /// [`Transform::Fields`]: users printed, and the names of a user list (a mask) or
@@ -177,7 +182,9 @@ impl DoveadmSink<'_> {
                     break;
                 }
                 if known.insert(k.clone()) {
-                    self.headers.push(Header::new(k, &escape_message(k), 0));
+                    let mut h = (self.extra)(k);
+                    h.title = escape_message(&h.title).into_owned();
+                    self.headers.push(h);
                 }
             }
         }

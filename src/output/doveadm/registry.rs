@@ -42,6 +42,22 @@ fn status_headers(rest: &[&str]) -> Vec<Header> {
 /// `fetch` fields printed with `doveadm_print_stream()`.
 const FETCH_STREAMED: &[&str] = &["hdr", "body", "text", "text.utf8"];
 
+/// A `proxy list` field as doveadm titles it (cmd_proxy_list_header()); also for
+/// fields a reply brings that the columns did not name.
+pub fn proxy_header(key: &str) -> Header {
+    if key == "username" || key.starts_with("user_") {
+        return Header::new(key, key, EXPAND);
+    }
+    let title = match key {
+        "service" => "proto",
+        "src-ip" => "src ip",
+        "dest-ip" => "dest ip",
+        "dest-port" => "port",
+        other => other,
+    };
+    Header::new(key, title, 0)
+}
+
 fn simple(keys: &[&str]) -> Vec<Header> {
     keys.iter().map(|k| Header::simple(k)).collect()
 }
@@ -51,6 +67,7 @@ fn spec(headers: Vec<Header>, default: Kind) -> Option<Spec> {
         headers,
         default,
         transform: Transform::None,
+        extra: Header::simple,
     })
 }
 
@@ -142,11 +159,13 @@ fn base(api: &str, v: Version, columns: &[&str]) -> Option<Spec> {
             } else {
                 Transform::None
             },
+            extra: Header::simple,
         }),
         "kick" => Some(Spec {
             headers: vec![Header::simple("result")],
             default: Kind::Formatted("%{result} "),
             transform: Transform::Kicked,
+            extra: Header::simple,
         }),
         // doveadm-log.c
         "logErrors" => spec(
@@ -198,17 +217,21 @@ fn base(api: &str, v: Version, columns: &[&str]) -> Option<Spec> {
             h.extend(fields.iter().map(|f| Header::new(f, f, NUMBER)));
             spec(h, Kind::Tab)
         }
+        // doveadm-oldstats.c (2.3): the reply's own fields.
+        "oldstatsDump" => spec(simple(&rest), Kind::Tab),
         // doveadm-auth.c: `user` prints field/value lines per user.
         // `user -f FIELD`: the values alone, printed with printf().
         "user" if columns.len() > 1 => Some(Spec {
             headers: simple(columns),
             default: Kind::Tab,
             transform: Transform::Values,
+            extra: Header::simple,
         }),
         "user" => Some(Spec {
             headers: simple(&["field", "value"]),
             default: Kind::Tab,
             transform: Transform::Fields,
+            extra: Header::simple,
         }),
         // plugins/quota/doveadm-quota.c
         "quotaGet" => spec(
@@ -358,7 +381,9 @@ fn base(api: &str, v: Version, columns: &[&str]) -> Option<Spec> {
         // doveadm-director.c (2.3)
         "directorStatus" if rest.first() == Some(&"status") => spec(
             simple(&["status", "expires", "hashed", "initial-config"]),
-            Kind::Formatted("%{status} %{expires} %{hashed} %{initial-config}\n"),
+            Kind::Formatted(
+                "Current: %{status} (expires %{expires})\nHashed: %{hashed}\nInitial config: %{initial-config}\n",
+            ),
         ),
         "directorStatus" => spec(
             vec![
@@ -397,6 +422,62 @@ fn base(api: &str, v: Version, columns: &[&str]) -> Option<Spec> {
             ]),
             Kind::Table,
         ),
+        "directorDump" => spec(
+            simple(&["command", "socket-path", "host", "vhost_count"]),
+            Kind::Formatted("doveadm director %{command} %{host} %{vhost_count}\n"),
+        ),
+        // doveadm-auth-server.c
+        "authCacheFlush" => spec(
+            simple(&["entries"]),
+            Kind::Formatted("%{entries} cache entries flushed\n"),
+        ),
+        // doveadm-proxy.c: the reply's own fields, some renamed, user names expanded.
+        "proxyList" => Some(Spec {
+            headers: rest.iter().map(|k| proxy_header(k)).collect(),
+            default: Kind::Table,
+            transform: Transform::None,
+            extra: proxy_header,
+        }),
+        // plugins/mail-crypt/doveadm-mail-crypt.c
+        "mailboxCryptokeyGenerate" => spec(
+            vec![
+                Header::new("success", "  ", 0),
+                Header::new("box", "Folder", 0),
+                Header::new("pubid", "Public ID", 0),
+            ],
+            Kind::Table,
+        ),
+        "mailboxCryptokeyList" => spec(
+            vec![
+                Header::new("box", "Folder", 0),
+                Header::new("active", "Active", 0),
+                Header::new("pubid", "Public ID", 0),
+            ],
+            Kind::Table,
+        ),
+        "mailboxCryptokeyExport" => spec(
+            vec![
+                Header::new("box", "Folder", 0),
+                Header::new("name", "Public ID", 0),
+                Header::new("error", "Error", 0),
+                Header::new("key", "Key", 0),
+            ],
+            Kind::Pager,
+        ),
+        "mailboxCryptokeyPassword" => spec(simple(&["result"]), Kind::Pager),
+        // plugins/fts-flatcurve (2.4)
+        "ftsFlatcurveCheck" | "ftsFlatcurveStats" | "ftsFlatcurveRemove" | "ftsFlatcurveRotate" => {
+            let mut h = vec![
+                Header::new("mailbox", "mailbox", HIDE_TITLE),
+                Header::simple("guid"),
+            ];
+            h.extend(simple(match api {
+                "ftsFlatcurveCheck" => &["errors", "shards"][..],
+                "ftsFlatcurveStats" => &["last_uid", "messages", "shards", "version"],
+                _ => &[],
+            }));
+            spec(h, Kind::Flow)
+        }
         // plugins/acl/doveadm-acl.c
         "aclGet" => spec(
             vec![

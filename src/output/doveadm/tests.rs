@@ -166,3 +166,27 @@ fn a_wide_table_shrinks_as_doveadm_does() {
     assert_eq!(lines.len(), 2);
     assert!(lines[1].starts_with(&"x".repeat(70)), "{t}");
 }
+
+#[test]
+fn proxy_list_titles_its_reply_s_own_fields() {
+    let r = rows(
+        json!([{"username":"a@x","service":"imap","src-ip":"192.0.2.1","dest-ip":"10.0.0.1","dest-port":"143"}]),
+    );
+    assert_eq!(
+        out(Kind::Tab, "proxyList", Version::V23, &[], &r),
+        "username\tproto\tsrc ip\tdest ip\tport\na@x\timap\t192.0.2.1\t10.0.0.1\t143\n"
+    );
+}
+
+#[test]
+fn every_other_command_ends_its_formatter_as_doveadm_does() {
+    // `mailbox create` and the like print no rows: tab's empty title line, json's [].
+    assert_eq!(
+        out(Kind::Tab, "mailboxCreate", Version::V24, &[], &[]),
+        "\n"
+    );
+    assert_eq!(out(Kind::Json, "expunge", Version::V23, &[], &[]), "[]");
+    assert_eq!(out(Kind::Flow, "expunge", Version::V23, &[], &[]), "");
+    // reload (doveadm's quick_init) has no formatter at all.
+    assert!(lookup("reload", Version::V23, &[]).is_none());
+}
