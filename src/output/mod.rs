@@ -170,6 +170,7 @@ pub fn sink<'w>(
                 default: doveadm::Kind::Pager,
                 transform: doveadm::Transform::None,
                 extra: doveadm::Header::simple,
+                flush_each: false,
             },
             settings.header,
             true,

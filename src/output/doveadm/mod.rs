@@ -96,6 +96,9 @@ pub struct Spec {
     /// The header of a field the headers did not name (doveadm's rows have none, but
     /// for `proxy list`, whose fields are the reply's own).
     pub extra: fn(&str) -> Header,
+    /// The command flushes the formatter after each row (`doveadm_print_flush()`):
+    /// `table` then fixes its widths after the first row.
+    pub flush_each: bool,
 }
 
 /// rdoveadm rows that are not doveadm's rows one to one.
@@ -130,6 +133,7 @@ pub fn sink<'w>(
         headers: spec.headers,
         transform: spec.transform,
         extra: spec.extra,
+        flush_each: spec.flush_each,
         count: 0,
         users: 0,
         listed: Vec::new(),
@@ -148,6 +152,7 @@ struct DoveadmSink<'w> {
     headers: Vec<Header>,
     transform: Transform,
     extra: fn(&str) -> Header,
+    flush_each: bool,
     /// [`Transform::Count`]'s sum so far.
     count: u64,
     /// [`Transform::Fields`]: users printed, and the names of a user list (a mask) or
@@ -306,7 +311,11 @@ impl DoveadmSink<'_> {
             Kind::Table => {
                 let vals = self.values(row);
                 self.table
-                    .row(&mut self.w, &self.headers, self.titles, vals)
+                    .row(&mut self.w, &self.headers, self.titles, vals)?;
+                if self.flush_each {
+                    self.table.finish(&mut self.w, &self.headers, self.titles)?;
+                }
+                Ok(())
             }
         }
     }

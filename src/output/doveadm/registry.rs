@@ -68,6 +68,7 @@ fn spec(headers: Vec<Header>, default: Kind) -> Option<Spec> {
         default,
         transform: Transform::None,
         extra: Header::simple,
+        flush_each: false,
     })
 }
 
@@ -139,16 +140,21 @@ fn base(api: &str, v: Version, columns: &[&str]) -> Option<Spec> {
             }
             spec(h, Kind::Table)
         }
-        "who" => spec(
-            vec![
-                Header::simple("username"),
-                Header::new("connections", "#", RIGHT_JUSTIFY),
-                Header::new("service", service, 0),
-                Header::new("pids", "(pids)", 0),
-                Header::new("ips", "(ips)", 0),
-            ],
-            Kind::Table,
-        ),
+        // who_print_user() flushes after each user: `table` takes its widths from
+        // the first row alone.
+        "who" => Some(Spec {
+            flush_each: true,
+            ..spec(
+                vec![
+                    Header::simple("username"),
+                    Header::new("connections", "#", RIGHT_JUSTIFY),
+                    Header::new("service", service, 0),
+                    Header::new("pids", "(pids)", 0),
+                    Header::new("ips", "(ips)", 0),
+                ],
+                Kind::Table,
+            )?
+        }),
         // doveadm-kick.c: rdoveadm's rows are one per kicked user (`username`,
         // `connections`); 2.3 printed the users, 2.4 the number of connections.
         "kick" | "proxyKick" if v == Version::V24 || api == "proxyKick" => Some(Spec {
@@ -160,12 +166,14 @@ fn base(api: &str, v: Version, columns: &[&str]) -> Option<Spec> {
                 Transform::None
             },
             extra: Header::simple,
+            flush_each: false,
         }),
         "kick" => Some(Spec {
             headers: vec![Header::simple("result")],
             default: Kind::Formatted("%{result} "),
             transform: Transform::Kicked,
             extra: Header::simple,
+            flush_each: false,
         }),
         // doveadm-log.c
         "logErrors" => spec(
@@ -226,12 +234,14 @@ fn base(api: &str, v: Version, columns: &[&str]) -> Option<Spec> {
             default: Kind::Tab,
             transform: Transform::Values,
             extra: Header::simple,
+            flush_each: false,
         }),
         "user" => Some(Spec {
             headers: simple(&["field", "value"]),
             default: Kind::Tab,
             transform: Transform::Fields,
             extra: Header::simple,
+            flush_each: false,
         }),
         // plugins/quota/doveadm-quota.c
         "quotaGet" => spec(
@@ -437,6 +447,7 @@ fn base(api: &str, v: Version, columns: &[&str]) -> Option<Spec> {
             default: Kind::Table,
             transform: Transform::None,
             extra: proxy_header,
+            flush_each: false,
         }),
         // plugins/mail-crypt/doveadm-mail-crypt.c
         "mailboxCryptokeyGenerate" => spec(

@@ -190,3 +190,23 @@ fn every_other_command_ends_its_formatter_as_doveadm_does() {
     // reload (doveadm's quick_init) has no formatter at all.
     assert!(lookup("reload", Version::V23, &[]).is_none());
 }
+
+#[test]
+fn who_s_table_takes_its_widths_from_the_first_user() {
+    // who_print_user() flushes after each user: later, wider rows overflow.
+    let r = rows(json!([
+        {"username":"bob@x","connections":"1","service":"imap","pids":"(7)","ips":"(192.0.2.1)"},
+        {"username":"alice@example.org","connections":"2","service":"imap","pids":"(8 9)","ips":"(192.0.2.1)"}
+    ]));
+    let t = out(Kind::Table, "who", Version::V23, &[], &r);
+    let lines: Vec<&str> = t.lines().collect();
+    assert!(lines[0].starts_with("username # proto (pids) (ips)"), "{t}");
+    assert!(
+        lines[1].starts_with("bob@x    1 imap  (7)    (192.0.2.1)"),
+        "{t}"
+    );
+    assert!(
+        lines[2].starts_with("alice@example.org 2 imap  (8 9)  (192.0.2.1)"),
+        "{t}"
+    );
+}
