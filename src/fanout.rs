@@ -178,16 +178,23 @@ impl<'a> Merged<'a> {
         }
         let settings = self.settings;
         let s = self.sink.get_or_insert_with(|| {
-            let mut cols: Vec<&str> = vec!["server"];
-            cols.extend(
-                captured
-                    .columns
-                    .iter()
-                    .map(String::as_str)
-                    .filter(|c| *c != "server"),
-            );
+            let cols: Vec<&str> = captured.columns.iter().map(String::as_str).collect();
             let w = std::io::BufWriter::new(std::io::stdout().lock());
-            output::sink(settings, &cols, Box::new(w))
+            match &captured.api {
+                // A doveadm command: its titles (of the first server's version) and format.
+                Some(api) => output::sink_for_servers(
+                    settings,
+                    api,
+                    captured.version.unwrap_or(output::doveadm::Version::V23),
+                    &cols,
+                    Box::new(w),
+                ),
+                None => {
+                    let mut all = vec!["server"];
+                    all.extend(cols.into_iter().filter(|c| *c != "server"));
+                    output::sink(settings, &all, Box::new(w))
+                }
+            }
         });
         for row in captured.rows {
             let row = output::with_first("server", Value::String(server.to_string()), row);

@@ -129,6 +129,11 @@ pub struct OutputSettings {
     pub color: bool,
     /// `--typed`: numeric fields as numbers, `-` as null, in `json` and `jsonl`.
     pub typed: bool,
+    /// The format was chosen (`-f`, `--format`, RDOVEADM_FORMAT), not defaulted.
+    pub explicit: bool,
+    /// Stdout is a terminal. When it is not, a doveadm command prints what native
+    /// doveadm prints, in its own default format unless one was chosen.
+    pub tty: bool,
 }
 
 /// One server to talk to, named for messages and the `server` column.
@@ -235,6 +240,8 @@ impl Settings {
             width: if term.stdout_tty { term.width } else { None },
             color,
             typed: g.typed,
+            explicit: g.format.is_some(),
+            tty: term.stdout_tty,
         }
     }
 
@@ -901,7 +908,16 @@ mod tests {
         )
         .unwrap();
         assert_eq!(s.output.format, Format::Tab);
+        // Piped and not chosen: a doveadm command prints in its own doveadm format.
+        assert!(!s.output.explicit && !s.output.tty);
         assert!(s.targets.is_empty());
+        let g = GlobalArgs {
+            format: Some(Format::Pager),
+            ..GlobalArgs::default()
+        };
+        let s = Settings::resolve(&g, &env(&[]), Terminal::default()).unwrap();
+        assert_eq!(s.output.format, Format::Pager);
+        assert!(s.output.explicit);
     }
 
     fn resolve_err(g: &GlobalArgs, pairs: &[(&'static str, &'static str)]) -> Error {

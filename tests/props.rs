@@ -186,7 +186,7 @@ proptest! {
     ) {
         let columns: Vec<&str> = columns.iter().map(String::as_str).collect();
         for format in FORMATS {
-            let settings = OutputSettings { format, header, width: Some(width), color, typed: false };
+            let settings = OutputSettings { format, header, width: Some(width), color, typed: false, explicit: true, tty: true };
             let mut buf = Vec::new();
             output::write_rows(output::sink(&settings, &columns, Box::new(&mut buf)), &rows)
                 .expect("writing to a Vec never fails");

@@ -249,8 +249,9 @@ pub struct GlobalArgs {
     #[arg(long, global = true, value_name = "SIZE")]
     pub max_reply_size: Option<String>,
 
-    /// Output format: `table` (default on a terminal), `tab` (default when piped), `flow`, `json` or `jsonl`;
-    /// `nagios` or `openmetrics` for `probe`, `quota get` and `who` (monitoring).
+    /// Output format: `table` (default on a terminal), `tab`, `flow`, `pager`, `json` or `jsonl`; piped, a doveadm
+    /// command defaults to doveadm's own format for it. `nagios` or `openmetrics` for `probe`, `quota get`
+    /// and `who` (monitoring).
     /// Environment: RDOVEADM_FORMAT. `-f` works before the command name, as in doveadm
     /// (after it, `-f` is the command's own option, e.g. `user -f FIELD`).
     #[arg(
@@ -421,6 +422,8 @@ pub enum Format {
     Flow,
     /// One JSON array of row objects, with the server's field names and values.
     Json,
+    /// One `title: value` line per field, rows separated by a form feed (like `doveadm -f pager`).
+    Pager,
     /// One JSON object per line (JSON Lines), for streaming into other tools.
     Jsonl,
     /// A monitoring-plugin result (Nagios, Icinga): `SERVICE STATE - summary|perfdata`, exit

@@ -80,12 +80,14 @@ pub async fn run(ctx: &Ctx, args: &KickArgs) -> Result<(), Error> {
     }
     let rows = kicked_rows(&before, &result);
     if rows.is_empty() {
+        // doveadm's output for it (2.3 "no users kicked", 2.4 "0 connections kicked").
+        ctx.emit_for("kick", COLUMNS, &rows)?;
         return Err(Error::NotFound(format!(
             "kick: no session matched `{}`",
             args.masks.join(" ")
         )));
     }
-    ctx.emit(COLUMNS, &rows)
+    ctx.emit_for("kick", COLUMNS, &rows)
 }
 
 /// One row per kicked user: from the server's user list (2.3) or, when it only gives a

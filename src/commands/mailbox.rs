@@ -46,8 +46,16 @@ async fn status(ctx: &Ctx, a: &MailboxStatusArgs) -> Result<(), Error> {
         ("mailboxMask", json!(a.masks)),
         ("totalSum", json!(a.total_sum)),
     ]);
-    ctx.mail_emit("mailboxStatus", &users, p, &user_columns(users.many(), &[]))
-        .await
+    // doveadm's headers: the mailbox (unless --total-sum), then the fields.
+    let mut columns: Vec<&str> = if a.total_sum { vec![] } else { vec!["mailbox"] };
+    columns.extend(fields.iter().map(String::as_str));
+    ctx.mail_emit(
+        "mailboxStatus",
+        &users,
+        p,
+        &user_columns(users.many(), &columns),
+    )
+    .await
 }
 
 /// Validates status fields locally: an unknown one kills the server's worker
@@ -82,9 +90,9 @@ async fn create(ctx: &Ctx, a: &MailboxCreateArgs) -> Result<(), Error> {
         ("mailbox", json!(a.names)),
         ("subscriptions", json!(a.subscribe)),
     ]);
-    let done = ctx.mail_rows("mailboxCreate", &users, p).await;
-    done.map(|_| ())
-        .map_err(|e| super::preflight::refused_names(e, &a.names))
+    let result = ctx.mail_rows("mailboxCreate", &users, p).await;
+    let result = result.map_err(|e| super::preflight::refused_names(e, &a.names));
+    ctx.done("mailboxCreate", result)
 }
 
 async fn delete(ctx: &Ctx, a: &MailboxDeleteArgs) -> Result<(), Error> {
@@ -115,7 +123,8 @@ async fn delete(ctx: &Ctx, a: &MailboxDeleteArgs) -> Result<(), Error> {
         ("requireEmpty", json!(a.require_empty)),
         ("unsafe", json!(a.unsafe_delete)),
     ]);
-    ctx.mail_rows("mailboxDelete", &users, p).await.map(|_| ())
+    let result = ctx.mail_rows("mailboxDelete", &users, p).await;
+    ctx.done("mailboxDelete", result)
 }
 
 async fn rename(ctx: &Ctx, a: &MailboxRenameArgs) -> Result<(), Error> {
@@ -126,17 +135,19 @@ async fn rename(ctx: &Ctx, a: &MailboxRenameArgs) -> Result<(), Error> {
         ("newName", json!(a.new)),
         ("subscriptions", json!(a.subscriptions)),
     ]);
-    let done = ctx.mail_rows("mailboxRename", &users, p).await;
-    done.map(|_| ())
-        .map_err(|e| super::preflight::refused_names(e, std::slice::from_ref(&a.new)))
+    let result = ctx.mail_rows("mailboxRename", &users, p).await;
+    let result =
+        result.map_err(|e| super::preflight::refused_names(e, std::slice::from_ref(&a.new)));
+    ctx.done("mailboxRename", result)
 }
 
 async fn names(ctx: &Ctx, command: &str, a: &MailboxNamesArgs) -> Result<(), Error> {
     require_non_blank("NAME", &a.names)?;
     let users = Users::from_args(&a.users)?;
-    ctx.mail_rows(command, &users, params([("mailbox", json!(a.names))]))
-        .await
-        .map(|_| ())
+    let result = ctx
+        .mail_rows(command, &users, params([("mailbox", json!(a.names))]))
+        .await;
+    ctx.done(command, result)
 }
 
 #[cfg(test)]

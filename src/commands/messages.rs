@@ -72,7 +72,8 @@ pub async fn expunge(ctx: &Ctx, a: &ExpungeArgs) -> Result<(), Error> {
         ("query", json!(a.query)),
         ("deleteEmptyMailbox", json!(a.delete_empty_mailbox)),
     ]);
-    ctx.mail_rows("expunge", &users, p).await.map(|_| ())
+    let result = ctx.mail_rows("expunge", &users, p).await;
+    ctx.done("expunge", result)
 }
 
 pub async fn flags(ctx: &Ctx, cmd: &FlagsCommand) -> Result<(), Error> {
@@ -84,7 +85,8 @@ pub async fn flags(ctx: &Ctx, cmd: &FlagsCommand) -> Result<(), Error> {
     let users = Users::from_args(&a.users)?;
     let flags = words("flags: FLAGS", &a.flags)?;
     let p = params([("flag", json!(flags)), ("query", json!(a.query))]);
-    ctx.mail_rows(command, &users, p).await.map(|_| ())
+    let result = ctx.mail_rows(command, &users, p).await;
+    ctx.done(command, result)
 }
 
 pub async fn move_or_copy(ctx: &Ctx, command: &str, a: &MoveArgs) -> Result<(), Error> {
@@ -97,5 +99,6 @@ pub async fn move_or_copy(ctx: &Ctx, command: &str, a: &MoveArgs) -> Result<(), 
         ("destinationMailbox", json!(a.destination)),
         ("query", json!(a.query)),
     ]);
-    ctx.mail_rows(command, &users, p).await.map(|_| ())
+    let result = ctx.mail_rows(command, &users, p).await;
+    ctx.done(command, result)
 }

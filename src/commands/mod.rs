@@ -40,6 +40,10 @@ pub struct Ctx {
 pub struct Captured {
     pub columns: Vec<String>,
     pub rows: Vec<Row>,
+    /// The doveadm command (API name) whose rows these are, when the command said.
+    pub api: Option<String>,
+    /// That server's version, for doveadm's titles.
+    pub version: Option<output::doveadm::Version>,
 }
 
 impl Ctx {
@@ -100,6 +104,10 @@ impl Ctx {
         command: &str,
         params: &Map<String, Value>,
     ) -> Result<Vec<Row>, Error> {
+        if self.wants_version(command) {
+            // Best effort: without it, 2.3's titles.
+            let _ = self.features().await;
+        }
         into_rows(command, self.client().await?.call(command, params).await?)
     }
 
@@ -123,10 +131,75 @@ impl Ctx {
     }
 
     /// A sink for the rows of doveadm command `api` (its API name, e.g. `mailboxList`):
-    /// like [`Ctx::open`], and the doveadm formats print that command's own titles.
+    /// like [`Ctx::open`], and piped (or with `-f tab|flow|pager|json`) what native
+    /// doveadm prints for it, with the titles of the server's version
+    /// ([`output::sink_for`]). A fan-out's capture keeps `api` for its merged sink.
     pub fn open_for(&self, api: &str, columns: &[&str]) -> Box<dyn RowSink + '_> {
-        let _ = api;
-        self.open(columns)
+        if let Some(capture) = &self.capture {
+            let mut c = capture.lock().unwrap_or_else(|e| e.into_inner());
+            if c.api.is_none() {
+                c.api = Some(api.to_string());
+                c.version = Some(self.version());
+            }
+            drop(c);
+            return self.open(columns);
+        }
+        let w = std::io::BufWriter::new(std::io::stdout().lock());
+        output::sink_for(
+            &self.settings.output,
+            api,
+            self.version(),
+            columns,
+            Box::new(w),
+        )
+    }
+
+    /// The server's Dovecot version for doveadm's titles: known once the features were
+    /// read (a command whose titles differ between versions reads them first, see
+    /// [`Ctx::rows`]; the schema is cached on disk), else 2.3's.
+    fn version(&self) -> output::doveadm::Version {
+        self.features
+            .get()
+            .map_or(output::doveadm::Version::V23, |f| {
+                output::doveadm::Version::from_generation(f.generation())
+            })
+    }
+
+    /// Whether printing `api` needs the server's version first ([`output::needs_version`]).
+    fn wants_version(&self, api: &str) -> bool {
+        output::needs_version(&self.settings.output, api)
+    }
+
+    /// The end of doveadm command `api` that prints no rows (`mailbox create`,
+    /// `expunge`...), given how it went: as doveadm, `-f tab` still ends its empty
+    /// title line and `-f json` prints `[]`, also when the command failed (but not
+    /// when the server could not be asked at all); nothing otherwise.
+    pub fn done<T>(&self, api: &str, result: Result<T, Error>) -> Result<(), Error> {
+        let o = &self.settings.output;
+        let ends =
+            o.explicit && matches!(o.format, crate::cli::Format::Tab | crate::cli::Format::Json);
+        if ends && self.prints_on_failure(&result) {
+            let printed = self.emit_for(api, &[], &[]);
+            result?;
+            return printed;
+        }
+        result.map(|_| ())
+    }
+
+    /// Whether a doveadm command's output still ends after `result` in doveadm's
+    /// formats: after a success, and after the command itself failed on the server
+    /// (no such user or mailbox, bad data...: doveadm ends its formatter then too); not
+    /// when the server could not be asked or answered out of turn (down, credentials,
+    /// HTTP errors, garbage: also when several users' requests stopped at it).
+    pub fn prints_on_failure<T>(&self, result: &Result<T, Error>) -> bool {
+        output::is_doveadm(&self.settings.output)
+            && match result {
+                Ok(_) => true,
+                Err(Error::Server { .. } | Error::NotFound(_)) => true,
+                // Several requests: the first failure's code (one of a command's own).
+                Err(Error::Silent(code)) => matches!(code, 65..=68 | 73),
+                Err(_) => false,
+            }
     }
 
     /// Writes the rows of doveadm command `api` in the chosen format (see [`Ctx::open_for`]).

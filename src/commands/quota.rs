@@ -19,9 +19,10 @@ pub async fn run(ctx: &Ctx, cmd: &QuotaCommand) -> Result<(), Error> {
         QuotaCommand::Get(a) => get(ctx, a).await,
         QuotaCommand::Recalc(a) => {
             let users = Users::from_args(&a.users)?;
-            ctx.mail_rows("quotaRecalc", &users, Default::default())
-                .await
-                .map(|_| ())
+            let result = ctx
+                .mail_rows("quotaRecalc", &users, Default::default())
+                .await;
+            ctx.done("quotaRecalc", result)
         }
     }
 }

@@ -40,9 +40,12 @@ pub async fn log(ctx: &Ctx, cmd: &LogCommand) -> Result<(), Error> {
             let rows = ctx
                 .rows("logErrors", &params([("since", json!(a.since))]))
                 .await?;
-            ctx.emit(&["timestamp", "type", "prefix", "text"], &rows)
+            ctx.emit_for("logErrors", &["timestamp", "type", "prefix", "text"], &rows)
         }
-        LogCommand::Reopen => ctx.rows("logReopen", &Default::default()).await.map(|_| ()),
+        LogCommand::Reopen => {
+            let result = ctx.rows("logReopen", &Default::default()).await;
+            ctx.done("logReopen", result)
+        }
     }
 }
 
@@ -51,7 +54,8 @@ pub async fn process(ctx: &Ctx, cmd: &ProcessCommand) -> Result<(), Error> {
     let rows = ctx
         .rows("processStatus", &params([("service", json!(a.services))]))
         .await?;
-    ctx.emit(
+    ctx.emit_for(
+        "processStatus",
         &[
             "name",
             "pid",
@@ -70,7 +74,7 @@ pub async fn service(ctx: &Ctx, cmd: &ServiceCommand) -> Result<(), Error> {
     let rows = ctx
         .rows("serviceStatus", &params([("service", json!(a.services))]))
         .await?;
-    ctx.emit(&["name"], &rows)
+    ctx.emit_for("serviceStatus", &["name"], &rows)
 }
 
 pub async fn stats(ctx: &Ctx, cmd: &StatsCommand) -> Result<(), Error> {
@@ -81,7 +85,9 @@ pub async fn stats(ctx: &Ctx, cmd: &StatsCommand) -> Result<(), Error> {
             &params([("reset", json!(a.reset)), ("fields", json!(a.fields))]),
         )
         .await?;
-    ctx.emit(&["metric_name", "field"], &rows)
+    let mut columns = vec!["metric_name", "field"];
+    columns.extend(a.fields.iter().flat_map(|f| f.split_whitespace()));
+    ctx.emit_for("statsDump", &columns, &rows)
 }
 
 pub async fn info(ctx: &Ctx, cmd: &ServerCommand) -> Result<(), Error> {

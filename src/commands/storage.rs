@@ -13,18 +13,19 @@ use crate::error::Error;
 pub async fn index(ctx: &Ctx, a: &IndexArgs) -> Result<(), Error> {
     let users = Users::from_args(&a.users)?;
     let p = params([("mailboxMask", json!(a.mask)), ("queue", json!(a.queue))]);
-    ctx.mail_rows("index", &users, p).await.map(|_| ())
+    let result = ctx.mail_rows("index", &users, p).await;
+    ctx.done("index", result)
 }
 
 pub async fn force_resync(ctx: &Ctx, a: &ForceResyncArgs) -> Result<(), Error> {
     let users = Users::from_args(&a.users)?;
     let p = params([("mailboxMask", json!(a.mask)), ("fsck", json!(a.fsck))]);
-    ctx.mail_rows("forceResync", &users, p).await.map(|_| ())
+    let result = ctx.mail_rows("forceResync", &users, p).await;
+    ctx.done("forceResync", result)
 }
 
 pub async fn purge(ctx: &Ctx, a: &PurgeArgs) -> Result<(), Error> {
     let users = Users::from_args(&a.users)?;
-    ctx.mail_rows("purge", &users, Default::default())
-        .await
-        .map(|_| ())
+    let result = ctx.mail_rows("purge", &users, Default::default()).await;
+    ctx.done("purge", result)
 }

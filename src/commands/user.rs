@@ -14,7 +14,9 @@ pub async fn run(ctx: &Ctx, a: &UserLookupArgs) -> Result<(), Error> {
     let reply = ctx.client().await?.call("user", &p).await?;
     let mut rows = object_rows(reply)?;
     rows.iter_mut().for_each(add_mail_path);
-    ctx.emit(&["username"], &rows)
+    let mut columns = vec!["username"];
+    columns.extend(a.field.as_deref());
+    ctx.emit_for("user", &columns, &rows)
 }
 
 /// Dovecot 2.3 returns `mail` (`maildir:/path[:params]`), 2.4 `mail_path` (`/path`).

@@ -160,7 +160,7 @@ impl Ctx {
         params: Map<String, Value>,
         columns: &[&str],
     ) -> Result<(), Error> {
-        let mut sink = self.open(columns);
+        let mut sink = self.open_for(command, columns);
         let mut wrote = false;
         let result = self
             .mail_each(command, users, params, |row| {
@@ -169,8 +169,9 @@ impl Ctx {
             })
             .await;
         // Rows that did arrive are written even when some requests failed; a failure
-        // with no rows at all leaves stdout empty (not even a header).
-        if result.is_ok() || wrote {
+        // with no rows at all ends the output as doveadm does (titles, `[]`), unless
+        // the server could not be asked at all (then stdout stays empty).
+        if result.is_ok() || wrote || self.prints_on_failure(&result) {
             sink.finish().map_err(Error::from_write)?;
         }
         result

@@ -1,4 +1,5 @@
-//! `flow`: one line per row of `key=value` pairs separated by spaces, as `doveadm -f flow`.
+//! `flow` for rdoveadm's own commands: one line per row of `key=value` pairs separated
+//! by spaces (doveadm commands print with [`super::doveadm`]'s `flow`).
 
 use std::io::Write;
 

@@ -1,5 +1,11 @@
-//! Renders rows as `table`, `tab`, `flow` or `json`. Never touches the network and
-//! never asks the terminal: it is handed a writer and the settings.
+//! Renders rows as `table`, `tab`, `flow`, `pager`, `json` or `jsonl`. Never touches
+//! the network and never asks the terminal: it is handed a writer and the settings.
+//!
+//! A doveadm command's rows ([`sink_for`], with its API name) print as native doveadm
+//! prints them when stdout is not a terminal or `-f` names a doveadm format: its
+//! titles, flags and default formatter ([`doveadm`]). On a terminal rdoveadm keeps its
+//! own table; rdoveadm's own commands (`server info`, `probe`...) and `jsonl` use the
+//! renderers below.
 //!
 //! A row is a JSON object with the server's field names (values are strings, except
 //! a few numeric `stats dump` columns). Text formats (`table`, `tab`, `flow`) keep one
@@ -8,6 +14,7 @@
 //! `\r`, `\t`, `\\`; other controls, C1 and bidi controls as `\xHH` / `\u{HHHH}`).
 //! `json` and `jsonl` stay exact, with controls written as `\uXXXX` ([`write_json`]).
 
+pub mod doveadm;
 mod flow;
 mod json;
 mod tab;
@@ -35,6 +42,104 @@ pub trait RowSink {
         Ok(())
     }
     fn finish(&mut self) -> std::io::Result<()>;
+}
+
+/// A sink for the rows of doveadm command `api` (its API name): when stdout is not a
+/// terminal, or `-f` chose a doveadm format, what native doveadm of `version` prints
+/// (its titles, flags and default formatter: [`doveadm::registry`]); else, and for
+/// commands doveadm has no titles for, [`sink`]. On a terminal without `-f` (or with
+/// `-f table`) rdoveadm's own table; `jsonl` is rdoveadm's own.
+pub fn sink_for<'w>(
+    settings: &OutputSettings,
+    api: &str,
+    version: doveadm::Version,
+    columns: &[&str],
+    w: Box<dyn Write + 'w>,
+) -> Box<dyn RowSink + 'w> {
+    let Some(spec) = doveadm::registry::lookup(api, version, columns) else {
+        return sink(settings, columns, w);
+    };
+    match doveadm_kind(settings, spec.default) {
+        Some(kind) => doveadm::sink(kind, spec, settings.header, settings.explicit, w),
+        None => sink(settings, columns, w),
+    }
+}
+
+/// As [`sink_for`], for a fan-out's merged rows: a `server` column first (titled
+/// `server`), then the command's. Commands whose rows doveadm reshapes (`user`,
+/// `kick`) keep rdoveadm's formats there.
+pub fn sink_for_servers<'w>(
+    settings: &OutputSettings,
+    api: &str,
+    version: doveadm::Version,
+    columns: &[&str],
+    w: Box<dyn Write + 'w>,
+) -> Box<dyn RowSink + 'w> {
+    let mut all = vec!["server"];
+    all.extend(columns.iter().copied().filter(|c| *c != "server"));
+    let spec = doveadm::registry::lookup(api, version, columns)
+        .filter(|s| s.transform == doveadm::Transform::None);
+    let Some(mut spec) = spec else {
+        return sink(settings, &all, w);
+    };
+    match doveadm_kind(settings, spec.default) {
+        Some(kind) => {
+            spec.headers.insert(0, doveadm::Header::simple("server"));
+            doveadm::sink(kind, spec, settings.header, settings.explicit, w)
+        }
+        None => sink(settings, &all, w),
+    }
+}
+
+/// The doveadm formatter these settings print a doveadm command with (`default`: the
+/// command's own), or `None` for rdoveadm's own (`table` on a terminal or with
+/// `--color always`, `jsonl`).
+fn doveadm_kind(settings: &OutputSettings, default: doveadm::Kind) -> Option<doveadm::Kind> {
+    if settings.explicit {
+        match settings.format {
+            // `--color always` asks for rdoveadm's table, also piped.
+            Format::Table if !settings.tty && !settings.color => Some(doveadm::Kind::Table),
+            Format::Tab => Some(doveadm::Kind::Tab),
+            Format::Flow => Some(doveadm::Kind::Flow),
+            Format::Pager => Some(doveadm::Kind::Pager),
+            Format::Json => Some(doveadm::Kind::Json),
+            _ => None,
+        }
+    } else if settings.tty {
+        None
+    } else {
+        Some(default)
+    }
+}
+
+/// Whether these settings print doveadm commands in doveadm's formats (which end
+/// their output, titles or `[]`, also when the command failed).
+pub fn is_doveadm(settings: &OutputSettings) -> bool {
+    doveadm_kind(settings, doveadm::Kind::Flow).is_some()
+}
+
+/// Whether printing doveadm command `api` needs the server's version: what these
+/// settings print of it differs between 2.3 and 2.4 (`who`'s titles, not its json;
+/// `kick`'s lines; `log errors`' own format). Asking costs a request when the
+/// server's schema is not cached yet, so only then.
+pub fn needs_version(settings: &OutputSettings, api: &str) -> bool {
+    use doveadm::Kind;
+    let Some(spec) = doveadm::registry::lookup(api, doveadm::Version::V23, &[]) else {
+        return false;
+    };
+    let Some(kind) = doveadm_kind(settings, spec.default) else {
+        return false;
+    };
+    match api {
+        "who" => match kind {
+            Kind::Json => false,
+            Kind::Tab | Kind::Table => settings.header,
+            _ => true,
+        },
+        "kick" => true,
+        "logErrors" => matches!(kind, Kind::Formatted(_)),
+        _ => false,
+    }
 }
 
 /// A sink for `settings.format`. `columns` names the expected columns (used for the
@@ -66,6 +171,20 @@ pub fn sink<'w>(
         Format::Jsonl => Box::new(json::JsonLinesSink::new(w)),
         Format::Nagios => Box::new(crate::monitor::nagios::NagiosSink::new(w)),
         Format::Openmetrics => Box::new(crate::monitor::openmetrics::OpenMetricsSink::new(w)),
+        // doveadm's pager, with the columns as titles (rdoveadm's own commands).
+        Format::Pager => doveadm::sink(
+            doveadm::Kind::Pager,
+            doveadm::Spec {
+                headers: columns.iter().map(|c| doveadm::Header::simple(c)).collect(),
+                default: doveadm::Kind::Pager,
+                transform: doveadm::Transform::None,
+                extra: doveadm::Header::simple,
+                flush_each: false,
+            },
+            settings.header,
+            true,
+            w,
+        ),
     }
 }
 
@@ -163,6 +282,8 @@ mod tests {
             width: None,
             color: false,
             typed: false,
+            explicit: true,
+            tty: false,
         };
         write_rows(
             sink(
@@ -212,6 +333,8 @@ mod tests {
                 width: None,
                 color: false,
                 typed: false,
+                explicit: true,
+                tty: false,
             };
             write_rows(sink(&settings, &["a", "b"], Box::new(&mut buf)), &[]).unwrap();
             String::from_utf8(buf).unwrap()
@@ -239,6 +362,8 @@ mod tests {
                 width: Some(80),
                 color: false,
                 typed: false,
+                explicit: true,
+                tty: false,
             };
             write_rows(sink(&s, &[], Box::new(&mut buf)), &rows).unwrap();
             let out = String::from_utf8(buf).unwrap();
@@ -280,6 +405,8 @@ mod tests {
             width: Some(40),
             color: false,
             typed: false,
+            explicit: true,
+            tty: false,
         };
         write_rows(
             sink(&s, &[], Box::new(&mut buf)),
@@ -355,7 +482,7 @@ mod tests {
                 .collect();
             for format in [Format::Tab, Format::Flow, Format::Json, Format::Jsonl] {
                 let mut buf = Vec::new();
-                let s = OutputSettings { format, header: false, width: None, color: false, typed: false };
+                let s = OutputSettings { format, header: false, width: None, color: false, typed: false, explicit: true, tty: false };
                 write_rows(sink(&s, &[], Box::new(&mut buf)), &rows).unwrap();
                 let out = String::from_utf8(buf).unwrap();
                 proptest::prop_assert!(
@@ -377,5 +504,84 @@ mod tests {
                 }
             }
         }
+    }
+
+    fn piped(format: Option<Format>, tty: bool, color: bool) -> OutputSettings {
+        OutputSettings {
+            format: format.unwrap_or(if tty { Format::Table } else { Format::Tab }),
+            header: true,
+            width: Some(80),
+            color,
+            typed: false,
+            explicit: format.is_some(),
+            tty,
+        }
+    }
+
+    fn quota_via(s: &OutputSettings) -> String {
+        let mut buf = Vec::new();
+        let rows = [
+            json!({"root":"User quota","type":"STORAGE","value":"0","limit":"10240","percent":"0"})
+                .as_object()
+                .unwrap()
+                .clone(),
+        ];
+        write_rows(
+            sink_for(
+                s,
+                "quotaGet",
+                doveadm::Version::V23,
+                &[],
+                Box::new(&mut buf),
+            ),
+            &rows,
+        )
+        .unwrap();
+        String::from_utf8(buf).unwrap()
+    }
+
+    #[test]
+    fn a_doveadm_command_prints_doveadm_s_format_unless_on_a_terminal() {
+        // Piped, no -f: the command's own default (doveadm's table for `quota get`).
+        assert!(
+            quota_via(&piped(None, false, false)).starts_with("Quota name Type    Value Limit ")
+        );
+        // -f tab on a terminal too: doveadm's tab.
+        assert!(quota_via(&piped(Some(Format::Tab), true, false)).starts_with("Quota name\tType\t"));
+        // On a terminal without -f, and with --color always: rdoveadm's own table.
+        for s in [
+            piped(None, true, false),
+            piped(Some(Format::Table), false, true),
+        ] {
+            let t = quota_via(&s);
+            assert!(t.contains("root") && !t.contains("Quota name"), "{t}");
+        }
+        // jsonl stays rdoveadm's.
+        assert_eq!(
+            quota_via(&piped(Some(Format::Jsonl), false, false)),
+            "{\"root\":\"User quota\",\"type\":\"STORAGE\",\"value\":\"0\",\"limit\":\"10240\",\"percent\":\"0\"}\n"
+        );
+    }
+
+    #[test]
+    fn the_version_is_asked_only_when_the_output_shows_it() {
+        let tab = piped(Some(Format::Tab), false, false);
+        assert!(needs_version(&tab, "who"));
+        assert!(!needs_version(
+            &piped(Some(Format::Json), false, false),
+            "who"
+        ));
+        assert!(!needs_version(
+            &OutputSettings {
+                header: false,
+                ..tab
+            },
+            "who"
+        ));
+        assert!(!needs_version(&piped(None, true, false), "who"));
+        assert!(needs_version(&piped(None, false, false), "kick"));
+        assert!(needs_version(&piped(None, false, false), "logErrors"));
+        assert!(!needs_version(&tab, "logErrors"));
+        assert!(!needs_version(&tab, "quotaGet"));
     }
 }

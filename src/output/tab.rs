@@ -1,4 +1,5 @@
-//! `tab`: a header line of field names, then one tab-separated line per row.
+//! `tab` for rdoveadm's own commands: a header line of field names, then one
+//! tab-separated line per row (doveadm commands print with [`super::doveadm`]'s `tab`).
 
 use std::io::Write;
 

@@ -323,6 +323,8 @@ mod tests {
                 width: Some(80),
                 color: false,
                 typed: false,
+                explicit: true,
+                tty: false,
             };
             write_rows(sink(&settings, COLUMNS, Box::new(&mut buf)), &rows).unwrap();
             let out = String::from_utf8(buf).unwrap();

@@ -112,6 +112,8 @@ pub fn render_case(data: &[u8]) -> Option<RenderCase> {
             width: Some(1 + u16::from(*w) % 200),
             color: mode & 0x10 != 0,
             typed: false,
+            explicit: true,
+            tty: true,
         },
         columns,
         rows,

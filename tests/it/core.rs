@@ -139,7 +139,9 @@ fn who_separate_connections_and_masks() {
         // Tab output: a header and one line per row.
         let out = rd.clone().args(["-f", "tab", "who"]).run().ok();
         let lines: Vec<&str> = out.stdout.lines().collect();
-        assert_eq!(lines[0], "username\tconnections\tservice\tpids\tips");
+        // doveadm's titles, of the server's version.
+        let proto = if v == "2.3" { "proto" } else { "service" };
+        assert_eq!(lines[0], format!("username\t#\t{proto}\t(pids)\t(ips)"));
         assert_eq!(lines.len(), 5);
     }
 }
@@ -154,10 +156,13 @@ fn kick_removes_exactly_the_matched_sessions() {
             .args(["-f", "tab", "kick", "bob@example.org"])
             .run()
             .ok();
-        assert_eq!(
-            out.stdout, "username\tconnections\nbob@example.org\t2\n",
-            "{v}"
-        );
+        // As doveadm prints it: 2.3 names the users, 2.4 counts the connections.
+        let want = if v == "2.3" {
+            "result\nbob@example.org\nkicked connections from the following users:\n\n"
+        } else {
+            "count\n2\n"
+        };
+        assert_eq!(out.stdout, want, "{v}");
         d.wait_for_connections(3);
         // bob's IMAP (index 2) and POP3 (3) are gone; alice's and carol's still answer.
         assert!(!s[2].alive(), "bob's IMAP session survived the kick");

@@ -617,7 +617,14 @@ fn endless(mode: Mode, args: &[&str], want: &[i32]) {
         "{mode:?} {args:?}: peak RSS {} MiB",
         m.peak_rss_kib / 1024
     );
-    assert_eq!(f.requests(), 1, "{mode:?} {args:?}: requests sent");
+    // Piped `who` first reads the server's features (its doveadm titles differ between
+    // 2.3 and 2.4; the schema is cached on disk after that): one more request.
+    let want_requests = if args.contains(&"who") { 2 } else { 1 };
+    assert_eq!(
+        f.requests(),
+        want_requests,
+        "{mode:?} {args:?}: requests sent"
+    );
     let out = Out {
         code: m.code,
         stdout: String::new(),

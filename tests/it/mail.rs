@@ -313,7 +313,8 @@ fn multi_line_header_keeps_one_row_per_line() {
             "{}",
             lines[1]
         );
-        // table: one line for the row too (top border, header, separator, row, bottom).
+        // table (piped: doveadm's, whose own formatter refuses multi-line values):
+        // one line for the row too, under the titles.
         let out = rd(&d).args(["-f", "table"]).args(args).run().ok();
         let rows: Vec<&str> = out
             .stdout
@@ -321,7 +322,7 @@ fn multi_line_header_keeps_one_row_per_line() {
             .filter(|l| l.contains("Subject:"))
             .collect();
         assert_eq!(rows.len(), 1, "{}", out.stdout);
-        assert_eq!(out.stdout.lines().count(), 5, "{}", out.stdout);
+        assert_eq!(out.stdout.lines().count(), 2, "{}", out.stdout);
         // flow: one line.
         let out = rd(&d).args(["-f", "flow"]).args(args).run().ok();
         assert_eq!(out.stdout.lines().count(), 1);
@@ -344,10 +345,16 @@ fn quota_user_and_server_commands() {
         assert_eq!(q[1]["type"], "MESSAGE");
         assert_eq!(q[1]["value"], "1", "{q}");
 
+        // doveadm's json for `user`: one field/value object per userdb field.
         let u = json(&d, &["user", ALICE]);
-        assert_eq!(u[0]["username"], ALICE);
+        let home = u
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["field"] == "home")
+            .unwrap_or_else(|| panic!("no home field: {u}"));
         assert!(
-            u[0]["home"]
+            home["value"]
                 .as_str()
                 .unwrap()
                 .ends_with("/example.org/alice"),

@@ -7,6 +7,7 @@ mod batch;
 mod client_faults;
 mod completion;
 mod core;
+mod doveadm_output;
 mod exit_codes;
 mod fleet;
 mod fleet_scale;

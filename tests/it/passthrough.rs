@@ -78,7 +78,8 @@ fn user_mask_all_users_and_user_file_on_250_users() {
             .run()
             .ok();
         let lines: Vec<&str> = out.stdout.lines().collect();
-        assert_eq!(lines[0], "username\troot\ttype\tvalue\tlimit\tpercent");
+        // doveadm's titles: its `Username` column for several users, then quota's.
+        assert_eq!(lines[0], "Username\tQuota name\tType\tValue\tLimit\t%");
         assert_eq!(lines.len(), 3, "{}", out.stdout);
         assert!(
             lines[1..]

@@ -177,7 +177,7 @@ fn colour_piping_and_no_header() {
     assert!(screen.contains("STORAGE"));
     let screen = on_tty(&env, "--color never quota get -u alice@example.org");
     assert!(!screen.contains("\x1b["), "{screen:?}");
-    // Piped: tab by default, no colour even with a terminal's habits.
+    // Piped: doveadm's own output (its table for `quota get`), no colour.
     let out = d
         .rdoveadm()
         .args(["quota", "get", "-u", "alice@example.org"])
@@ -185,7 +185,7 @@ fn colour_piping_and_no_header() {
         .ok();
     assert_eq!(
         out.stdout.lines().next().unwrap(),
-        "root\ttype\tvalue\tlimit\tpercent"
+        "Quota name Type    Value Limit                         %"
     );
     assert!(!out.stdout.contains('\x1b'));
     // --color always forces it, also when piped.
@@ -204,14 +204,36 @@ fn colour_piping_and_no_header() {
         .run()
         .ok();
     assert!(out.stdout.contains("\x1b[1m"));
-    // --no-header for tab and table.
+    // --no-header (doveadm's -h) for tab and table.
     let out = d
         .rdoveadm()
         .args(["--no-header", "quota", "get", "-u", "alice@example.org"])
         .run()
         .ok();
     assert_eq!(out.stdout.lines().count(), 2);
-    assert!(out.stdout.starts_with("User quota\tSTORAGE\t"));
+    assert!(
+        out.stdout.starts_with("User quota STORAGE "),
+        "{}",
+        out.stdout
+    );
+    let out = d
+        .rdoveadm()
+        .args([
+            "-f",
+            "tab",
+            "--no-header",
+            "quota",
+            "get",
+            "-u",
+            "alice@example.org",
+        ])
+        .run()
+        .ok();
+    assert!(
+        out.stdout.starts_with("User quota\tSTORAGE\t"),
+        "{}",
+        out.stdout
+    );
     let out = d
         .rdoveadm()
         .args([
@@ -225,12 +247,20 @@ fn colour_piping_and_no_header() {
         ])
         .run()
         .ok();
-    assert!(!out.stdout.contains("percent"));
-    // Data on stdout, messages on stderr.
+    assert!(!out.stdout.contains("Quota name"), "{}", out.stdout);
+    // Data on stdout, messages on stderr: as doveadm, the titles even for a user
+    // that does not exist (its table ends with them).
     let out = d
         .rdoveadm()
         .args(["quota", "get", "-u", "nobody@example.org"])
         .run()
         .code(67);
-    assert!(out.stdout.is_empty());
+    assert!(
+        out.stdout.starts_with("Quota name Type Value Limit ")
+            && out.stdout.ends_with(" %\n")
+            && out.stdout.lines().count() == 1,
+        "{:?}",
+        out.stdout
+    );
+    out.one_error_line();
 }
