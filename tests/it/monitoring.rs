@@ -295,11 +295,18 @@ fn nagios_probe_reaches_every_state_and_typed_probe_json() {
             "{}",
             n.summary
         );
-        assert_eq!(twenty(&n.perf["imaps_days_left"]), ["30", "7", "0"]);
+        // No min: days_left goes below 0 once a certificate has expired.
+        assert_eq!(twenty(&n.perf["imaps_days_left"]), ["30", "7"]);
+        // -w below the default -c 7 alone: -c follows it (was a usage error, 64).
+        let out = probe(&d, "nagios", &["-w", "25"]).code(1);
+        assert_eq!(twenty(&nagios(&out).perf["imaps_days_left"]), ["25", "7"]);
+        let out = probe(&d, "nagios", &["--warn-days", "5"]).code(0);
+        assert_eq!(twenty(&nagios(&out).perf["imaps_days_left"]), ["5", "5"]);
+        probe(&d, "nagios", &["-w", "5", "-c", "6"]).code(3);
         let out = probe(&d, "nagios", &["--warn-days", "30", "--crit-days", "25"]).code(2);
         let n = nagios(&out);
         assert_eq!(n.state, "CRITICAL", "{v}: {}", out.stdout);
-        assert_eq!(twenty(&n.perf["pop3s_days_left"]), ["30", "25", "0"]);
+        assert_eq!(twenty(&n.perf["pop3s_days_left"]), ["30", "25"]);
         assert!(
             n.long.iter().all(|l| l.starts_with("[CRITICAL] ")),
             "{:?}",
