@@ -250,7 +250,7 @@ fn nagios_probe_reaches_every_state_and_typed_probe_json() {
             let days = &n.perf[&format!("{s}_days_left")];
             let left: i64 = days[0].parse().unwrap();
             assert!((364..=365).contains(&left), "{v} {s}: {days:?}");
-            assert_eq!(days[1..], ["14", "7", "0"], "{v} {s}");
+            assert_eq!(days[1..], ["14", "7"], "{v} {s}");
             for t in ["connect_time", "handshake_time"] {
                 let p = &n.perf[&format!("{s}_{t}")];
                 let secs: f64 = p[0].strip_suffix('s').expect("UOM s").parse().unwrap();
@@ -905,5 +905,174 @@ fn quota_over_nagios_openmetrics_typed_and_who_with_real_logins() {
                 .all(|r| r["pid"].is_u64() && r["ip"].is_string()),
             "{j}"
         );
+    }
+}
+
+/// The reviewer's defects, each in the form an admin meets it: `-c` alone, a failing
+/// user among good ones in nagios and openmetrics, `-F -` and an empty result under
+/// fan-out, `--over 0` and unlimited roots, `users=` under `--over`.
+#[test]
+fn quota_partial_failures_thresholds_and_fan_out_of_stdin() {
+    for v in versions() {
+        let d = Dovecot::start(v, &[]);
+        quota_users(&d);
+        let rd = d.rdoveadm();
+
+        // -c below the default -w 80, alone: -w follows it (was a usage error).
+        let out = rd
+            .clone()
+            .args(["-f", "nagios", "quota", "get", "-A", "-c", "50"])
+            .run()
+            .code(2);
+        let n = nagios(&out);
+        assert_eq!(n.perf["highest_percent"], ["100%", "50", "50", "0", "100"]);
+        assert_eq!(n.perf["users_over_warning"][0], "3", "{}", out.stdout);
+
+        // users= counts the users checked, also with --over leaving some out.
+        let out = rd
+            .clone()
+            .args(["-f", "nagios", "quota", "get", "-A", "--over", "90"])
+            .run()
+            .code(2);
+        assert_eq!(nagios(&out).perf["users"][0], "6", "{}", out.stdout);
+
+        // A user that fails among users that work: their rows still count.
+        let stdin = "bob@example.org\nnosuch\n";
+        let out = rd
+            .clone()
+            .stdin(stdin)
+            .args(["-f", "nagios", "quota", "get", "-F", "-"])
+            .run()
+            .code(1);
+        let n = nagios(&out);
+        assert_eq!(n.state, "WARNING", "{v}: {}", out.stdout);
+        assert!(
+            n.summary
+                .starts_with("0 user(s) at or over 95%, 1 at or over 80%: bob@example.org 90%"),
+            "{}",
+            n.summary
+        );
+        assert!(
+            n.summary.ends_with("; 1 user(s) not checked: nosuch"),
+            "{}",
+            n.summary
+        );
+        assert_eq!(n.perf["users"][0], "1");
+        let unknown = n
+            .long
+            .iter()
+            .find(|l| l.starts_with("[UNKNOWN] nosuch: not checked: "))
+            .unwrap_or_else(|| panic!("{:?}", n.long));
+        assert!(unknown.contains("no such user"), "{unknown}");
+        assert!(!out.stderr.contains("exit code"), "{}", out.stderr);
+        let out = rd
+            .clone()
+            .stdin(stdin)
+            .args([
+                "-f", "nagios", "quota", "get", "-F", "-", "-w", "95", "-c", "99",
+            ])
+            .run()
+            .code(3);
+        assert_eq!(nagios(&out).state, "UNKNOWN", "{}", out.stdout);
+        // CRITICAL still wins over UNKNOWN.
+        let out = rd
+            .clone()
+            .stdin("alice@example.org\nnosuch\n")
+            .args(["-f", "nagios", "quota", "get", "-F", "-"])
+            .run()
+            .code(2);
+        assert_eq!(nagios(&out).state, "CRITICAL", "{}", out.stdout);
+
+        // OpenMetrics: the samples it has, the failure on stderr and in the exit code;
+        // a user listed twice is one series.
+        let out = rd
+            .clone()
+            .stdin("bob@example.org\nnosuch\nbob@example.org\n")
+            .args(["-f", "openmetrics", "quota", "get", "-F", "-"])
+            .run()
+            .code(67);
+        let m = openmetrics(&out.stdout);
+        let bob = [("user", "bob@example.org"), ("root", "User quota")];
+        assert_eq!(one(&m, "dovecot_quota_messages_used", &bob).value, 9.0);
+        assert_eq!(find(&m, "dovecot_quota_messages_used", &[]).len(), 1);
+        assert!(out.stderr.contains("`nosuch`"), "{}", out.stderr);
+
+        // --over 0: an unlimited root (limit `-`, percent 0) never matches.
+        let j = json_of(&rd, &["-f", "json", "quota", "get", "-A", "--over", "0"]);
+        for r in j.as_array().unwrap() {
+            let limit: u64 = r["limit"].as_str().unwrap().parse().unwrap_or(0);
+            assert!(limit > 0, "{v}: {r}");
+        }
+        if v == "2.3" {
+            // alice's own rule has no storage limit.
+            let alice: Vec<&Value> = j
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|r| r["username"] == "alice@example.org")
+                .collect();
+            assert_eq!(alice.len(), 1, "{j}");
+            assert_eq!(alice[0]["type"], "MESSAGE");
+        }
+
+        // Fan-out: `-F -` reaches every server; an empty result is still whole.
+        let other = d.url().replace("127.0.0.1", "localhost");
+        let fan = Rd::new().env("RDOVEADM_PASSWORD", d.password()).args([
+            "--url",
+            d.url(),
+            "--url",
+            &other,
+        ]);
+        let out = fan
+            .clone()
+            .stdin("bob@example.org\ncarol@example.org\n")
+            .args(["-f", "json", "quota", "get", "-F", "-"])
+            .run()
+            .ok();
+        let j = out.json();
+        let mut seen: Vec<(String, String)> = j
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|r| r["type"] == "MESSAGE")
+            .map(|r| {
+                (
+                    r["server"].as_str().unwrap().to_string(),
+                    r["username"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect();
+        seen.sort();
+        assert_eq!(seen.len(), 4, "{v}: {j}");
+        let out = fan
+            .clone()
+            .args([
+                "-f",
+                "openmetrics",
+                "quota",
+                "get",
+                "-u",
+                "dave@other.test",
+                "--over",
+                "100",
+            ])
+            .run()
+            .ok();
+        assert_eq!(out.stdout, "# EOF\n");
+        let out = fan
+            .clone()
+            .args([
+                "-f",
+                "json",
+                "quota",
+                "get",
+                "-u",
+                "dave@other.test",
+                "--over",
+                "100",
+            ])
+            .run()
+            .ok();
+        assert_eq!(out.json(), json!([]), "{}", out.stdout);
     }
 }
