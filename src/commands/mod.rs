@@ -125,8 +125,7 @@ impl Ctx {
     /// A sink for the rows of doveadm command `api` (its API name, e.g. `mailboxList`):
     /// like [`Ctx::open`], and the doveadm formats print that command's own titles.
     pub fn open_for(&self, api: &str, columns: &[&str]) -> Box<dyn RowSink + '_> {
-        let _ = api;
-        self.open(columns)
+        crate::monitor::typed::wrap(&self.settings.output, api, self.open(columns))
     }
 
     /// Writes the rows of doveadm command `api` in the chosen format (see [`Ctx::open_for`]).

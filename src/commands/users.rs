@@ -181,7 +181,7 @@ impl Ctx {
         params: Map<String, Value>,
         columns: &[&str],
     ) -> Result<(), Error> {
-        let mut sink = self.open(columns);
+        let mut sink = self.open_for(command, columns);
         let mut wrote = false;
         let result = self
             .mail_each(command, users, params, |row| {

@@ -36,7 +36,8 @@ pub async fn run(ctx: &Ctx, args: &WhoArgs) -> Result<(), Error> {
     if crate::monitor::active(&ctx.settings.output) {
         return crate::monitor::who::emit(ctx, &rows);
     }
-    ctx.emit(
+    ctx.emit_for(
+        "who",
         if args.separate_connections {
             SEPARATE
         } else {

@@ -1015,6 +1015,39 @@ fn quota_partial_failures_thresholds_and_fan_out_of_stdin() {
             assert_eq!(alice[0]["type"], "MESSAGE");
         }
 
+        // --typed is per command: a metadata value or a setting stays text.
+        let api = |args: &[&str]| rd.clone().args(["--typed", "-f", "json", "api"]).args(args);
+        for value in ["007", "-", "42"] {
+            api(&[
+                "mailbox metadata set",
+                "user=alice@example.org",
+                "mailbox=INBOX",
+                "key=/private/comment",
+                &format!("value={value}"),
+            ])
+            .run()
+            .ok();
+            let out = api(&[
+                "mailboxMetadataGet",
+                "user=alice@example.org",
+                "mailbox=INBOX",
+                "key=/private/comment",
+            ])
+            .run()
+            .ok();
+            assert_eq!(out.json()[0]["value"], value, "{v}: {}", out.stdout);
+        }
+        let j = json_of(&rd, &["--typed", "-f", "json", "server", "info"]);
+        let commands = j
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["name"] == "commands")
+            .unwrap_or_else(|| panic!("{j}"));
+        assert!(commands["value"].is_string(), "{commands}");
+        let out = api(&["quotaGet", "user=dave@other.test"]).run().ok();
+        assert_eq!(out.json()[1]["value"], 3, "{v}: {}", out.stdout);
+
         // Fan-out: `-F -` reaches every server; an empty result is still whole.
         let other = d.url().replace("127.0.0.1", "localhost");
         let fan = Rd::new().env("RDOVEADM_PASSWORD", d.password()).args([
@@ -1074,5 +1107,28 @@ fn quota_partial_failures_thresholds_and_fan_out_of_stdin() {
             .run()
             .ok();
         assert_eq!(out.json(), json!([]), "{}", out.stdout);
+        // Typed under fan-out too.
+        let j = fan
+            .clone()
+            .args([
+                "--typed",
+                "-f",
+                "json",
+                "quota",
+                "get",
+                "-u",
+                "dave@other.test",
+            ])
+            .run()
+            .ok()
+            .json();
+        let messages: Vec<&Value> = j
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|r| r["type"] == "MESSAGE")
+            .map(|r| &r["value"])
+            .collect();
+        assert_eq!(messages, [&json!(3), &json!(3)], "{v}: {j}");
     }
 }
