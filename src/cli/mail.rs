@@ -208,7 +208,8 @@ pub struct QuotaGetArgs {
     pub users: UserArgs,
 
     /// Only the quota roots and types at or above this percent of their limit, highest
-    /// percent first (per server under fan-out). Unlimited ones never match.
+    /// percent first (per server under fan-out). Unlimited ones (limit `-` or 0) never match,
+    /// also not `--over 0`.
     #[arg(long, value_name = "PERCENT", value_parser = clap::value_parser!(u32).range(0..=1_000_000))]
     pub over: Option<u32>,
 
