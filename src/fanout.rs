@@ -60,8 +60,8 @@ pub async fn run(settings: &Settings, command: &Command) -> Result<(), Error> {
         done += 1;
         let name = settings.targets.get(index).map_or("?", |t| t.name.as_str());
         progress.clear();
+        answered |= result.is_ok() && captured.opened;
         out.add(name, captured)?;
-        answered |= result.is_ok();
         if let Err(e) = result {
             if !matches!(e, Error::Silent(_)) {
                 eprintln!(
@@ -207,8 +207,9 @@ impl<'a> Merged<'a> {
         }
     }
 
-    /// Ends the output. When no server gave columns or rows but one answered, the
-    /// sink is opened now, so the output is whole (`# EOF`, `[]`) as with one server.
+    /// Ends the output. When no server gave columns or rows but one answered with an
+    /// empty result, the sink is opened now, so the output is whole (`# EOF`, `[]`) as
+    /// with one server.
     fn finish(&mut self, answered: bool) -> Result<(), Error> {
         if self.sink.is_none() && answered {
             let w = std::io::BufWriter::new(std::io::stdout().lock());

@@ -40,6 +40,8 @@ pub struct Ctx {
 pub struct Captured {
     pub columns: Vec<String>,
     pub rows: Vec<Row>,
+    /// Whether the command opened a sink (it prints rows, maybe none).
+    pub opened: bool,
 }
 
 impl Ctx {
@@ -107,6 +109,7 @@ impl Ctx {
     pub fn open(&self, columns: &[&str]) -> Box<dyn RowSink + '_> {
         if let Some(capture) = &self.capture {
             let mut c = capture.lock().unwrap_or_else(|e| e.into_inner());
+            c.opened = true;
             if c.columns.is_empty() {
                 c.columns = columns.iter().map(|s| s.to_string()).collect();
             }

@@ -1107,6 +1107,9 @@ fn quota_partial_failures_thresholds_and_fan_out_of_stdin() {
             .run()
             .ok();
         assert_eq!(out.json(), json!([]), "{}", out.stdout);
+        // A command that prints no rows prints nothing, also under fan-out.
+        let out = fan.clone().args(["-f", "json", "reload"]).run().ok();
+        assert_eq!(out.stdout, "");
         // Typed under fan-out too.
         let j = fan
             .clone()
