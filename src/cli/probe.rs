@@ -59,8 +59,8 @@ pub struct ProbeArgs {
     pub warn_days: u32,
 
     /// In `-f nagios`: CRITICAL when a certificate expires within this many days (at most
-    /// --warn-days). Default: 7, or --warn-days when that is less. Other formats report
-    /// it as a problem like --warn-days.
+    /// --warn-days). Default: 7, or --warn-days when that is less. Elsewhere such a
+    /// certificate is a problem like one within --warn-days.
     #[arg(short = 'c', long, value_name = "DAYS")]
     pub crit_days: Option<u32>,
 }

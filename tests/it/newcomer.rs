@@ -646,5 +646,5 @@ fn tables_at_80_columns_fit_and_show_every_value_whole() {
             .contains("127.0.0.1"),
         "{json}"
     );
-    assert_whole(&screen, &json, 80, "probe", &["connect_ms"]);
+    assert_whole(&screen, &json, 80, "probe", &["connect_ms", "handshake_ms"]);
 }
