@@ -42,6 +42,7 @@ pub const EXIT_CODE_TABLE: &[(Option<i32>, &str)] = &[
     (Some(76), "malformed or truncated reply, or one larger than `--max-reply-size`"),
     (Some(77), "permission: HTTP 401/403, command not in `doveadm_allowed_commands`; the server's certificate is untrusted, expired or for another name (probe: any TLS problem)"),
     (Some(78), "configuration: bad URL (also `https://` to a plain listener, `http://` to a TLS one, a socket path as URL), a config or secret file that group or others can write or read (`--password-file`, `--api-key-file`), bad `password_command`, HTTP 404, a redirect (3xx)"),
+    (Some(130), "interrupted (Ctrl-C)"),
     (None, "any other code the server returns (doveadm's `exitCode`) is passed through"),
 ];
 

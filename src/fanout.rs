@@ -53,12 +53,14 @@ pub async fn run(settings: &Settings, command: &Command) -> Result<(), Error> {
     // (index in server order, exit code) of the first failed server in that order.
     let mut first_failure: Option<(usize, i32)> = None;
     let mut done = 0usize;
+    let mut answered = false;
     let progress = crate::progress::Progress::new("servers", total);
     let mut next = answers.next().await;
     while let Some((index, captured, result)) = next {
         done += 1;
         let name = settings.targets.get(index).map_or("?", |t| t.name.as_str());
         progress.clear();
+        answered |= result.is_ok() && captured.opened;
         out.add(name, captured)?;
         if let Err(e) = result {
             if !matches!(e, Error::Silent(_)) {
@@ -84,7 +86,7 @@ pub async fn run(settings: &Settings, command: &Command) -> Result<(), Error> {
         };
     }
     progress.clear();
-    out.finish()?;
+    out.finish(answered)?;
     match first_failure {
         Some((_, code)) if code != 0 => Err(Error::Silent(code)),
         _ => Ok(()),
@@ -212,7 +214,14 @@ impl<'a> Merged<'a> {
         }
     }
 
-    fn finish(&mut self) -> Result<(), Error> {
+    /// Ends the output. When no server gave columns or rows but one answered with an
+    /// empty result, the sink is opened now, so the output is whole (`# EOF`, `[]`) as
+    /// with one server.
+    fn finish(&mut self, answered: bool) -> Result<(), Error> {
+        if self.sink.is_none() && answered {
+            let w = std::io::BufWriter::new(std::io::stdout().lock());
+            self.sink = Some(output::sink(self.settings, &["server"], Box::new(w)));
+        }
         match self.sink.as_mut() {
             Some(s) => s.finish().map_err(Error::from_write),
             None => Ok(()),

@@ -1,6 +1,7 @@
 //! A one-line progress display on stderr for fan-out and sharded jobs: done / total
 //! and rows so far. Shown only when stderr is a terminal; silent otherwise. Ctrl-C
-//! while it is shown clears the line and exits 130 (128 + SIGINT, as a shell reports it).
+//! while it is shown clears the line and ends the process by SIGINT (the shell reports
+//! 130, 128 + SIGINT, and stops a loop it runs in).
 
 use std::io::{IsTerminal, Write};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -14,7 +15,7 @@ static WATCHING: AtomicBool = AtomicBool::new(false);
 pub const INTERRUPTED: i32 = 130;
 
 /// Watches for Ctrl-C on the current tokio runtime: the line is cleared if a progress
-/// display is up, and the process exits 130. Without a runtime, SIGINT keeps its
+/// display is up, and the process dies of SIGINT (exit status 130 in a shell). Without a runtime, SIGINT keeps its
 /// default (the process dies; nothing to clear then).
 fn watch_interrupt() {
     if WATCHING.swap(true, Ordering::SeqCst) {
@@ -29,9 +30,23 @@ fn watch_interrupt() {
             if SHOWN.load(Ordering::SeqCst) > 0 {
                 clear_line();
             }
-            std::process::exit(INTERRUPTED);
+            die_of_sigint();
         }
     });
+}
+
+/// Ends the process by SIGINT itself, not by `exit(130)`: a shell running a loop
+/// stops it only when the child died of the signal (bash, zsh: "wait and cooperative
+/// exit"); `$?` still shows 130.
+fn die_of_sigint() -> ! {
+    // SAFETY: restoring the default disposition and raising a signal have no memory
+    // effects; the process ends at `raise`.
+    unsafe {
+        libc::signal(libc::SIGINT, libc::SIG_DFL);
+        libc::raise(libc::SIGINT);
+    }
+    // Only if SIGINT was blocked.
+    std::process::exit(INTERRUPTED);
 }
 
 fn clear_line() {

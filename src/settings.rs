@@ -1003,7 +1003,7 @@ mod tests {
             timeout: None,
             source: None,
             warn_days: 14,
-            crit_days: 7,
+            crit_days: None,
         });
         assert!(Settings::resolve_for(&probe, &g, &e, Terminal::default()).is_ok());
         assert_eq!(

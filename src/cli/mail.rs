@@ -208,15 +208,18 @@ pub struct QuotaGetArgs {
     pub users: UserArgs,
 
     /// Only the quota roots and types at or above this percent of their limit, highest
-    /// percent first (per server under fan-out). Unlimited ones never match.
+    /// percent first (per server under fan-out). Unlimited ones (limit `-` or 0) never match,
+    /// also not `--over 0`.
     #[arg(long, value_name = "PERCENT", value_parser = clap::value_parser!(u32).range(0..=1_000_000))]
     pub over: Option<u32>,
 
-    /// With `-f nagios`: WARNING when any user is at or over this percent. Default: 80.
+    /// With `-f nagios`: WARNING when any user is at or over this percent. Default: 80, or
+    /// -c when that is less.
     #[arg(short = 'w', long = "warning", value_name = "PERCENT", value_parser = clap::value_parser!(u32).range(0..=1_000_000))]
     pub warning: Option<u32>,
 
-    /// With `-f nagios`: CRITICAL when any user is at or over this percent. Default: 95.
+    /// With `-f nagios`: CRITICAL when any user is at or over this percent. Default: 95, or
+    /// -w when that is more.
     #[arg(short = 'c', long = "critical", value_name = "PERCENT", value_parser = clap::value_parser!(u32).range(0..=1_000_000))]
     pub critical: Option<u32>,
 }

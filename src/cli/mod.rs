@@ -281,8 +281,10 @@ pub struct GlobalArgs {
     #[arg(short = 'D', long, global = true)]
     pub debug: bool,
 
-    /// In `json` and `jsonl`: numeric fields of server rows as JSON numbers and Dovecot's `-`
-    /// (unlimited) as null (the fields are listed in the README, "Monitoring").
+    /// In `json` and `jsonl`: the numeric fields of `who`, `quota get`, `mailbox status`,
+    /// `fetch` and `search` rows (also through `api`) as JSON numbers when they hold an
+    /// integer, and Dovecot's `-` (unlimited) in them as null; other fields and commands
+    /// stay text (the fields are listed in the README, "Monitoring").
     #[arg(long, global = true)]
     pub typed: bool,
 }

@@ -59,9 +59,10 @@ pub struct ProbeArgs {
     pub warn_days: u32,
 
     /// In `-f nagios`: CRITICAL when a certificate expires within this many days (at most
-    /// --warn-days). Other formats report it as a problem like --warn-days.
-    #[arg(short = 'c', long, value_name = "DAYS", default_value_t = 7)]
-    pub crit_days: u32,
+    /// --warn-days). Default: 7, or --warn-days when that is less. Elsewhere such a
+    /// certificate is a problem like one within --warn-days.
+    #[arg(short = 'c', long, value_name = "DAYS")]
+    pub crit_days: Option<u32>,
 }
 
 /// A service `probe` can check.

@@ -59,7 +59,7 @@ pub async fn api(ctx: &Ctx, a: &ApiArgs) -> Result<(), Error> {
     super::preflight::api(&command, params, &body)?;
     let reply = client.call(&command, &body).await?;
     let rows = super::user::object_rows(reply)?;
-    ctx.emit(&[], &rows)
+    ctx.emit_for(&command, &[], &rows)
 }
 
 /// `quota get`, `quota-get` and `quotaGet` → `quotaGet` (doveadm's own matching).

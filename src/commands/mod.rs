@@ -44,6 +44,8 @@ pub struct Captured {
     pub api: Option<String>,
     /// That server's version, for doveadm's titles.
     pub version: Option<output::doveadm::Version>,
+    /// Whether the command opened a sink (it prints rows, maybe none).
+    pub opened: bool,
 }
 
 impl Ctx {
@@ -77,10 +79,14 @@ impl Ctx {
         self.client
             .get_or_try_init(|| async {
                 let conn = self.settings.require_connection()?;
+                // Once per process: a fan-out to 1,000 servers is one warning, not 1,000.
+                static WARNED: std::sync::Once = std::sync::Once::new();
                 if conn.tls.insecure {
-                    eprintln!(
-                        "rdoveadm: warning: --insecure: the server's certificate is not verified"
-                    );
+                    WARNED.call_once(|| {
+                        eprintln!(
+                            "rdoveadm: warning: --insecure: the server's certificate is not verified"
+                        );
+                    });
                 }
                 Client::new(conn, self.settings.debug)
             })
@@ -115,6 +121,7 @@ impl Ctx {
     pub fn open(&self, columns: &[&str]) -> Box<dyn RowSink + '_> {
         if let Some(capture) = &self.capture {
             let mut c = capture.lock().unwrap_or_else(|e| e.into_inner());
+            c.opened = true;
             if c.columns.is_empty() {
                 c.columns = columns.iter().map(|s| s.to_string()).collect();
             }
@@ -142,16 +149,17 @@ impl Ctx {
                 c.version = Some(self.version());
             }
             drop(c);
-            return self.open(columns);
+            return crate::monitor::typed::wrap(&self.settings.output, api, self.open(columns));
         }
         let w = std::io::BufWriter::new(std::io::stdout().lock());
-        output::sink_for(
+        let sink = output::sink_for(
             &self.settings.output,
             api,
             self.version(),
             columns,
             Box::new(w),
-        )
+        );
+        crate::monitor::typed::wrap(&self.settings.output, api, sink)
     }
 
     /// The server's Dovecot version for doveadm's titles: known once the features were

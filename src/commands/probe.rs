@@ -13,6 +13,20 @@ use crate::monitor;
 use crate::probe::{self, tls::TlsSetup, Options, Report, Service, State, Target};
 
 pub const DEFAULT_TIMEOUT_SECS: f64 = 10.0;
+/// `--crit-days` when not given (lowered to `--warn-days` when that is less).
+pub const DEFAULT_CRIT_DAYS: u32 = 7;
+
+/// `--crit-days`: as given, else [`DEFAULT_CRIT_DAYS`] but never above `--warn-days`.
+/// Only two given values can contradict each other.
+pub fn crit_days(warn: u32, crit: Option<u32>) -> Result<u32, Error> {
+    match crit {
+        Some(c) if c > warn => Err(Error::Usage(format!(
+            "probe: --crit-days {c} is more than --warn-days {warn}"
+        ))),
+        Some(c) => Ok(c),
+        None => Ok(DEFAULT_CRIT_DAYS.min(warn)),
+    }
+}
 
 pub async fn run(ctx: &Ctx, args: &ProbeArgs) -> Result<(), Error> {
     let opts = Arc::new(options(args)?);
@@ -29,7 +43,7 @@ pub async fn run(ctx: &Ctx, args: &ProbeArgs) -> Result<(), Error> {
         Format::Nagios => {
             let days = monitor::probe::Days {
                 warn: i64::from(args.warn_days),
-                crit: i64::from(args.crit_days),
+                crit: i64::from(crit_days(args.warn_days, args.crit_days)?),
             };
             // The state is the exit code (decided in `crate::run`).
             return ctx.emit(&[], &[monitor::probe::nagios(&reports, days, now)]);
@@ -49,12 +63,7 @@ pub async fn run(ctx: &Ctx, args: &ProbeArgs) -> Result<(), Error> {
 }
 
 fn options(args: &ProbeArgs) -> Result<Options, Error> {
-    if args.crit_days > args.warn_days {
-        return Err(Error::Usage(format!(
-            "probe: --crit-days {} is more than --warn-days {}",
-            args.crit_days, args.warn_days
-        )));
-    }
+    crit_days(args.warn_days, args.crit_days)?;
     let secs = args.timeout.unwrap_or(DEFAULT_TIMEOUT_SECS);
     // Unlike the API commands, 0 does not mean "forever": a probe must always end.
     if !secs.is_finite() || secs <= 0.0 {
@@ -162,6 +171,15 @@ fn summary(reports: &[Report], took: Duration) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn crit_days_defaults_to_seven_or_warn_days_and_only_two_given_values_conflict() {
+        assert_eq!(crit_days(14, None).unwrap(), 7);
+        assert_eq!(crit_days(3, None).unwrap(), 3);
+        assert_eq!(crit_days(0, None).unwrap(), 0);
+        assert_eq!(crit_days(3, Some(2)).unwrap(), 2);
+        assert!(matches!(crit_days(3, Some(5)), Err(Error::Usage(_))));
+    }
 
     #[test]
     fn a_hostile_greeting_is_one_visible_line_in_debug() {

@@ -77,16 +77,28 @@ pub fn read_user_file(path: &Path) -> Result<Vec<String>, Error> {
     use std::io::Read;
     let shown = crate::text::escape_message(&path.display().to_string()).into_owned();
     let mut buf = Vec::new();
-    let read = if path.as_os_str() == "-" {
-        std::io::stdin()
-            .lock()
-            .take(MAX_USER_FILE_BYTES + 1)
-            .read_to_end(&mut buf)
+    if path.as_os_str() == "-" {
+        // Read once per process: under fan-out each server's dispatch resolves `-F`,
+        // and only the first would find anything left on stdin.
+        static STDIN: std::sync::OnceLock<Result<Vec<u8>, String>> = std::sync::OnceLock::new();
+        let read = STDIN.get_or_init(|| {
+            let mut buf = Vec::new();
+            std::io::stdin()
+                .lock()
+                .take(MAX_USER_FILE_BYTES + 1)
+                .read_to_end(&mut buf)
+                .map(|_| buf)
+                .map_err(|e| e.to_string())
+        });
+        match read {
+            Ok(b) => buf.clone_from(b),
+            Err(e) => return Err(Error::NoInput(format!("-F: cannot read `{shown}`: {e}"))),
+        }
     } else {
         std::fs::File::open(path)
             .and_then(|f| f.take(MAX_USER_FILE_BYTES + 1).read_to_end(&mut buf))
-    };
-    read.map_err(|e| Error::NoInput(format!("-F: cannot read `{shown}`: {e}")))?;
+            .map_err(|e| Error::NoInput(format!("-F: cannot read `{shown}`: {e}")))?;
+    }
     if buf.len() as u64 > MAX_USER_FILE_BYTES {
         return Err(Error::Usage(format!(
             "-F: `{shown}` is larger than {} MiB",
@@ -132,6 +144,15 @@ impl Unit<'_> {
             Unit::All => p.insert("allUsers".into(), Value::Bool(true)),
         };
         p
+    }
+
+    /// The user (or shard) this request is for, bare.
+    fn name(&self) -> String {
+        match self {
+            Unit::One(u) | Unit::Listed(u) => u.to_string(),
+            Unit::Shard(m) => format!("shard {m}"),
+            Unit::All => "all users".into(),
+        }
     }
 
     fn label(&self) -> String {
@@ -205,7 +226,23 @@ impl Ctx {
         command: &str,
         users: &Users,
         params: Map<String, Value>,
+        on_row: impl FnMut(Row) -> Result<(), Error>,
+    ) -> Result<(), Error> {
+        self.mail_each_noting(command, users, params, on_row, |_, _| {})
+            .await
+    }
+
+    /// [`Ctx::mail_each`], also handing `on_fail` each failed user (or shard) of a run
+    /// of several requests, with the error message as written on stderr (a monitoring
+    /// format names them in its result). A failure of a single request is only the
+    /// returned error.
+    pub async fn mail_each_noting(
+        &self,
+        command: &str,
+        users: &Users,
+        params: Map<String, Value>,
         mut on_row: impl FnMut(Row) -> Result<(), Error>,
+        mut on_fail: impl FnMut(&str, &str),
     ) -> Result<(), Error> {
         let (units, parallel) = self.plan(command, users).await?;
         if let [unit] = units.as_slice() {
@@ -253,6 +290,7 @@ impl Ctx {
                 Some(Err(e)) => {
                     progress.clear();
                     self.say("error", &format!("{}: {e}", unit.label()));
+                    on_fail(&unit.name(), &e.to_string());
                     first_error.get_or_insert(e.exit_code());
                 }
             }
@@ -271,6 +309,7 @@ impl Ctx {
                 format!("; stopped: {not_asked} of {} {noun} not asked", units.len())
             };
             self.say("error", &format!("{}: {e}{rest}", unit.label()));
+            on_fail(&unit.name(), &format!("{e}{rest}"));
             return Err(Error::Silent(e.exit_code()));
         }
         match first_error {

@@ -94,10 +94,12 @@ pub fn nagios(reports: &[Report], days: Days, now: i64) -> Row {
             perf.push(Perf::new(format!("{p}_handshake_time"), format!("{t:.6}s")));
         }
         if let Some(c) = r.tls_info.as_ref().and_then(|i| i.cert.as_ref()) {
-            perf.push(
-                Perf::new(format!("{p}_days_left"), c.days_left(now).to_string())
-                    .thresholds(days.warn, days.crit),
-            );
+            // No minimum: an expired certificate has negative days left.
+            perf.push(Perf {
+                min: String::new(),
+                ..Perf::new(format!("{p}_days_left"), c.days_left(now).to_string())
+                    .thresholds(days.warn, days.crit)
+            });
         }
         let detail = if r.problems.is_empty() {
             let tls = r

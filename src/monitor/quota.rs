@@ -12,10 +12,45 @@ use super::nagios::{check, Perf, State};
 use super::openmetrics::{gauge, sample, Family};
 use crate::output::{text, Row};
 
-/// A row's percent, when it is a number (Dovecot sends `-` or nothing when unlimited).
+/// A row's percent, when it is a number. Dovecot 2.3 and 2.4 send `0` for an
+/// unlimited root or type (with limit `-`): see [`limited_percent`].
 pub fn percent(r: &Row) -> Option<u64> {
     r.get("percent")
         .and_then(|v| text(v).trim().parse::<u64>().ok())
+}
+
+/// A row's percent when it has a limit (a number above 0); `None` when unlimited.
+pub fn limited_percent(r: &Row) -> Option<u64> {
+    let limit = text(r.get("limit")?).trim().parse::<u64>().ok()?;
+    (limit > 0).then(|| percent(r)).flatten()
+}
+
+/// A user that could not be checked, and why (the error message).
+pub type Failed = (String, String);
+
+/// `-f nagios` thresholds, in percent.
+#[derive(Debug, Clone, Copy)]
+pub struct Thresholds {
+    pub warn: u32,
+    pub crit: u32,
+}
+
+/// How many users the rows are about.
+pub fn user_count(rows: &[Row], one: Option<&str>) -> usize {
+    rows.iter()
+        .map(|r| user(r, one))
+        .collect::<std::collections::BTreeSet<_>>()
+        .len()
+}
+
+/// The longest user name a nagios summary or long text shows whole.
+const MAX_NAME_CHARS: usize = 128;
+/// The longest error message of a failed user in the long text.
+const MAX_WHY_CHARS: usize = 300;
+
+/// A user name for the nagios text: bounded (rendering escapes the whole text).
+fn shown(u: &str) -> String {
+    crate::text::bounded(u, MAX_NAME_CHARS).into_owned()
 }
 
 fn field(r: &Row, k: &str) -> String {
@@ -29,8 +64,17 @@ fn user(r: &Row, one: Option<&str>) -> String {
     }
 }
 
-/// The nagios check row; `one` names the user of a single-user reply.
-pub fn nagios(rows: &[Row], one: Option<&str>, warn: u32, crit: u32) -> Row {
+/// The nagios check row; `one` names the user of a single-user reply, `checked` is
+/// the number of users checked (before `--over`), `failed` the users that could not
+/// be checked: they make the state at least UNKNOWN (CRITICAL and WARNING still win).
+pub fn nagios(
+    rows: &[Row],
+    one: Option<&str>,
+    t: Thresholds,
+    checked: usize,
+    failed: &[Failed],
+) -> Row {
+    let Thresholds { warn, crit } = t;
     // Each user's highest percent and where it is.
     let mut users: BTreeMap<String, (u64, String)> = BTreeMap::new();
     for r in rows {
@@ -59,15 +103,18 @@ pub fn nagios(rows: &[Row], one: Option<&str>, warn: u32, crit: u32) -> Row {
         .filter(|(_, (p, _))| *p >= u64::from(crit))
         .count();
     let n_warn = over.len();
-    let state = if n_crit > 0 {
+    let mut state = if n_crit > 0 {
         State::Critical
     } else if n_warn > 0 {
         State::Warning
     } else {
         State::Ok
     };
+    if !failed.is_empty() {
+        state = state.worst(State::Unknown);
+    }
     let highest = users.values().map(|(p, _)| *p).max().unwrap_or(0);
-    let summary = if n_warn == 0 {
+    let mut summary = if n_warn == 0 {
         format!(
             "{} user(s), none at or over {warn}%; highest {highest}%",
             users.len()
@@ -76,7 +123,7 @@ pub fn nagios(rows: &[Row], one: Option<&str>, warn: u32, crit: u32) -> Row {
         let names: Vec<String> = over
             .iter()
             .take(5)
-            .map(|(u, (p, _))| format!("{u} {p}%"))
+            .map(|(u, (p, _))| format!("{} {p}%", shown(u)))
             .collect();
         let more = if n_warn > 5 {
             format!(", {} more", n_warn - 5)
@@ -88,7 +135,20 @@ pub fn nagios(rows: &[Row], one: Option<&str>, warn: u32, crit: u32) -> Row {
             names.join(", ")
         )
     };
-    let long: Vec<String> = over
+    if !failed.is_empty() {
+        let names: Vec<String> = failed.iter().take(5).map(|(u, _)| shown(u)).collect();
+        let more = if failed.len() > 5 {
+            format!(", {} more", failed.len() - 5)
+        } else {
+            String::new()
+        };
+        summary.push_str(&format!(
+            "; {} user(s) not checked: {}{more}",
+            failed.len(),
+            names.join(", ")
+        ));
+    }
+    let mut long: Vec<String> = over
         .iter()
         .map(|(u, (p, what))| {
             let st = if *p >= u64::from(crit) {
@@ -96,10 +156,18 @@ pub fn nagios(rows: &[Row], one: Option<&str>, warn: u32, crit: u32) -> Row {
             } else {
                 State::Warning
             };
-            format!("[{}] {u}: {what}", st.name())
+            format!("[{}] {}: {what}", st.name(), shown(u))
         })
         .collect();
-    let n = users.len();
+    long.extend(failed.iter().map(|(u, why)| {
+        let why = crate::text::bounded(why, MAX_WHY_CHARS);
+        format!(
+            "[{}] {}: not checked: {why}",
+            State::Unknown.name(),
+            shown(u)
+        )
+    }));
+    let n = checked;
     let perf = [
         Perf::new("users", n.to_string()),
         Perf {
@@ -157,10 +225,15 @@ pub fn openmetrics(rows: &[Row], one: Option<&str>) -> Vec<Row> {
         Some(n)
     };
     let mut out = Vec::new();
+    // A user listed twice in `-F` is asked twice: one series each all the same.
+    let mut seen = std::collections::BTreeSet::new();
     for r in rows {
         let u = user(r, one);
         let root = field(r, "root");
         let kind = field(r, "type");
+        if !seen.insert((u.clone(), root.clone(), kind.clone())) {
+            continue;
+        }
         let (used, limit, scale, typed) = match kind.as_str() {
             "STORAGE" => (&STORAGE_USED, &STORAGE_LIMIT, 1024.0, false),
             "MESSAGE" => (&MESSAGES_USED, &MESSAGES_LIMIT, 1.0, false),
@@ -194,13 +267,53 @@ mod tests {
         .clone()
     }
 
+    const T: Thresholds = Thresholds { warn: 80, crit: 95 };
+
+    #[test]
+    fn failed_users_make_it_unknown_unless_worse_and_are_named() {
+        let rows = [row("bob", "MESSAGE", "9", "10", "90")];
+        let failed = [(
+            "nosuch\u{1b}".to_string(),
+            "quotaGet: no such user (67, EX_NOUSER)".to_string(),
+        )];
+        let (state, out) = super::super::nagios::render(&[nagios(&rows, None, T, 1, &failed)]);
+        assert_eq!(state, State::Warning, "{out}");
+        let (state, out) = super::super::nagios::render(&[nagios(
+            &rows,
+            None,
+            Thresholds { warn: 95, crit: 99 },
+            1,
+            &failed,
+        )]);
+        assert_eq!(state, State::Unknown, "{out}");
+        let lines: Vec<&str> = out.lines().collect();
+        assert!(lines[0].starts_with("QUOTA UNKNOWN - 1 user(s), none at or over 95%; highest 90%; 1 user(s) not checked: nosuch\\x1b|users=1;;;0 "), "{out}");
+        assert_eq!(
+            lines[1], "[UNKNOWN] nosuch\\x1b: not checked: quotaGet: no such user (67, EX_NOUSER)",
+            "{out}"
+        );
+        let long_name = "u".repeat(1000);
+        let failed = [(long_name, "x".to_string())];
+        let (_, out) = super::super::nagios::render(&[nagios(&rows, None, T, 1, &failed)]);
+        assert!(out.lines().all(|l| l.len() < 400), "{out}");
+    }
+
+    #[test]
+    fn a_user_listed_twice_is_one_series() {
+        let rows = [
+            row("a", "MESSAGE", "3", "10", "30"),
+            row("a", "MESSAGE", "3", "10", "30"),
+        ];
+        assert_eq!(openmetrics(&rows, None).len(), 2);
+    }
+
     #[test]
     fn a_hostile_user_name_stays_on_its_line_and_out_of_perfdata() {
         let rows = [
             row("evil\n|x=1\u{1b}[2J", "MESSAGE", "10", "10", "100"),
             row("ok@example.org", "STORAGE", "1", "-", "-"),
         ];
-        let (state, out) = super::super::nagios::render(&[nagios(&rows, None, 80, 95)]);
+        let (state, out) = super::super::nagios::render(&[nagios(&rows, None, T, 2, &[])]);
         assert_eq!(state, State::Critical);
         let lines: Vec<&str> = out.lines().collect();
         assert_eq!(lines.len(), 2, "{out}");

@@ -149,13 +149,7 @@ pub fn sink<'w>(
     columns: &[&str],
     w: Box<dyn Write + 'w>,
 ) -> Box<dyn RowSink + 'w> {
-    if settings.typed && matches!(settings.format, Format::Json | Format::Jsonl) {
-        let plain = OutputSettings {
-            typed: false,
-            ..*settings
-        };
-        return Box::new(crate::monitor::typed::TypedSink(sink(&plain, columns, w)));
-    }
+    // `--typed` is per command: `crate::monitor::typed::wrap`, in `Ctx::open_for`.
     let columns: Vec<String> = columns.iter().map(|c| c.to_string()).collect();
     match settings.format {
         Format::Table => Box::new(table::TableSink::new(

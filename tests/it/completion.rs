@@ -2,7 +2,7 @@
 //! scripts from `completions/`, Tab is pressed, and the screen is read back. Names come
 //! from a sandbox Dovecot (`-u` users, mailboxes of the `-u` user).
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -290,50 +290,42 @@ fn bash_quotes_names_with_spaces_and_completes_status_fields() {
     }
 }
 
-/// Files `scripts/install` wrote, removed (and anything it replaced put back) on drop.
-struct Installed {
-    saved: Vec<(PathBuf, Option<Vec<u8>>)>,
-}
-
-impl Drop for Installed {
-    fn drop(&mut self) {
-        for (p, old) in &self.saved {
-            match old {
-                Some(b) => {
-                    let _ = std::fs::write(p, b);
-                }
-                None => {
-                    let _ = std::fs::remove_file(p);
-                }
-            }
-        }
-    }
-}
-
 #[test]
 fn fish_loads_the_completion_scripts_install_installed() {
     let d = sandbox_with_odd_names(versions()[0]);
-    // The default PREFIX=/usr/local, for real: Debian's fish never reads
-    // /usr/local/share/fish, so install must put the file where fish does look.
-    let candidates = [
+    // A PREFIX fish does not search, as /usr/local is on Debian: install must put the
+    // file where fish does look. Everything goes into a tempdir: the prefix, and the
+    // fish completions directory (the user's own, under XDG_CONFIG_HOME, which the
+    // fish started below reads); no system directory is touched.
+    let system = [
         "/usr/local/bin/rdoveadm",
-        "/usr/local/share/bash-completion/completions/rdoveadm",
-        "/usr/local/share/zsh/site-functions/_rdoveadm",
-        "/usr/local/share/fish/vendor_completions.d/rdoveadm.fish",
+        "/usr/local/share/bash-completion",
+        "/usr/local/share/zsh",
+        "/usr/local/share/fish",
+        "/usr/local/share/man/man1/rdoveadm.1",
         "/etc/fish/completions/rdoveadm.fish",
     ];
-    let _installed = Installed {
-        saved: candidates
-            .iter()
-            .map(|p| (PathBuf::from(p), std::fs::read(p).ok()))
-            .collect(),
-    };
+    let before: Vec<bool> = system.iter().map(|p| Path::new(p).exists()).collect();
+    let mut env = shell_env(&d);
+    env.retain(|(k, _)| *k != "PS1");
+    let config = env
+        .iter()
+        .find(|(k, _)| *k == "XDG_CONFIG_HOME")
+        .map(|(_, v)| PathBuf::from(v))
+        .unwrap();
+    let fish_dir = config.join("fish/completions");
+    let prefix = tempfile::tempdir().unwrap();
     let out = Command::new(repo().join("scripts/install"))
         .env("RDOVEADM_BIN", env!("CARGO_BIN_EXE_rdoveadm"))
-        .env_remove("PREFIX")
+        .env("PREFIX", prefix.path())
+        .env("FISH_COMPLETIONS_DIR", &fish_dir)
         .env_remove("DESTDIR")
         .output()
         .expect("run scripts/install");
+    let after: Vec<bool> = system.iter().map(|p| Path::new(p).exists()).collect();
+    assert_eq!(before, after, "install touched a system dir: {system:?}");
+    assert!(prefix.path().join("bin/rdoveadm").is_file());
+    assert!(prefix.path().join("share/man/man1/rdoveadm.1").is_file());
     let said = String::from_utf8_lossy(&out.stdout);
     assert!(
         out.status.success(),
@@ -345,7 +337,12 @@ fn fish_loads_the_completion_scripts_install_installed() {
         .find(|l| l.trim_start().starts_with("fish:"))
         .unwrap_or_else(|| panic!("install did not say where the fish file went:\n{said}"));
     let fish_file = fish_line.trim_start().trim_start_matches("fish:").trim();
-    assert!(std::path::Path::new(fish_file).is_file(), "{said}");
+    assert_eq!(
+        Path::new(fish_file),
+        fish_dir.join("rdoveadm.fish"),
+        "{said}"
+    );
+    assert!(Path::new(fish_file).is_file(), "{said}");
     for shell in ["bash:", "zsh:"] {
         assert!(
             said.lines().any(|l| l.trim_start().starts_with(shell)),
@@ -354,8 +351,6 @@ fn fish_loads_the_completion_scripts_install_installed() {
     }
     assert!(said.contains("new fish"), "no word on loading it:\n{said}");
     // A fresh fish (no config of ours) finds it: Tab completes a subcommand and a mailbox.
-    let mut env = shell_env(&d);
-    env.retain(|(k, _)| *k != "PS1");
     let t = Tmux::start("fish", "fish", &env);
     t.run("function fish_prompt; echo '$ '; end", "PROMPT");
     let s = t.complete(

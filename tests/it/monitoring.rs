@@ -250,7 +250,7 @@ fn nagios_probe_reaches_every_state_and_typed_probe_json() {
             let days = &n.perf[&format!("{s}_days_left")];
             let left: i64 = days[0].parse().unwrap();
             assert!((364..=365).contains(&left), "{v} {s}: {days:?}");
-            assert_eq!(days[1..], ["14", "7", "0"], "{v} {s}");
+            assert_eq!(days[1..], ["14", "7"], "{v} {s}");
             for t in ["connect_time", "handshake_time"] {
                 let p = &n.perf[&format!("{s}_{t}")];
                 let secs: f64 = p[0].strip_suffix('s').expect("UOM s").parse().unwrap();
@@ -295,11 +295,18 @@ fn nagios_probe_reaches_every_state_and_typed_probe_json() {
             "{}",
             n.summary
         );
-        assert_eq!(twenty(&n.perf["imaps_days_left"]), ["30", "7", "0"]);
+        // No min: days_left goes below 0 once a certificate has expired.
+        assert_eq!(twenty(&n.perf["imaps_days_left"]), ["30", "7"]);
+        // -w below the default -c 7 alone: -c follows it (was a usage error, 64).
+        let out = probe(&d, "nagios", &["-w", "25"]).code(1);
+        assert_eq!(twenty(&nagios(&out).perf["imaps_days_left"]), ["25", "7"]);
+        let out = probe(&d, "nagios", &["--warn-days", "5"]).code(0);
+        assert_eq!(twenty(&nagios(&out).perf["imaps_days_left"]), ["5", "5"]);
+        probe(&d, "nagios", &["-w", "5", "-c", "6"]).code(3);
         let out = probe(&d, "nagios", &["--warn-days", "30", "--crit-days", "25"]).code(2);
         let n = nagios(&out);
         assert_eq!(n.state, "CRITICAL", "{v}: {}", out.stdout);
-        assert_eq!(twenty(&n.perf["pop3s_days_left"]), ["30", "25", "0"]);
+        assert_eq!(twenty(&n.perf["pop3s_days_left"]), ["30", "25"]);
         assert!(
             n.long.iter().all(|l| l.starts_with("[CRITICAL] ")),
             "{:?}",
@@ -898,5 +905,233 @@ fn quota_over_nagios_openmetrics_typed_and_who_with_real_logins() {
                 .all(|r| r["pid"].is_u64() && r["ip"].is_string()),
             "{j}"
         );
+    }
+}
+
+/// The reviewer's defects, each in the form an admin meets it: `-c` alone, a failing
+/// user among good ones in nagios and openmetrics, `-F -` and an empty result under
+/// fan-out, `--over 0` and unlimited roots, `users=` under `--over`.
+#[test]
+fn quota_partial_failures_thresholds_and_fan_out_of_stdin() {
+    for v in versions() {
+        let d = Dovecot::start(v, &[]);
+        quota_users(&d);
+        let rd = d.rdoveadm();
+
+        // -c below the default -w 80, alone: -w follows it (was a usage error).
+        let out = rd
+            .clone()
+            .args(["-f", "nagios", "quota", "get", "-A", "-c", "50"])
+            .run()
+            .code(2);
+        let n = nagios(&out);
+        assert_eq!(n.perf["highest_percent"], ["100%", "50", "50", "0", "100"]);
+        assert_eq!(n.perf["users_over_warning"][0], "3", "{}", out.stdout);
+
+        // users= counts the users checked, also with --over leaving some out.
+        let out = rd
+            .clone()
+            .args(["-f", "nagios", "quota", "get", "-A", "--over", "90"])
+            .run()
+            .code(2);
+        assert_eq!(nagios(&out).perf["users"][0], "6", "{}", out.stdout);
+
+        // A user that fails among users that work: their rows still count.
+        let stdin = "bob@example.org\nnosuch\n";
+        let out = rd
+            .clone()
+            .stdin(stdin)
+            .args(["-f", "nagios", "quota", "get", "-F", "-"])
+            .run()
+            .code(1);
+        let n = nagios(&out);
+        assert_eq!(n.state, "WARNING", "{v}: {}", out.stdout);
+        assert!(
+            n.summary
+                .starts_with("0 user(s) at or over 95%, 1 at or over 80%: bob@example.org 90%"),
+            "{}",
+            n.summary
+        );
+        assert!(
+            n.summary.ends_with("; 1 user(s) not checked: nosuch"),
+            "{}",
+            n.summary
+        );
+        assert_eq!(n.perf["users"][0], "1");
+        let unknown = n
+            .long
+            .iter()
+            .find(|l| l.starts_with("[UNKNOWN] nosuch: not checked: "))
+            .unwrap_or_else(|| panic!("{:?}", n.long));
+        assert!(unknown.contains("no such user"), "{unknown}");
+        assert!(!out.stderr.contains("exit code"), "{}", out.stderr);
+        let out = rd
+            .clone()
+            .stdin(stdin)
+            .args([
+                "-f", "nagios", "quota", "get", "-F", "-", "-w", "95", "-c", "99",
+            ])
+            .run()
+            .code(3);
+        assert_eq!(nagios(&out).state, "UNKNOWN", "{}", out.stdout);
+        // CRITICAL still wins over UNKNOWN.
+        let out = rd
+            .clone()
+            .stdin("alice@example.org\nnosuch\n")
+            .args(["-f", "nagios", "quota", "get", "-F", "-"])
+            .run()
+            .code(2);
+        assert_eq!(nagios(&out).state, "CRITICAL", "{}", out.stdout);
+
+        // OpenMetrics: the samples it has, the failure on stderr and in the exit code;
+        // a user listed twice is one series.
+        let out = rd
+            .clone()
+            .stdin("bob@example.org\nnosuch\nbob@example.org\n")
+            .args(["-f", "openmetrics", "quota", "get", "-F", "-"])
+            .run()
+            .code(67);
+        let m = openmetrics(&out.stdout);
+        let bob = [("user", "bob@example.org"), ("root", "User quota")];
+        assert_eq!(one(&m, "dovecot_quota_messages_used", &bob).value, 9.0);
+        assert_eq!(find(&m, "dovecot_quota_messages_used", &[]).len(), 1);
+        assert!(out.stderr.contains("`nosuch`"), "{}", out.stderr);
+
+        // --over 0: an unlimited root (limit `-`, percent 0) never matches.
+        let j = json_of(&rd, &["-f", "json", "quota", "get", "-A", "--over", "0"]);
+        for r in j.as_array().unwrap() {
+            let limit: u64 = r["limit"].as_str().unwrap().parse().unwrap_or(0);
+            assert!(limit > 0, "{v}: {r}");
+        }
+        if v == "2.3" {
+            // alice's own rule has no storage limit.
+            let alice: Vec<&Value> = j
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|r| r["username"] == "alice@example.org")
+                .collect();
+            assert_eq!(alice.len(), 1, "{j}");
+            assert_eq!(alice[0]["type"], "MESSAGE");
+        }
+
+        // --typed is per command: a metadata value or a setting stays text.
+        let api = |args: &[&str]| rd.clone().args(["--typed", "-f", "json", "api"]).args(args);
+        for value in ["007", "-", "42"] {
+            api(&[
+                "mailbox metadata set",
+                "user=alice@example.org",
+                "mailbox=INBOX",
+                "key=/private/comment",
+                &format!("value={value}"),
+            ])
+            .run()
+            .ok();
+            let out = api(&[
+                "mailboxMetadataGet",
+                "user=alice@example.org",
+                "mailbox=INBOX",
+                "key=/private/comment",
+            ])
+            .run()
+            .ok();
+            assert_eq!(out.json()[0]["value"], value, "{v}: {}", out.stdout);
+        }
+        let j = json_of(&rd, &["--typed", "-f", "json", "server", "info"]);
+        let commands = j
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["name"] == "commands")
+            .unwrap_or_else(|| panic!("{j}"));
+        assert!(commands["value"].is_string(), "{commands}");
+        let out = api(&["quotaGet", "user=dave@other.test"]).run().ok();
+        assert_eq!(out.json()[1]["value"], 3, "{v}: {}", out.stdout);
+
+        // Fan-out: `-F -` reaches every server; an empty result is still whole.
+        let other = d.url().replace("127.0.0.1", "localhost");
+        let fan = Rd::new().env("RDOVEADM_PASSWORD", d.password()).args([
+            "--url",
+            d.url(),
+            "--url",
+            &other,
+        ]);
+        let out = fan
+            .clone()
+            .stdin("bob@example.org\ncarol@example.org\n")
+            .args(["-f", "json", "quota", "get", "-F", "-"])
+            .run()
+            .ok();
+        let j = out.json();
+        let mut seen: Vec<(String, String)> = j
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|r| r["type"] == "MESSAGE")
+            .map(|r| {
+                (
+                    r["server"].as_str().unwrap().to_string(),
+                    r["username"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect();
+        seen.sort();
+        assert_eq!(seen.len(), 4, "{v}: {j}");
+        let out = fan
+            .clone()
+            .args([
+                "-f",
+                "openmetrics",
+                "quota",
+                "get",
+                "-u",
+                "dave@other.test",
+                "--over",
+                "100",
+            ])
+            .run()
+            .ok();
+        assert_eq!(out.stdout, "# EOF\n");
+        let out = fan
+            .clone()
+            .args([
+                "-f",
+                "json",
+                "quota",
+                "get",
+                "-u",
+                "dave@other.test",
+                "--over",
+                "100",
+            ])
+            .run()
+            .ok();
+        assert_eq!(out.json(), json!([]), "{}", out.stdout);
+        // A command that prints no rows prints nothing, also under fan-out.
+        let out = fan.clone().args(["-f", "json", "reload"]).run().ok();
+        assert_eq!(out.stdout, "");
+        // Typed under fan-out too.
+        let j = fan
+            .clone()
+            .args([
+                "--typed",
+                "-f",
+                "json",
+                "quota",
+                "get",
+                "-u",
+                "dave@other.test",
+            ])
+            .run()
+            .ok()
+            .json();
+        let messages: Vec<&Value> = j
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|r| r["type"] == "MESSAGE")
+            .map(|r| &r["value"])
+            .collect();
+        assert_eq!(messages, [&json!(3), &json!(3)], "{v}: {j}");
     }
 }

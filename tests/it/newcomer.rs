@@ -475,7 +475,7 @@ impl Silent {
 }
 
 #[test]
-fn ctrl_c_clears_the_progress_line_and_exits_130() {
+fn ctrl_c_clears_the_progress_line_and_stops_a_shell_loop() {
     let d = Dovecot::start("2.3", &[]);
     let silent = Silent::start(2);
     let t = crate::completion::Tmux::start_sized(
@@ -485,10 +485,12 @@ fn ctrl_c_clears_the_progress_line_and_exits_130() {
         80,
         24,
     );
-    // One server answers at once, two never: the progress line stays up at 1/3.
+    // One server answers at once, two never: the progress line stays up at 1/3. One
+    // Ctrl-C must end the whole loop, as it does for any program killed by SIGINT
+    // (a child that only exits 130 lets bash go on with the next round).
     t.clear(1);
     t.type_text(&format!(
-        "rdoveadm -f tab --url {} --url {} --url {} who; echo \"rc=$?\"",
+        "for i in 1 2; do rdoveadm -f tab --url {} --url {} --url {} who; echo \"rc$i=$?\"; done; echo \"last=$?\"",
         d.url(),
         silent.urls[0],
         silent.urls[1]
@@ -496,8 +498,19 @@ fn ctrl_c_clears_the_progress_line_and_exits_130() {
     t.keys(&["Enter"]);
     t.wait("the progress line", |s| s.contains("1/3 servers"));
     t.keys(&["C-c"]);
-    let s = t.wait("the exit code", |s| s.lines().any(|l| l.starts_with("rc=")));
-    assert!(s.lines().any(|l| l == "rc=130"), "{s}");
+    // Bash drops the rest of the line; `$?` on the next one is still 130.
+    t.type_text("echo \"after=$?\"");
+    t.keys(&["Enter"]);
+    let s = t.wait("the loop to stop", |s| {
+        s.lines()
+            .any(|l| l.starts_with("after=") || l.starts_with("rc1="))
+    });
+    assert!(
+        !s.lines()
+            .any(|l| l.starts_with("rc1=") || l.starts_with("last=")),
+        "the loop went on after Ctrl-C:\n{s}"
+    );
+    assert!(s.lines().any(|l| l == "after=130"), "{s}");
     assert!(
         !s.contains("servers ·"),
         "the progress line was left on screen:\n{s}"
@@ -633,5 +646,5 @@ fn tables_at_80_columns_fit_and_show_every_value_whole() {
             .contains("127.0.0.1"),
         "{json}"
     );
-    assert_whole(&screen, &json, 80, "probe", &["connect_ms"]);
+    assert_whole(&screen, &json, 80, "probe", &["connect_ms", "handshake_ms"]);
 }
