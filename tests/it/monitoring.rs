@@ -623,7 +623,7 @@ fn quota_over_nagios_openmetrics_typed_and_who_with_real_logins() {
             .run()
             .ok();
         assert_eq!(
-            t.stdout, "root\ttype\tvalue\tlimit\tpercent\nUser quota\tMESSAGE\t9\t10\t90\n",
+            t.stdout, "Quota name\tType\tValue\tLimit\t%\nUser quota\tMESSAGE\t9\t10\t90\n",
             "{v}"
         );
 

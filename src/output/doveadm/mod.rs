@@ -291,9 +291,8 @@ impl DoveadmSink<'_> {
                     out.push(':');
                     match row.get(&h.key) {
                         None | Some(Value::Null) => out.push_str("null"),
-                        Some(Value::Number(n)) if h.flags & NUMBER != 0 => {
-                            out.push_str(&n.to_string())
-                        }
+                        // A number is the server's (NUMBER columns) or `--typed`'s.
+                        Some(Value::Number(n)) => out.push_str(&n.to_string()),
                         Some(v) => {
                             let t = text(v);
                             if h.flags & NUMBER != 0 && is_float(&t) {
