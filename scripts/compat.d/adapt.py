@@ -91,6 +91,9 @@ PLACEHOLDERS = {
 GLOBAL_GROUPS = {"[-Dv]", "[<GLOBAL OPTIONS>]", "[-f <formatter>]", "[-Dv][-f <formatter>]"}
 
 
+BOLD_PLACEHOLDERS = {"destination"}
+
+
 class Skip(Exception):
     pass
 
@@ -119,6 +122,10 @@ def tokenize(s):
             while j < len(s) and not s[j].isspace() and s[j] not in "[]|<":
                 j += 1
             w = s[i:j]
+            if w in BOLD_PLACEHOLDERS:  # 2.4's copy/move synopses set it in bold
+                toks.append(("PH", w))
+                i = j
+                continue
             if w.endswith("..."):
                 w = w[:-3]
                 if w:
@@ -206,8 +213,12 @@ def command_words(toks):
 
 
 # Commands whose options are not tried one by one (they need a dsync peer).
-NO_VARIANTS = {"sync", "backup"}
+NO_VARIANTS = {"sync", "backup", "director", "replicator"}  # and no director/replicator runs here
 FORMATS = ["tab", "flow"]
+# Commands that print rows: tried with each formatter even where their synopsis omits -f.
+PRINTING = {("who",), ("kick",), ("quota", "get"), ("mailbox", "list"), ("mailbox", "status"), ("fetch",),
+            ("search",), ("user",), ("log", "errors"), ("process", "status"), ("stats", "dump"),
+            ("service", "status")}
 
 
 def adapt_synopsis(text):
@@ -221,7 +232,7 @@ def synopsis_variants(text):
     synopsis takes -f, one per formatter. Variants lacking a sandbox value are left out;
     the minimal form raises Skip instead."""
     s = text
-    has_f = "[-f <formatter>]" in s or "[<GLOBAL OPTIONS>]" in s or "[-Dv][-f <formatter>]" in s
+    has_f = "[-f <formatter>]" in s  # 2.4's generic [GLOBAL OPTIONS] doesn't say whether it prints
     for g in sorted(GLOBAL_GROUPS, key=len, reverse=True):
         s = s.replace(g, " ")
     toks = tokenize(s)
@@ -254,9 +265,11 @@ def synopsis_variants(text):
                 render(("alt", [new_seq]), words, v)
             except Skip:
                 continue
+            if words[:1] == ["save"] and label.startswith("-S"):
+                continue  # doveadm save -S waits for the message on the server's side: hangs
             if v != out and all(v != x[1] for x in variants):
                 variants.append((label, v))
-    if has_f:
+    if has_f or tuple(words[:1]) in PRINTING or tuple(words[:2]) in PRINTING:
         for f in FORMATS:
             variants.append((f"-f {f}", [out[0], "-f", f] + out[1:]))
     return variants

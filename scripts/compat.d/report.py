@@ -20,7 +20,8 @@ def reason(rec):
         parts.append(f"exit differs: doveadm {ex(nat)} ({nat['stderr'][:120]}), rdoveadm {ex(rd)} ({rd['stderr'][:120]})")
     if not rec["identical"]:
         d = rec["first_diff"]
-        parts.append(f"output differs at line {d['line']}: doveadm {d['native']!r} / rdoveadm {d['rdoveadm']!r}")
+        order = " (the same lines in another order)" if rec.get("same_sorted") else ""
+        parts.append(f"output differs at line {d['line']}{order}: doveadm {d['native']!r} / rdoveadm {d['rdoveadm']!r}")
     if not rec["same_state"]:
         parts.append(f"state differs: {rec['state_diff']}")
     return "; ".join(parts)
@@ -76,6 +77,70 @@ def category(l):
     return "same"
 
 
+def fmt_of(run):
+    m = re.search(r"doveadm\s+(?:-\S+\s+)*?-f\s*(\w+)", run.split("\n")[0])
+    return m.group(1) if m else "default"
+
+
+def cause(l):
+    """A short cause for grouping the differences (what a fix would address)."""
+    cat = category(l)
+    cmd = l.get("command") or "?"
+    if cat == "skipped":
+        return "skipped: " + re.sub(r"<[^>]*>", "<…>", l.get("skipped", ""))
+    if cat == "refused by rdoveadm":
+        err = l["rdoveadm"]["stderr"]
+        m = re.search(r"unrecognized subcommand '([^']*)'", err)
+        if m:
+            return f"refused: command `{cmd if m.group(1) in cmd.split() else m.group(1)}` missing"
+        m = re.search(r"unexpected argument '([^']*)'", err)
+        if m:
+            opt = m.group(1)
+            if not opt.startswith("-"):
+                opt = "positional argument (option after it, or extra word)"
+            return f"refused: `{cmd}` {opt}"
+        if "required arguments were not provided" in err and "--user" in err:
+            return "refused: no -u/-A/-F on a mail command (doveadm uses $USER)"
+        return f"refused: `{cmd}`: {re.sub(r'`[^`]*`', '`…`', err)[:100]}"
+    if cat == "exit differs":
+        ex = lambda r: str(r["exit"]) + (f" (calls {r['calls']})" if len(r["calls"]) > 1 else "")
+        return f"exit differs: `{cmd}` doveadm {ex(l['native'])} / rdoveadm {ex(l['rdoveadm'])}"
+    if cat == "output differs":
+        return f"output differs: `{cmd}` -f {fmt_of(l['run'])}"
+    if cat == "state differs":
+        return f"state differs: `{cmd}`"
+    return cat
+
+
+def grouped(lines):
+    """Causes in families (refused: command missing, refused: option, output, exit, state,
+    skipped), each family's members with their run counts, biggest first."""
+    fams = collections.defaultdict(collections.Counter)
+    for l in lines:
+        if category(l) == "same":
+            continue
+        c = cause(l)
+        m = re.match(r"refused: command (`[^`]*`) missing", c)
+        if m:
+            fams["refused: command missing"][m.group(1)] += 1
+            continue
+        m = re.match(r"refused: (`[^`]*` -\S*)$", c)
+        if m:
+            fams["refused: option not accepted"][m.group(1)] += 1
+            continue
+        fam, _, member = c.partition(": ")
+        if fam == "refused" and member.startswith("no -u"):
+            fams["refused: " + member][""] += 1
+            continue
+        fams[fam][member] += 1
+    out = []
+    for fam, members in sorted(fams.items(), key=lambda kv: -sum(kv[1].values())):
+        total = sum(members.values())
+        items = ", ".join(f"{k} {n}" if k else str(n) for k, n in sorted(members.items(), key=lambda kv: (-kv[1], kv[0])) if k)
+        out.append(f"  {total:4d}  {fam}" + (f": {items}" if items else ""))
+    return out
+
+
 def text(data):
     out = []
     out.append(f"doveadm compatibility suite (scripts/compat), rdoveadm {data.get('rdoveadm')}, "
@@ -94,20 +159,9 @@ def text(data):
         out.append(f"same end state: {pct(c['same_state'], c['run'])}")
         out.append(f"all three the same: {pct(c['all_same'], c['run'])}")
         out.append(f"man-page pipelines and example blocks (item 6): {pct(c['pipelines_same'], c['pipelines'])} the same")
-        # grouped reasons
-        groups = collections.Counter()
-        for l in d["lines"]:
-            cat = category(l)
-            if cat == "same":
-                continue
-            key = l.get("command") or (l.get("skipped") if cat == "skipped" else "?")
-            if cat == "skipped":
-                key = re.sub(r"<[^>]*>", "<…>", l.get("skipped", ""))
-            groups[(cat, key)] += 1
         out.append("")
-        out.append("differences grouped (category: command or reason: count):")
-        for (cat, key), n in sorted(groups.items(), key=lambda kv: (-kv[1], kv[0])):
-            out.append(f"  {cat}: {key}: {n}")
+        out.append("differences grouped by cause (runs):")
+        out.extend(grouped(d["lines"]))
         out.append("")
         out.append("each remaining difference:")
         for l in d["lines"]:

@@ -172,7 +172,7 @@ def extract(path):
         if para is not None:
             t = " ".join(para.text(True).split())
             t = t.replace("[ ", "[").replace(" ]", "]")
-            if re.match(r"doveadm\b", t):
+            if re.match(r"doveadm(\s|$)", t):  # not `doveadm-who(1), ...` (2.4's doveadm(1) list)
                 out.append(("synopsis", section, t))
             para = None
 
@@ -281,6 +281,9 @@ def join_commands(block):
         i += 1
         depth = len(re.findall(r"\bdo\b", s)) - len(re.findall(r"\bdone\b", s))
         while i < len(block):
+            if depth == 0 and not cmd.endswith(("\\", "|")) and re.match(r"while\s", block[i].strip()):
+                # 2.4's doveadm-search(1) lost the `|` before its `while read` loop
+                cmd += " |"
             if cmd.endswith("\\"):
                 cmd = cmd[:-1].rstrip() + " " + block[i].strip()
             elif cmd.endswith("|") or depth > 0:

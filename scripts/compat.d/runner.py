@@ -3,7 +3,10 @@ and with rdoveadm against the same sandbox Dovecot, compared byte for byte
 (stdout), by exit code and by end state. See scripts/compat --help."""
 
 import argparse
+import concurrent.futures
 import glob
+import multiprocessing
+import signal
 import json
 import os
 import re
@@ -13,6 +16,7 @@ import sys
 import time
 
 import adapt
+import baseline
 import report
 import roff
 from sandbox import Instance
@@ -21,6 +25,11 @@ HERE = os.path.dirname(os.path.realpath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
 CHROOT = os.environ.get("RDOVEADM_CHROOT_DIR", "/var/cache/rdoveadm/dovecot24-chroot")
 MANDIRS = {"2.3": "/usr/share/man", "2.4": CHROOT + "/usr/share/man"}
+
+# Issue 11 must-show 5: the everyday commands (`--everyday` runs only these).
+EVERYDAY = {"who", "kick", "quota get", "quota recalc", "mailbox list", "mailbox status", "mailbox create",
+            "mailbox delete", "expunge", "fetch", "search", "user", "reload", "log errors", "process status",
+            "stats dump"}
 
 # Lines never run: they leave the sandbox (a local binary, ssh, another host).
 DANGEROUS = [
@@ -201,10 +210,10 @@ def run_one(inst, shell, shim, home, stdin_file):
     stdin = open(stdin_file, "rb") if stdin_file else subprocess.DEVNULL
     try:
         r = subprocess.run(["/bin/sh", "-c", shell], cwd=inst.work, env=env, stdin=stdin,
-                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60)
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=TIMEOUT)
         rc, out, err = r.returncode, r.stdout, r.stderr
     except subprocess.TimeoutExpired as e:
-        rc, out, err = -1, e.stdout or b"", (e.stderr or b"") + b"\n(timed out after 60 s)"
+        rc, out, err = -1, e.stdout or b"", (e.stderr or b"") + f"\n(timed out after {TIMEOUT} s)".encode()
     finally:
         if stdin_file:
             stdin.close()
@@ -250,7 +259,16 @@ def err_line(b):
     return lines[0][:300] if lines else ""
 
 
-def run_version(version, args, overrides, log):
+QUIET = False
+TIMEOUT = 30  # seconds per run of a line
+
+
+def log(msg):
+    if not QUIET:
+        print(msg, file=sys.stderr, flush=True)
+
+
+def run_version(version, args, overrides):
     lines = collect(version)
     if args.filter:
         rx = re.compile(args.filter)
@@ -262,6 +280,8 @@ def run_version(version, args, overrides, log):
             if label and (args.no_variants or shell in shells):
                 continue  # an option variant that another line already runs
             shells.add(shell)
+            if args.everyday and (shell is None or command_label(api_name(shell) or [], None) not in EVERYDAY):
+                continue
             r = dict(rec, variant=label)
             if label:
                 r["kind"] = "option variant"
@@ -270,6 +290,7 @@ def run_version(version, args, overrides, log):
                 if label:
                     continue
                 r["skipped"] = why
+                r["reason"] = f"skipped: {why}"
             todo.append(r)
     if args.list:
         return todo, {}
@@ -296,19 +317,22 @@ def run_version(version, args, overrides, log):
                 rec["adapted"], rec["skipped"] = None, f"cannot adapt: {e}"
                 continue
             rec["run"] = shell
+            if not re.search(r"[|;<>\n$]", shell):
+                rec["argv"] = shlex.split(shell)
             stdin = os.path.join(inst.work, "msg.eml") if cmd[:1] == ["save"] else None
             res = {}
             for tool in ("native", "rdoveadm"):
                 res[tool] = run_one(inst, shell, shims[tool], home, stdin)
             nat, rd = res["native"], res["rdoveadm"]
-            rec["native"] = {"exit": nat["rc"], "calls": nat["calls"], "stdout": nat["stdout"].decode("utf-8", "replace")[:4000],
+            rec["native"] = {"exit": nat["rc"], "calls": nat["calls"], "stdout": nat["stdout"].decode("utf-8", "replace")[:1500],
                              "stderr": err_line(nat["stderr"]), "secs": nat["secs"]}
-            rec["rdoveadm"] = {"exit": rd["rc"], "calls": rd["calls"], "stdout": rd["stdout"].decode("utf-8", "replace")[:4000],
+            rec["rdoveadm"] = {"exit": rd["rc"], "calls": rd["calls"], "stdout": rd["stdout"].decode("utf-8", "replace")[:1500],
                                "stderr": err_line(rd["stderr"]), "secs": rd["secs"]}
             # accepted: no doveadm call of the line exited 64 (EX_USAGE)
             rec["accepted_native"] = 64 not in nat["calls"] and nat["rc"] != 64
             rec["accepted_rdoveadm"] = 64 not in rd["calls"] and rd["rc"] != 64
             rec["identical"] = nat["stdout"] == rd["stdout"]
+            rec["same_sorted"] = sorted(nat["stdout"].split(b"\n")) == sorted(rd["stdout"].split(b"\n"))
             rec["same_exit"] = nat["rc"] == rd["rc"] and nat["calls"] == rd["calls"]
             sd = state_diff(nat["state"], rd["state"])
             rec["same_state"] = sd is None
@@ -332,6 +356,14 @@ def main(argv=None):
     ap.add_argument("--filter", help="only lines (or man pages) matching this regex")
     ap.add_argument("--no-variants", action="store_true",
                     help="only the man pages' lines, not one run per option and formatter of each synopsis")
+    ap.add_argument("--everyday", action="store_true",
+                    help="only the everyday commands (who, kick, quota, mailbox list/status/create/delete, "
+                    "expunge, fetch, search, user, reload, log errors, process status, stats dump)")
+    ap.add_argument("--jobs", type=int, default=2, help="versions run at the same time (default 2)")
+    ap.add_argument("--check-baseline", action="store_true",
+                    help="exit 1 when a run that matched doveadm in compat.d/baseline.txt no longer does")
+    ap.add_argument("--update-baseline", action="store_true",
+                    help="rewrite compat.d/baseline.txt from this run (for the versions run)")
     ap.add_argument("--list", action="store_true", help="only extract and adapt the lines; start nothing")
     ap.add_argument("--json", help="write the results as JSON to this file")
     ap.add_argument("--report", help="write the text report to this file (it is always printed)")
@@ -339,7 +371,9 @@ def main(argv=None):
     ap.add_argument("--from-json", help="don't run: report (and --readme) from this results file")
     ap.add_argument("-q", "--quiet", action="store_true", help="no progress lines on stderr")
     args = ap.parse_args(argv)
-    log = (lambda m: None) if args.quiet else (lambda m: print(m, file=sys.stderr, flush=True))
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
+    global QUIET
+    QUIET = args.quiet
 
     t0 = time.time()
     if args.from_json:
@@ -356,9 +390,25 @@ def main(argv=None):
                 sys.exit("compat: must run as root (it starts sandbox Dovecots)")
         overrides = load_overrides(os.path.join(HERE, "overrides.txt"))
         data = {"versions": {}, "rdoveadm": args.rdoveadm, "started": time.strftime("%Y-%m-%d %H:%M:%SZ", time.gmtime(t0))}
-        for v in args.versions or ["2.3", "2.4"]:
-            lines, meta = run_version(v, args, overrides, log)
-            data["versions"][v] = {"meta": meta, "lines": lines}
+        versions = args.versions or ["2.3", "2.4"]
+        if args.list or args.jobs < 2 or len(versions) < 2:
+            for v in versions:
+                lines, meta = run_version(v, args, overrides)
+                data["versions"][v] = {"meta": meta, "lines": lines}
+        else:
+            ctx = multiprocessing.get_context("fork")
+            with concurrent.futures.ProcessPoolExecutor(max_workers=args.jobs, mp_context=ctx,
+                                                        initializer=_child_signals) as ex:
+                futs = {v: ex.submit(run_version, v, args, overrides) for v in versions}
+                try:
+                    for v in versions:
+                        lines, meta = futs[v].result()
+                        data["versions"][v] = {"meta": meta, "lines": lines}
+                except BaseException:
+                    # Interrupted: each child stops its sandbox on SIGTERM.
+                    for p in list(getattr(ex, "_processes", {}).values()):
+                        p.terminate()
+                    raise
         data["secs"] = round(time.time() - t0, 1)
         if args.list:
             for v, d in data["versions"].items():
@@ -367,6 +417,14 @@ def main(argv=None):
                           + (repr(l["adapted"]) if l["adapted"] else f"SKIP {l['skipped']}"))
             return 0
     text = report.text(data)
+    rc = 0
+    bpath = os.path.join(HERE, "baseline.txt")
+    if args.check_baseline:
+        regressions, improvements = baseline.check(bpath, data)
+        text += "\n\n" + baseline.describe(regressions, improvements)
+        rc = 1 if regressions else 0
+    if args.update_baseline:
+        baseline.update(bpath, data)
     print(text)
     if args.report:
         with open(args.report, "w") as f:
@@ -376,4 +434,9 @@ def main(argv=None):
             json.dump(data, f, indent=1, ensure_ascii=False)
     if args.readme:
         report.update_readme(os.path.join(REPO, "README.md"), data)
-    return 0
+    return rc
+
+
+def _child_signals():
+    # SIGTERM ends a version's run through its `finally`: the sandbox is stopped.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))

@@ -249,7 +249,10 @@ class Instance:
         st = {}
         for dom in sorted(os.listdir(self.mailroot)):
             for user in sorted(os.listdir(os.path.join(self.mailroot, dom))):
-                st[f"{user}@{dom}"] = user_state(os.path.join(self.mailroot, dom, user))
+                us = user_state(os.path.join(self.mailroot, dom, user))
+                # A user without mail whose home a command merely created is no change.
+                if us != {"mailboxes": {"INBOX": []}, "subscriptions": [], "metadata": ""}:
+                    st[f"{user}@{dom}"] = us
         work = {}
         for root, dirs, files in os.walk(self.work_real):
             dirs.sort()
