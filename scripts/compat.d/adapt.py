@@ -42,9 +42,9 @@ def _fields(cmd):
 
 def _name(cmd):
     if cmd[:1] == ["stats"]:
-        return None
+        return "compat-metric"
     if cmd[:1] == ["instance"]:
-        return None
+        return "{INSTANCE}"
     return "INBOX"
 
 
@@ -78,6 +78,15 @@ PLACEHOLDERS = {
     "hash": lambda c: "{PLAIN}alicepw",
     "namespace": lambda c: None,
     # option values (only in option variants)
+    "source_location": lambda c: "maildir:{WORK}/backup", "dest_parent": lambda c: "backup",
+    "id": lambda c: "user=bob@example.org", "right": lambda c: "lookup",
+    "scriptname": lambda c: "compat",
+    "host": lambda c: "127.0.0.1", "dest_host": lambda c: "127.0.0.1",
+    "key": lambda c: "/private/comment", "value": lambda c: "compat", "key-prefix": lambda c: "/private",
+    "query": lambda c: [],
+    "service": lambda c: "indexer",  # not pop3/imap: who and kick need their sessions
+    "kick": lambda c: "list",  # 2.4's `proxy <kick>|<list>`
+    "string": lambda c: "compat metric", "filter": lambda c: "event=imap_command_finished",
     "socket_path": lambda c: "{BASE_DIR}/doveadm-server",
     "anvil_socket_path": lambda c: "{BASE_DIR}/anvil",
     "userdb_socket_path": lambda c: "{BASE_DIR}/auth-userdb",
@@ -92,6 +101,23 @@ GLOBAL_GROUPS = {"[-Dv]", "[<GLOBAL OPTIONS>]", "[-f <formatter>]", "[-Dv][-f <f
 
 
 BOLD_PLACEHOLDERS = {"destination"}
+
+# Placeholders left empty on purpose, and why.
+NO_VALUE = {
+    "destination": "needs a dsync peer (another server or location); not run",
+    "config-filter-name": "needs a named fs/dict filter block in the config; the sandbox has none",
+    "binary": "runs a local binary (doveadm exec); not run",
+    "cryptokey": "needs the mail_crypt plugin; the sandbox has none",
+    "plugin/mail_crypt_private_password=password": "needs the mail_crypt plugin; the sandbox has none",
+    "type": "2.3.19's stats dump takes no <type> (the old stats); not run",
+}
+
+# Synopsis spellings made regular before parsing.
+PRE_REWRITES = [
+    ("<search>query", "<search_query>"),   # 2.3 mailbox cache remove
+    ("<search query>", "<search_query>"),  # 2.4 mailbox cache remove
+    ("<source_mail_driver>:<source_mail_path>", "<source_location>"),  # 2.4 import
+]
 
 
 class Skip(Exception):
@@ -111,12 +137,15 @@ def tokenize(s):
             i += 1
         elif c == "<":
             j = s.index(">", i)
-            for w in s[i + 1:j].split():
+            k = j
+            while k + 1 < len(s) and s[k + 1] == ">":  # 2.4's <<name>>
+                k += 1
+            for w in s[i + 1:j].lstrip("<").split():
                 if w.strip(".") and not w.startswith("-"):
                     toks.append(("PH", w.rstrip(".")))
                 elif w.startswith("-"):
                     toks.append(w)
-            i = j + 1
+            i = k + 1
         else:
             j = i
             while j < len(s) and not s[j].isspace() and s[j] not in "[]|<":
@@ -181,7 +210,7 @@ def render(node, cmd, out):
             fn = PLACEHOLDERS.get(item[1])
             v = fn(cmd) if fn else None
             if v is None:
-                raise Skip(f"no sandbox value for the placeholder <{item[1]}>")
+                raise Skip(NO_VALUE.get(item[1], f"no sandbox value for the placeholder <{item[1]}>"))
             if isinstance(v, list):
                 out.extend(v)
             else:
@@ -232,6 +261,8 @@ def synopsis_variants(text):
     synopsis takes -f, one per formatter. Variants lacking a sandbox value are left out;
     the minimal form raises Skip instead."""
     s = text
+    for a, b in PRE_REWRITES:
+        s = s.replace(a, b)
     has_f = "[-f <formatter>]" in s  # 2.4's generic [GLOBAL OPTIONS] doesn't say whether it prints
     for g in sorted(GLOBAL_GROUPS, key=len, reverse=True):
         s = s.replace(g, " ")

@@ -31,6 +31,14 @@ EVERYDAY = {"who", "kick", "quota get", "quota recalc", "mailbox list", "mailbox
             "mailbox delete", "expunge", "fetch", "search", "user", "reload", "log errors", "process status",
             "stats dump"}
 
+# Server state outside the mail store that a command changes: set up before and
+# cleaned up after each run (native doveadm, errors ignored).
+HOOKS = {
+    "stats add": ([], [["stats", "remove", "compat-metric"]]),
+    "stats remove": ([["stats", "add", "compat-metric", "event=imap_command_finished"]],
+                     [["stats", "remove", "compat-metric"]]),
+}
+
 # Lines never run: they leave the sandbox (a local binary, ssh, another host).
 DANGEROUS = [
     (re.compile(r"\bdoveadm\s+(-\S+\s+)*exec\b"), "runs a local binary (doveadm exec); not run"),
@@ -193,7 +201,7 @@ def expand(shell, inst, cache):
     shell = re.sub(r"\{GUID(?::([^:}]+):([^}]+))?\}", guid, shell)
     base_dir = (inst.dir[len(inst.chroot):] if inst.chroot else inst.dir) + "/run"
     return (shell.replace("{USERS_FILE}", inst.work + "/users").replace("{WORK}", inst.work)
-            .replace("{BASE_DIR}", base_dir))
+            .replace("{BASE_DIR}", base_dir).replace("{INSTANCE}", "sbx-" + inst.dir.rsplit(".", 1)[-1]))  # dovecot-sandbox's instance_name
 
 
 def run_one(inst, shell, shim, home, stdin_file, direct=None):
@@ -333,8 +341,19 @@ def run_version(version, args, overrides):
             direct = {"native": {"argv": inst.native_argv(), "env": {}},
                       "rdoveadm": {"argv": [args.rdoveadm],
                                    "env": {"RDOVEADM_URL": inst.url, "RDOVEADM_API_KEY": inst.api_key}}}
-            for tool in ("native", "rdoveadm"):
-                res[tool] = run_one(inst, shell, shims[tool], home, stdin, direct[tool])
+            before, after = HOOKS.get(rec["command"], ([], []))
+            try:
+                for tool in ("native", "rdoveadm"):
+                    for h in before:
+                        inst.doveadm(*h, check=False)
+                    res[tool] = run_one(inst, shell, shims[tool], home, stdin, direct[tool])
+                    for h in after:
+                        inst.doveadm(*h, check=False)
+            except Exception as e:  # the sandbox misbehaved: record it, go on with the next line
+                rec["adapted"], rec["skipped"] = None, f"suite error while running it: {e}"
+                rec["reason"] = "skipped: " + rec["skipped"]
+                log(f"[{version} {n}/{len(todo)}] ERROR {shell.splitlines()[0][:100]} -- {e}")
+                continue
             nat, rd = res["native"], res["rdoveadm"]
             rec["native"] = {"exit": nat["rc"], "calls": nat["calls"], "stdout": nat["stdout"].decode("utf-8", "replace")[:1500],
                              "stderr": err_line(nat["stderr"]), "secs": nat["secs"]}
@@ -414,7 +433,11 @@ def main(argv=None):
                 futs = {v: ex.submit(run_version, v, args, overrides) for v in versions}
                 try:
                     for v in versions:
-                        lines, meta = futs[v].result()
+                        try:
+                            lines, meta = futs[v].result()
+                        except Exception as e:  # one version's failure keeps the other's results
+                            log(f"==> Dovecot {v}: the run failed: {e!r}")
+                            lines, meta = [], {"error": repr(e)}
                         data["versions"][v] = {"meta": meta, "lines": lines}
                 except BaseException:
                     # Interrupted: each child stops its sandbox on SIGTERM.

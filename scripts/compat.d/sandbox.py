@@ -9,7 +9,6 @@ import json
 import os
 import poplib
 import shutil
-import socket
 import subprocess
 import time
 import urllib.request
@@ -72,6 +71,7 @@ class Instance:
         self.dovecot_version = self.vars["SANDBOX_DOVECOT_VERSION"]
         self.sessions = []
         self._prints = {}
+        self._instances = None
         # A work dir that has the same path inside the chroot and on the host.
         base = os.path.join(self.chroot, "tmp") if self.chroot else "/tmp"
         real = os.path.join(base, f"rdoveadm-compat.{os.getpid()}.{version}")
@@ -162,6 +162,8 @@ class Instance:
                 if typ != "OK":
                     raise RuntimeError(f"APPEND to {mb} failed: {data}")
             m.logout()
+        for user in SEEDED:  # metadata for `mailbox metadata get/list/unset`
+            self.doveadm("mailbox", "metadata", "set", "-u", user, "INBOX", "/private/comment", "seeded", check=False)
         self.mailroot = os.path.join(self.dir, "mail")
         self.snapshot = os.path.join(self.dir, "compat-snapshot")
         subprocess.run(["cp", "-a", self.mailroot, self.snapshot], check=True)
@@ -188,7 +190,14 @@ class Instance:
 
     def reset(self):
         """Mail store and work dir back to the seeded snapshot (only what changed:
-        a tree whose names, sizes and mtimes match the snapshot's is left alone)."""
+        a tree whose names, sizes and mtimes match the snapshot's is left alone),
+        and the instance list (`instance remove`) back to what the master wrote."""
+        inst = os.path.join(self.dir, "state", "instances")
+        if self._instances is None and os.path.exists(inst):
+            self._instances = open(inst, "rb").read()
+        if self._instances is not None and (not os.path.exists(inst) or open(inst, "rb").read() != self._instances):
+            with open(inst, "wb") as f:
+                f.write(self._instances)
         pairs = [(self.work_real, self.work_template)]
         for dom in sorted(set(os.listdir(self.snapshot)) | set(os.listdir(self.mailroot))):
             sd, ld = os.path.join(self.snapshot, dom), os.path.join(self.mailroot, dom)
@@ -212,14 +221,22 @@ class Instance:
         """alice IMAP x2, bob IMAP + POP3, carol IMAP; logged in again when kicked."""
         if self.sessions and all(self._session_alive(s) for s in self.sessions):
             return
-        self.close_sessions()
-        for user in ["alice@example.org", "alice@example.org", "bob@example.org", "carol@example.org"]:
-            self.sessions.append(("imap", self.imap(user)))
-        p = poplib.POP3("127.0.0.1", int(self.vars["SANDBOX_POP3_PORT"]), timeout=10)
-        p.user("bob@example.org")
-        p.pass_("bobpw")
-        self.sessions.append(("pop3", p))
-        time.sleep(0.2)  # anvil learns of the logins asynchronously
+        last = None
+        for _ in range(5):  # a login right after a kick or a service restart may fail
+            self.close_sessions()
+            try:
+                for user in ["alice@example.org", "alice@example.org", "bob@example.org", "carol@example.org"]:
+                    self.sessions.append(("imap", self.imap(user)))
+                p = poplib.POP3("127.0.0.1", int(self.vars["SANDBOX_POP3_PORT"]), timeout=10)
+                self.sessions.append(("pop3", p))
+                p.user("bob@example.org")
+                p.pass_("bobpw")
+                time.sleep(0.2)  # anvil learns of the logins asynchronously
+                return
+            except Exception as e:
+                last = e
+                time.sleep(0.5)
+        raise RuntimeError(f"cannot log the who/kick sessions in: {last}")
 
     def _session_alive(self, s):
         kind, c = s
