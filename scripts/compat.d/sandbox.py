@@ -146,7 +146,8 @@ class Instance:
 
     # -------------------------------------------------------------- mail
     def imap(self, user):
-        m = imaplib.IMAP4("127.0.0.1", int(self.vars["SANDBOX_IMAP_PORT"]), timeout=10)
+        # 30 s: after failed logins (auth test lines) anvil's auth penalty delays the next ones
+        m = imaplib.IMAP4("127.0.0.1", int(self.vars["SANDBOX_IMAP_PORT"]), timeout=30)
         m.login(user, USERS[user])
         return m
 
@@ -227,7 +228,7 @@ class Instance:
             try:
                 for user in ["alice@example.org", "alice@example.org", "bob@example.org", "carol@example.org"]:
                     self.sessions.append(("imap", self.imap(user)))
-                p = poplib.POP3("127.0.0.1", int(self.vars["SANDBOX_POP3_PORT"]), timeout=10)
+                p = poplib.POP3("127.0.0.1", int(self.vars["SANDBOX_POP3_PORT"]), timeout=30)
                 self.sessions.append(("pop3", p))
                 p.user("bob@example.org")
                 p.pass_("bobpw")
