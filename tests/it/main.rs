@@ -5,6 +5,7 @@ mod harness;
 
 mod batch;
 mod client_faults;
+mod compat;
 mod completion;
 mod core;
 mod doveadm_output;

@@ -1,0 +1,366 @@
+"""One throwaway Dovecot per version for the compatibility suite: started with
+scripts/dovecot-sandbox, given a `/` hierarchy separator (the man pages' mailbox
+names use it), seeded over IMAP, snapshotted and restored between runs, and read
+back as a normalized end state."""
+
+import hashlib
+import imaplib
+import json
+import os
+import poplib
+import shutil
+import subprocess
+import time
+import urllib.request
+import base64
+
+USERS = {
+    "alice@example.org": "alicepw", "bob@example.org": "bobpw",
+    "carol@example.org": "carolpw", "dave@other.test": "davepw",
+}
+SEEDED = ["alice@example.org", "bob@example.org", "carol@example.org"]
+MAILBOXES = ["Archive", "Archive/2011/09", "Spam", "Trash", "a_Box", "dovecot",
+             "dovecot/pigeonhole", "Junk-old"]
+SUBSCRIBED = ["INBOX", "dovecot", "dovecot/pigeonhole", "Archive"]
+
+
+def message(n, subject, sender="sender@example.net", body=None, msgid=None, date="Tue, 20 Sep 2011 10:00:00 +0000"):
+    body = body or f"Message {n}: {subject}\r\n"
+    msgid = msgid or f"<m{n}@example.net>"
+    return (f"From: {sender}\r\nTo: rcpt@example.org\r\nSubject: {subject}\r\n"
+            f"Date: {date}\r\nMessage-ID: {msgid}\r\n\r\n{body}").encode()
+
+
+# (mailbox, message, flags, internal date)
+SEED = [
+    ("INBOX", message(1, "todo: release notes"), "", '"20-Sep-2011 10:00:00 +0000"'),
+    ("INBOX", message(2, "hello there"), "\\Seen", '"21-Sep-2011 10:00:00 +0000"'),
+    ("INBOX", message(3, "todo later", sender="foo@example.org"), "\\Flagged NonJunk", '"05-Oct-2011 10:00:00 +0000"'),
+    ("INBOX", message(4, "big report", body="x" * 60000 + "\r\n"), "\\Seen $Forwarded", '"01-Jan-2020 10:00:00 +0000"'),
+    ("Spam", message(5, "cheap pills"), "", '"01-Jan-2011 10:00:00 +0000"'),
+    ("Spam", message(6, "more spam"), "\\Seen", '"02-Jan-2011 10:00:00 +0000"'),
+    ("Trash", message(7, "deleted one"), "\\Deleted \\Seen", '"03-Jan-2011 10:00:00 +0000"'),
+    ("a_Box", message(8, "dup", msgid="<dup@example.net>"), "", '"04-Jan-2011 10:00:00 +0000"'),
+    ("a_Box", message(8, "dup", msgid="<dup@example.net>"), "", '"04-Jan-2011 10:00:00 +0000"'),
+    ("a_Box", message(9, "single"), "", '"05-Jan-2011 10:00:00 +0000"'),
+    ("dovecot", message(10, "todo: sieve"), "NonJunk", '"06-Jan-2011 10:00:00 +0000"'),
+    ("dovecot/pigeonhole", message(11, "todo: pigeonhole"), "", '"07-Jan-2011 10:00:00 +0000"'),
+    ("Archive", message(12, "old mail"), "\\Seen \\Answered", '"08-Jan-2010 10:00:00 +0000"'),
+]
+
+
+class Instance:
+    def __init__(self, repo, version, chroot="/var/cache/rdoveadm/dovecot24-chroot"):
+        self.repo = repo
+        self.version = version
+        self.chroot = chroot if version == "2.4" else ""
+        out = subprocess.run([os.path.join(repo, "scripts/dovecot-sandbox"), "start", "--version", version],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True)
+        if out.returncode != 0:
+            raise RuntimeError(f"dovecot-sandbox start --version {version} failed:\n{out.stderr}")
+        self.vars = {}
+        for line in out.stdout.splitlines():
+            k, _, v = line.partition("=")
+            self.vars[k] = v[1:-1].replace("'\\''", "'") if v.startswith("'") else v
+        self.dir = self.vars["SANDBOX_DIR"]
+        self.conf = self.vars["SANDBOX_CONF"]  # host path
+        self.conf_in = self.conf[len(self.chroot):] if self.chroot else self.conf
+        self.url = self.vars["RDOVEADM_URL"]
+        self.api_key = self.vars["RDOVEADM_API_KEY"]
+        self.password = self.vars["RDOVEADM_PASSWORD"]
+        self.dovecot_version = self.vars["SANDBOX_DOVECOT_VERSION"]
+        self.sessions = []
+        self._prints = {}
+        self._instances = None
+        # A work dir that has the same path inside the chroot and on the host.
+        base = os.path.join(self.chroot, "tmp") if self.chroot else "/tmp"
+        real = os.path.join(base, f"rdoveadm-compat.{os.getpid()}.{version}")
+        self.work = f"/tmp/rdoveadm-compat.{os.getpid()}.{version}"
+        shutil.rmtree(real, ignore_errors=True)
+        os.makedirs(real)
+        os.chmod(real, 0o777)
+        if self.chroot:
+            if os.path.islink(self.work):
+                os.unlink(self.work)
+            os.symlink(real, self.work)
+        self.work_real = real
+
+    # -------------------------------------------------------------- native doveadm
+    def native_argv(self):
+        if self.chroot:
+            return ["/usr/sbin/chroot", self.chroot, "/usr/bin/doveadm", "-c", self.conf_in]
+        return ["/usr/bin/doveadm", "-c", self.conf_in]
+
+    def doveadm(self, *args, check=True):
+        r = subprocess.run(self.native_argv() + list(args), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                           stdin=subprocess.DEVNULL, text=True, timeout=30)
+        if check and r.returncode != 0:
+            raise RuntimeError(f"doveadm {' '.join(args)}: exit {r.returncode}: {r.stderr.strip()}")
+        return r.stdout
+
+    def configure(self):
+        """The man pages name mailboxes with `/` (Archive/2011/09): use it as separator."""
+        with open(self.conf, "a") as f:
+            f.write("\n# rdoveadm compat suite: the man pages' hierarchy separator\n"
+                    "namespace inbox {\n  inbox = yes\n  separator = /\n}\n")
+        self.doveadm("reload")
+        self.wait_api()
+
+    def wait_api(self, secs=15):
+        deadline = time.time() + secs
+        req = urllib.request.Request(self.url, headers={
+            "Authorization": "X-Dovecot-API " + base64.b64encode(self.api_key.encode()).decode()})
+        while True:
+            try:
+                with urllib.request.urlopen(req, timeout=2) as r:
+                    return json.load(r)
+            except Exception:
+                if time.time() > deadline:
+                    raise
+                time.sleep(0.1)
+
+    def api_commands(self):
+        return {c["command"] for c in self.wait_api()}
+
+    def alive(self):
+        pidf = os.path.join(self.dir, "run/master.pid")
+        try:
+            pid = int(open(pidf).read().strip())
+            os.kill(pid, 0)
+            return True
+        except (OSError, ValueError):
+            return False
+
+    def restart_if_stopped(self):
+        if self.alive():
+            return False
+        for _ in range(50):  # the old master may still be exiting
+            if not os.path.exists(os.path.join(self.dir, "run/master.pid")):
+                break
+            time.sleep(0.1)
+        cmd = (["/usr/sbin/chroot", self.chroot, "/usr/sbin/dovecot"] if self.chroot else ["/usr/sbin/dovecot"])
+        subprocess.run(cmd + ["-c", self.conf_in], stdin=subprocess.DEVNULL,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
+        self.wait_api()
+        return True
+
+    # -------------------------------------------------------------- mail
+    def imap(self, user):
+        # 30 s: after failed logins (auth test lines) anvil's auth penalty delays the next ones
+        m = imaplib.IMAP4("127.0.0.1", int(self.vars["SANDBOX_IMAP_PORT"]), timeout=30)
+        m.login(user, USERS[user])
+        return m
+
+    def seed(self):
+        for user in SEEDED:
+            m = self.imap(user)
+            for mb in MAILBOXES:
+                m.create(mb)
+            for mb in SUBSCRIBED:
+                m.subscribe(mb)
+            for mb, msg, flags, date in SEED:
+                typ, data = m.append(mb, f"({flags})" if flags else None, date, msg)
+                if typ != "OK":
+                    raise RuntimeError(f"APPEND to {mb} failed: {data}")
+            m.logout()
+        for user in SEEDED:  # metadata for `mailbox metadata get/list/unset`
+            self.doveadm("mailbox", "metadata", "set", "-u", user, "INBOX", "/private/comment", "seeded", check=False)
+        self.mailroot = os.path.join(self.dir, "mail")
+        self.snapshot = os.path.join(self.dir, "compat-snapshot")
+        subprocess.run(["cp", "-a", self.mailroot, self.snapshot], check=True)
+        # Files the lines read or write (fs, save, log find): same fresh copy per run.
+        self.work_template = os.path.join(self.dir, "compat-work")
+        os.makedirs(os.path.join(self.work_template, "fs"), exist_ok=True)
+        with open(os.path.join(self.work_template, "msg.eml"), "wb") as f:
+            f.write(message(20, "saved by doveadm save"))
+        with open(os.path.join(self.work_template, "fs", "file"), "w") as f:
+            f.write("fs file contents\n")
+        with open(os.path.join(self.work_template, "users"), "w") as f:
+            f.write("alice@example.org\nbob@example.org\n")
+        # A maildir to import from (doveadm import, dump): a copy of bob's seeded mail.
+        subprocess.run(["cp", "-a", os.path.join(self.snapshot, "example.org", "bob"),
+                        os.path.join(self.work_template, "backup")], check=True)
+        subprocess.run(["chmod", "-R", "a+rwX", self.work_template], check=True)
+
+    def guid(self, user, mailbox="INBOX"):
+        out = self.doveadm("-f", "flow", "mailbox", "status", "-u", user, "guid", mailbox)
+        for word in out.split():
+            if word.startswith("guid="):
+                return word[5:]
+        raise RuntimeError(f"no GUID for {user} {mailbox}: {out!r}")
+
+    def reset(self):
+        """Mail store and work dir back to the seeded snapshot (only what changed:
+        a tree whose names, sizes and mtimes match the snapshot's is left alone),
+        and the instance list (`instance remove`) back to what the master wrote."""
+        inst = os.path.join(self.dir, "state", "instances")
+        if self._instances is None and os.path.exists(inst):
+            self._instances = open(inst, "rb").read()
+        if self._instances is not None and (not os.path.exists(inst) or open(inst, "rb").read() != self._instances):
+            with open(inst, "wb") as f:
+                f.write(self._instances)
+        pairs = [(self.work_real, self.work_template)]
+        for dom in sorted(set(os.listdir(self.snapshot)) | set(os.listdir(self.mailroot))):
+            sd, ld = os.path.join(self.snapshot, dom), os.path.join(self.mailroot, dom)
+            if not (os.path.isdir(sd) and os.path.isdir(ld)):
+                pairs.append((self.mailroot, self.snapshot))
+                break
+            users = sorted(set(os.listdir(sd)) | set(os.listdir(ld)))
+            pairs.extend((os.path.join(ld, u), os.path.join(sd, u)) for u in users)
+        for live, snap in pairs:
+            if not os.path.exists(snap):
+                shutil.rmtree(live, ignore_errors=True)
+                continue
+            if snap not in self._prints:
+                self._prints[snap] = fingerprint(snap)
+            if fingerprint(live) != self._prints[snap]:
+                shutil.rmtree(live, ignore_errors=True)
+                copy_tree(snap, live)
+
+    # -------------------------------------------------------------- sessions (who, kick)
+    def ensure_sessions(self):
+        """alice IMAP x2, bob IMAP + POP3, carol IMAP; logged in again when kicked."""
+        if self.sessions and all(self._session_alive(s) for s in self.sessions):
+            return
+        last = None
+        for _ in range(5):  # a login right after a kick or a service restart may fail
+            self.close_sessions()
+            try:
+                for user in ["alice@example.org", "alice@example.org", "bob@example.org", "carol@example.org"]:
+                    self.sessions.append(("imap", self.imap(user)))
+                p = poplib.POP3("127.0.0.1", int(self.vars["SANDBOX_POP3_PORT"]), timeout=30)
+                self.sessions.append(("pop3", p))
+                p.user("bob@example.org")
+                p.pass_("bobpw")
+                time.sleep(0.2)  # anvil learns of the logins asynchronously
+                return
+            except Exception as e:
+                last = e
+                time.sleep(0.5)
+        raise RuntimeError(f"cannot log the who/kick sessions in: {last}")
+
+    def _session_alive(self, s):
+        kind, c = s
+        try:
+            if kind == "imap":
+                return c.noop()[0] == "OK"
+            c.noop()
+            return True
+        except Exception:
+            return False
+
+    def close_sessions(self):
+        for kind, c in self.sessions:
+            try:
+                if kind == "imap":
+                    c.shutdown()
+                else:
+                    c.close()
+            except Exception:
+                pass
+        self.sessions = []
+
+    # -------------------------------------------------------------- end state
+    def state(self):
+        """Normalized end state: per user mailboxes, subscriptions, messages
+        (uid, content hash, flags incl. keywords), metadata; plus the work dir."""
+        st = {}
+        for dom in sorted(os.listdir(self.mailroot)):
+            for user in sorted(os.listdir(os.path.join(self.mailroot, dom))):
+                us = user_state(os.path.join(self.mailroot, dom, user))
+                # A user without mail whose home a command merely created is no change.
+                if us != {"mailboxes": {"INBOX": []}, "subscriptions": [], "metadata": ""}:
+                    st[f"{user}@{dom}"] = us
+        work = {}
+        for root, dirs, files in os.walk(self.work_real):
+            dirs.sort()
+            for fn in sorted(files):
+                p = os.path.join(root, fn)
+                with open(p, "rb") as f:
+                    work[os.path.relpath(p, self.work_real)] = hashlib.sha1(f.read()).hexdigest()[:12]
+        st["(work dir)"] = work
+        return st
+
+    def stop(self):
+        self.close_sessions()
+        subprocess.run([os.path.join(self.repo, "scripts/dovecot-sandbox"), "stop", self.dir],
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        shutil.rmtree(self.work_real, ignore_errors=True)
+        if self.chroot and os.path.islink(self.work):
+            os.unlink(self.work)
+
+
+def user_state(home):
+    st = {"mailboxes": {}, "subscriptions": [], "metadata": ""}
+    keywords = {}
+    sub = os.path.join(home, "subscriptions")
+    if os.path.exists(sub):
+        lines = open(sub, encoding="utf-8", errors="replace").read().split("\n")
+        # 2.3+ format: "V\t2\n\n" header, then tab-separated names
+        names = [l.replace("\t", "/") for l in lines[1:] if l.strip()] if lines[:1] == ["V\t2"] else [l for l in lines if l]
+        st["subscriptions"] = sorted(names)
+    attr = os.path.join(home, "dovecot-attributes")
+    if os.path.exists(attr):
+        st["metadata"] = hashlib.sha1(open(attr, "rb").read()).hexdigest()[:12]
+    dirs = [("INBOX", home)]
+    for e in sorted(os.listdir(home)):
+        if e.startswith(".") and e not in (".", "..") and os.path.isdir(os.path.join(home, e)):
+            dirs.append((e[1:].replace(".", "/"), os.path.join(home, e)))
+    for name, d in dirs:
+        if not os.path.isdir(os.path.join(d, "cur")):
+            continue
+        kw = {}
+        kwf = os.path.join(d, "dovecot-keywords")
+        if os.path.exists(kwf):
+            for line in open(kwf, encoding="utf-8", errors="replace"):
+                parts = line.split()
+                if len(parts) == 2 and parts[0].isdigit():
+                    kw[chr(ord("a") + int(parts[0]))] = parts[1]
+        uids = {}
+        ul = os.path.join(d, "dovecot-uidlist")
+        if os.path.exists(ul):
+            for line in open(ul, encoding="utf-8", errors="replace").read().split("\n")[1:]:
+                if not line.strip():
+                    continue
+                head, _, fn = line.partition(":")
+                uid = head.split()[0] if head.split() else "?"
+                uids[fn.split(":2,")[0]] = uid
+        msgs = []
+        for sub in ("new", "cur"):
+            for fn in os.listdir(os.path.join(d, sub)):
+                base, _, flags = fn.partition(":2,")
+                with open(os.path.join(d, sub, fn), "rb") as f:
+                    h = hashlib.sha1(f.read()).hexdigest()[:10]
+                fl = "".join(sorted(c for c in flags if c.isupper()))
+                kws = sorted(kw.get(c, c) for c in flags if c.islower())
+                msgs.append(f"uid={uids.get(base, 'new')} {h} flags={fl}{(' ' + ' '.join(kws)) if kws else ''}")
+        st["mailboxes"][name] = sorted(msgs, key=lambda m: (len(m.split()[0]), m))
+    return st
+
+
+def fingerprint(root):
+    """(relative path, type, size, mtime_ns, mode, uid) of everything under root."""
+    out = []
+    if not os.path.exists(root):
+        return None
+    for d, dirs, files in os.walk(root):
+        dirs.sort()
+        for n in sorted(dirs + files):
+            p = os.path.join(d, n)
+            st = os.lstat(p)
+            out.append((os.path.relpath(p, root), st.st_mode, st.st_size if not os.path.isdir(p) else 0,
+                        st.st_mtime_ns if not os.path.isdir(p) else 0, st.st_uid))
+    return out
+
+
+def copy_tree(src, dst):
+    """cp -a without a process: contents, modes, owners, times."""
+    def own(s, d):
+        st = os.lstat(s)
+        os.lchown(d, st.st_uid, st.st_gid)
+    shutil.copytree(src, dst, symlinks=True, copy_function=shutil.copy2)
+    own(src, dst)
+    for d, dirs, files in os.walk(src):
+        for n in dirs + files:
+            s = os.path.join(d, n)
+            own(s, os.path.join(dst, os.path.relpath(s, src)))
