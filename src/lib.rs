@@ -16,6 +16,7 @@ pub mod commands;
 pub mod complete;
 pub mod config;
 pub mod docs;
+pub mod doveadm;
 pub mod error;
 pub mod fanout;
 pub mod output;

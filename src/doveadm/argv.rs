@@ -1,0 +1,202 @@
+//! Routes a command line written for doveadm onto rdoveadm's clap definition, before
+//! clap sees it:
+//! - doveadm's global options: `-v` is accepted (it only makes the local doveadm log
+//!   more; over HTTP the server logs); `-o`, `-c` and `-i` choose local configuration
+//!   or a local instance and cannot apply to a server reached over HTTP: refused.
+//! - options after positional arguments are moved before them, as GNU getopt
+//!   permutes them (`flags add '\Seen' mailbox INBOX -u user`), up to `--`;
+//! - a doveadm command that has no rdoveadm subcommand (`altmove`, `fs put`,
+//!   `mailbox update`...), or one given an option only doveadm's own syntax has
+//!   (`mailbox create -g GUID`, `who -a PATH`), goes to the `doveadm` subcommand,
+//!   which runs it through the HTTP API with doveadm's parameters.
+
+use clap::{ArgAction, Command};
+
+use super::getopt::{self, Arity, Item, Opt};
+use crate::error::Error;
+
+/// The subcommand that runs any doveadm command in doveadm's syntax.
+pub const GENERIC: &str = "doveadm";
+
+/// doveadm's global options that configure the local doveadm process; the message
+/// says why each cannot apply over HTTP.
+fn local_only(c: char) -> Option<&'static str> {
+    Some(match c {
+        'c' => "`-c` reads a local dovecot.conf; over HTTP the server uses its own configuration (choose the server with --url or -s)",
+        'i' => "`-i` selects a local Dovecot instance; over HTTP choose the server with --url or -s instead",
+        'o' => "`-o` overrides a setting of the local doveadm process; over HTTP the server uses its own configuration",
+        _ => return None,
+    })
+}
+
+/// How clap's definition takes an option of `cmd` (built, so globals are included).
+fn clap_arity(cmd: &Command, opt: Opt) -> Option<Arity> {
+    let arg = cmd.get_arguments().find(|a| match opt {
+        Opt::Short(c) => a.get_short() == Some(c) || a.get_short_and_visible_aliases().is_some_and(|s| s.contains(&c)),
+        Opt::Long(l) => a.get_long() == Some(l) || a.get_all_aliases().is_some_and(|v| v.contains(&l)),
+    })?;
+    Some(match arg.get_action() {
+        ArgAction::Set | ArgAction::Append => {
+            // `who -w [SECONDS]`: an optional value is taken only when attached or numeric.
+            if arg.get_num_args().is_some_and(|n| n.min_values() == 0) {
+                Arity::Optional
+            } else {
+                Arity::Value
+            }
+        }
+        _ => Arity::Flag,
+    })
+}
+
+/// How doveadm's definition of `cmd` takes an option.
+fn table_arity(cmd: &super::Cmd, opt: Opt) -> Option<Arity> {
+    let p = match opt {
+        Opt::Short(c) => cmd.short(c),
+        Opt::Long(l) => cmd.long(l),
+    }?;
+    Some(if p.kind == super::Kind::Bool { Arity::Flag } else { Arity::Value })
+}
+
+/// Rewrites `args` (with the program name first) for clap; see the module comment.
+pub fn route(args: &[String], root: &Command) -> Result<Vec<String>, Error> {
+    let mut out: Vec<String> = args.iter().take(1).cloned().collect();
+    let rest = args.get(1..).unwrap_or_default();
+    // Global options, before the command name.
+    let mut i = 0;
+    while let Some(arg) = rest.get(i) {
+        if arg == "--" || arg == "-" || !arg.starts_with('-') {
+            break;
+        }
+        i += 1;
+        if arg.starts_with("--") {
+            out.push(arg.clone());
+            let name = arg.trim_start_matches('-');
+            if !name.contains('=') && clap_arity(root, Opt::Long(name)) == Some(Arity::Value) {
+                out.extend(rest.get(i).cloned());
+                i += 1;
+            }
+            continue;
+        }
+        let mut chars = arg.char_indices().skip(1);
+        while let Some((at, c)) = chars.next() {
+            if c == 'v' && clap_arity(root, Opt::Short('v')).is_none() {
+                continue; // doveadm -v: verbose logging of the local process.
+            }
+            if let Some(why) = local_only(c) {
+                return Err(Error::Usage(why.into()));
+            }
+            out.push(format!("-{c}"));
+            if clap_arity(root, Opt::Short(c)) == Some(Arity::Value) {
+                let attached = arg.get(at + c.len_utf8()..).unwrap_or("");
+                if attached.is_empty() {
+                    out.extend(rest.get(i).cloned());
+                    i += 1;
+                } else {
+                    out.push(attached.to_string());
+                }
+                break;
+            }
+        }
+    }
+    let rest = rest.get(i..).unwrap_or_default();
+    let words: Vec<&str> = rest.iter().map(String::as_str).collect();
+
+    // The deepest clap subcommand the words name.
+    let mut node = root;
+    let mut depth = 0;
+    let mut forced = false;
+    while let Some(w) = words.get(depth) {
+        if node.get_subcommands().next().is_none() {
+            break;
+        }
+        match node.find_subcommand(w) {
+            Some(sub) => {
+                node = sub;
+                depth += 1;
+            }
+            None => break,
+        }
+    }
+    if depth == 1 && node.get_name() == GENERIC {
+        forced = true; // `rdoveadm doveadm altmove ...`
+    }
+    let doveadm_words = if forced { words.get(1..).unwrap_or_default() } else { &words[..] };
+    let doveadm = super::find_any(doveadm_words);
+    let leaf = depth > 0 && node.get_subcommands().next().is_none();
+
+    if leaf && !forced {
+        let args: Vec<String> = rest.get(depth..).unwrap_or_default().to_vec();
+        let spec = |o: Opt| clap_arity(node, o);
+        let items = getopt::parse(&args, &spec, false);
+        let unknown_to_clap = items.iter().any(|it| matches!(it, Item::Unknown(_)));
+        // An option only doveadm's syntax has (`mailbox create -g`): doveadm's path,
+        // when doveadm's definition knows every option given.
+        let doveadm_knows_all = doveadm.filter(|(_, n)| *n == depth).is_some_and(|(cmd, _)| {
+            let spec = |o: Opt| table_arity(cmd, o).or_else(|| global_arity(root, o));
+            !getopt::parse(&args, &spec, cmd.ordered).iter().any(|it| matches!(it, Item::Unknown(_)))
+        });
+        if !(unknown_to_clap && doveadm_knows_all) {
+            out.extend(rest.iter().take(depth).cloned());
+            out.extend(getopt::permute(&args, &spec, false));
+            return Ok(out);
+        }
+    }
+    let skip = usize::from(forced);
+    match doveadm {
+        Some((cmd, n)) if forced || n >= depth => {
+            let args: Vec<String> = rest.get(skip + n..).unwrap_or_default().to_vec();
+            // rdoveadm's own long options (`--url`) may come anywhere: they go first.
+            let spec = |o: Opt| table_arity(cmd, o).or_else(|| global_arity(root, o));
+            let mut globals = Vec::new();
+            let mut own = Vec::new();
+            let mut positionals = Vec::new();
+            let items = if cmd.no_options {
+                args.iter().cloned().map(Item::Positional).collect()
+            } else {
+                getopt::parse(&args, &spec, cmd.ordered)
+            };
+            for item in items {
+                match item {
+                    Item::Long(name, value) if table_arity(cmd, Opt::Long(&name)).is_none() => {
+                        globals.push(format!("--{name}"));
+                        globals.extend(value);
+                    }
+                    Item::Short(c, value) => {
+                        own.push(format!("-{c}"));
+                        own.extend(value);
+                    }
+                    Item::Long(name, value) => {
+                        own.push(format!("--{name}"));
+                        own.extend(value);
+                    }
+                    Item::Unknown(a) => own.push(a),
+                    Item::Positional(p) => positionals.push(p),
+                }
+            }
+            out.extend(globals);
+            out.push(GENERIC.into());
+            out.push("--".into());
+            out.extend(rest.get(skip..skip + n).unwrap_or_default().iter().cloned());
+            out.extend(own);
+            out.push("--".into());
+            out.extend(positionals);
+            Ok(out)
+        }
+        _ => {
+            out.extend(rest.iter().cloned());
+            Ok(out)
+        }
+    }
+}
+
+/// rdoveadm's global long options (`--url`, `--format`...), usable after any command.
+fn global_arity(root: &Command, opt: Opt) -> Option<Arity> {
+    match opt {
+        Opt::Long(l) => root
+            .get_arguments()
+            .any(|a| a.is_global_set() && a.get_long() == Some(l))
+            .then(|| clap_arity(root, opt))
+            .flatten(),
+        Opt::Short(_) => None,
+    }
+}
