@@ -49,7 +49,18 @@ pub const VERSION: &str = concat!(
 pub fn run() -> i32 {
     // `COMPLETE=SHELL rdoveadm -- WORDS`: answer the shell and exit, before any parsing.
     complete::complete_from_env();
-    let mut cli = match Cli::try_parse() {
+    let args: Vec<String> = std::env::args_os()
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
+    let args = match doveadm::argv::route(&args, &cli_command()) {
+        Ok(a) if std::env::var_os("RDOVEADM_DEBUG_ARGV").is_some() => { eprintln!("{a:?}"); a }
+        Ok(a) => a,
+        Err(e) => {
+            eprintln!("rdoveadm: error: {}", text::message_line(&e.to_string()));
+            return e.exit_code();
+        }
+    };
+    let mut cli = match Cli::try_parse_from(args) {
         Ok(cli) => cli,
         Err(e) => return clap_error(e),
     };
@@ -93,6 +104,14 @@ pub fn run() -> i32 {
     }
 }
 
+/// The clap definition, built (global options propagated to every subcommand).
+pub fn cli_command() -> clap::Command {
+    use clap::CommandFactory;
+    let mut cmd = Cli::command();
+    cmd.build();
+    cmd
+}
+
 /// Commands that run once per server when several are selected.
 fn fans_out(command: &Command) -> bool {
     !matches!(
@@ -130,6 +149,7 @@ pub async fn dispatch(ctx: &Ctx, command: &Command) -> Result<(), Error> {
         Command::Completions(a) => commands::completions::run(a),
         Command::Commands => commands::api::commands(ctx).await,
         Command::Api(a) => commands::api::api(ctx, a).await,
+        Command::Doveadm(a) => commands::doveadm::run(ctx, a).await,
         Command::Probe(a) => commands::probe::run(ctx, a).await,
     }
 }

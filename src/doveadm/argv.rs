@@ -124,6 +124,19 @@ pub fn route(args: &[String], root: &Command) -> Result<Vec<String>, Error> {
     let doveadm = super::find_any(doveadm_words);
     let leaf = depth > 0 && node.get_subcommands().next().is_none();
 
+    // `batch FILE` / `batch -` is rdoveadm's file runner; with a separator and a
+    // command, or a user option, it is doveadm's batch.
+    if leaf && depth == 1 && node.get_name() == "batch" {
+        if let Some((cmd, 1)) = doveadm {
+            let args: Vec<String> = rest.get(1..).unwrap_or_default().to_vec();
+            let spec = |o: Opt| table_arity(cmd, o);
+            let items = getopt::parse(&args, &spec, true);
+            let positionals = items.iter().filter(|i| matches!(i, Item::Positional(_))).count();
+            if positionals >= 2 || items.iter().any(|i| matches!(i, Item::Short(..) | Item::Long(..))) {
+                return Ok(generic(out, root, cmd, 1, &rest[..], 0));
+            }
+        }
+    }
     if leaf && !forced {
         let args: Vec<String> = rest.get(depth..).unwrap_or_default().to_vec();
         let spec = |o: Opt| clap_arity(node, o);
@@ -143,50 +156,61 @@ pub fn route(args: &[String], root: &Command) -> Result<Vec<String>, Error> {
     }
     let skip = usize::from(forced);
     match doveadm {
-        Some((cmd, n)) if forced || n >= depth => {
-            let args: Vec<String> = rest.get(skip + n..).unwrap_or_default().to_vec();
-            // rdoveadm's own long options (`--url`) may come anywhere: they go first.
-            let spec = |o: Opt| table_arity(cmd, o).or_else(|| global_arity(root, o));
-            let mut globals = Vec::new();
-            let mut own = Vec::new();
-            let mut positionals = Vec::new();
-            let items = if cmd.no_options {
-                args.iter().cloned().map(Item::Positional).collect()
-            } else {
-                getopt::parse(&args, &spec, cmd.ordered)
-            };
-            for item in items {
-                match item {
-                    Item::Long(name, value) if table_arity(cmd, Opt::Long(&name)).is_none() => {
-                        globals.push(format!("--{name}"));
-                        globals.extend(value);
-                    }
-                    Item::Short(c, value) => {
-                        own.push(format!("-{c}"));
-                        own.extend(value);
-                    }
-                    Item::Long(name, value) => {
-                        own.push(format!("--{name}"));
-                        own.extend(value);
-                    }
-                    Item::Unknown(a) => own.push(a),
-                    Item::Positional(p) => positionals.push(p),
-                }
-            }
-            out.extend(globals);
-            out.push(GENERIC.into());
-            out.push("--".into());
-            out.extend(rest.get(skip..skip + n).unwrap_or_default().iter().cloned());
-            out.extend(own);
-            out.push("--".into());
-            out.extend(positionals);
-            Ok(out)
-        }
+        Some((cmd, n)) if forced || n >= depth => Ok(generic(out, root, cmd, n, rest, skip)),
         _ => {
             out.extend(rest.iter().cloned());
             Ok(out)
         }
     }
+}
+
+/// `out` followed by the argv of the `doveadm` subcommand for doveadm command `cmd`,
+/// whose `n` words start `rest` after `skip` words: rdoveadm's global long options
+/// first, then `doveadm -- WORDS OPTIONS -- POSITIONALS`.
+fn generic(
+    mut out: Vec<String>,
+    root: &Command,
+    cmd: &super::Cmd,
+    n: usize,
+    rest: &[String],
+    skip: usize,
+) -> Vec<String> {
+    let args: Vec<String> = rest.get(skip + n..).unwrap_or_default().to_vec();
+    let spec = |o: Opt| table_arity(cmd, o).or_else(|| global_arity(root, o));
+    let mut globals = Vec::new();
+    let mut own = Vec::new();
+    let mut positionals = Vec::new();
+    let items = if cmd.no_options {
+        args.iter().cloned().map(Item::Positional).collect()
+    } else {
+        getopt::parse(&args, &spec, cmd.ordered)
+    };
+    for item in items {
+        match item {
+            Item::Long(name, value) if table_arity(cmd, Opt::Long(&name)).is_none() => {
+                globals.push(format!("--{name}"));
+                globals.extend(value);
+            }
+            Item::Short(c, value) => {
+                own.push(format!("-{c}"));
+                own.extend(value);
+            }
+            Item::Long(name, value) => {
+                own.push(format!("--{name}"));
+                own.extend(value);
+            }
+            Item::Unknown(a) => own.push(a),
+            Item::Positional(p) => positionals.push(p),
+        }
+    }
+    out.extend(globals);
+    out.push(GENERIC.into());
+    out.push("--".into());
+    out.extend(rest.get(skip..skip + n).unwrap_or_default().iter().cloned());
+    out.extend(own);
+    out.push("--".into());
+    out.extend(positionals);
+    out
 }
 
 /// rdoveadm's global long options (`--url`, `--format`...), usable after any command.
