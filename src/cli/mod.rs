@@ -520,6 +520,7 @@ Rows print as the command's own do. `-F FILE` and `save`'s message are read here
 file is given) and sent to the server; other paths (`import`, `fs put`) are the server's. \
 `mailbox mutf7` converts here. `sync`, `backup` and the commands that need a local doveadm \
 (`pw`, `exec`, `dump`, `config`...) are refused (exit 64): run them with doveadm on the server. \
+`user -u` (userdb only) runs the plain lookup: the API's worker crashes on it (2.3.19, 2.4.1). \
 doveadm's global `-v` is accepted and does nothing; `-c`, `-i` and `-o` configure a local doveadm \
 and are refused (exit 64).
 

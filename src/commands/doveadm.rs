@@ -66,7 +66,11 @@ pub async fn run(ctx: &Ctx, a: &DoveadmArgs) -> Result<(), Error> {
             cmd.name
         )));
     }
-    let params = build(cmd, &args)?;
+    let mut params = build(cmd, &args)?;
+    if api == "user" && params.remove("userdbOnly").is_some() {
+        // `user -u` (userdb only) kills the server's worker over HTTP (2.3.19, 2.4.1:
+        // signal 11); the plain lookup returns the same userdb fields.
+    }
     let reply = ctx.client().await?.call(&api, &params).await?;
     let rows = super::user::object_rows(reply)?;
     ctx.emit_for(&api, &[], &rows)

@@ -188,8 +188,10 @@ fn generic(
     for item in items {
         match item {
             Item::Long(name, value) if table_arity(cmd, Opt::Long(&name)).is_none() => {
-                globals.push(format!("--{name}"));
-                globals.extend(value);
+                globals.push(match value {
+                    Some(v) => format!("--{name}={v}"),
+                    None => format!("--{name}"),
+                });
             }
             Item::Short(c, value) => {
                 own.push(format!("-{c}"));
@@ -222,5 +224,81 @@ fn global_arity(root: &Command, opt: Opt) -> Option<Arity> {
             .then(|| clap_arity(root, opt))
             .flatten(),
         Opt::Short(_) => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn r(args: &[&str]) -> Result<Vec<String>, Error> {
+        let args: Vec<String> = std::iter::once("rdoveadm")
+            .chain(args.iter().copied())
+            .map(String::from)
+            .collect();
+        route(&args, &crate::cli_command()).map(|mut v| {
+            v.remove(0);
+            v
+        })
+    }
+
+    fn ok(args: &[&str]) -> String {
+        r(args).unwrap().join(" ")
+    }
+
+    #[test]
+    fn options_after_positionals_go_first_for_rdoveadm_subcommands() {
+        assert_eq!(
+            ok(&["flags", "add", "\\Seen", "mailbox", "INBOX", "-u", "bob"]),
+            "flags add -ubob -- \\Seen mailbox INBOX"
+        );
+        assert_eq!(ok(&["-f", "tab", "who", "-1"]), "-f tab who -1");
+        assert_eq!(ok(&["-ftab", "who", "--watch=-1"]), "-f tab who --watch=-1");
+        assert_eq!(ok(&["who", "-w", "5", "bob"]), "who -w5 -- bob");
+        assert_eq!(ok(&["mailbox", "list", "-u", "a", "--url", "u"]), "mailbox list -ua --url=u");
+    }
+
+    #[test]
+    fn doveadm_commands_and_options_go_to_the_doveadm_subcommand() {
+        assert_eq!(
+            ok(&["altmove", "all", "-u", "a", "--url", "http://x"]),
+            "--url=http://x doveadm -- altmove -u a -- all"
+        );
+        assert_eq!(
+            ok(&["mailbox", "update", "INBOX", "--min-next-uid", "9", "-u", "a"]),
+            "doveadm -- mailbox update --min-next-uid 9 -u a -- INBOX"
+        );
+        // An option only doveadm has moves a subcommand to doveadm's path.
+        assert_eq!(
+            ok(&["mailbox", "create", "-g", "G", "-u", "a", "X"]),
+            "doveadm -- mailbox create -g G -u a -- X"
+        );
+        assert_eq!(ok(&["mailbox", "create", "-u", "a", "X"]), "mailbox create -ua -- X");
+        assert_eq!(ok(&["doveadm", "who", "-1"]), "doveadm -- who -1 --");
+        assert_eq!(ok(&["mailbox", "bogus"]), "mailbox bogus");
+        assert_eq!(ok(&["quata", "get"]), "quata get");
+    }
+
+    #[test]
+    fn batch_file_and_doveadm_batch_are_told_apart() {
+        assert_eq!(ok(&["batch", "-"]), "batch -- -");
+        assert_eq!(ok(&["batch", "f.txt"]), "batch -- f.txt");
+        assert_eq!(ok(&["batch"]), "batch");
+        assert_eq!(
+            ok(&["batch", "-u", "a", ":", "expunge", "-d", "all"]),
+            "doveadm -- batch -u a -- : expunge -d all"
+        );
+        assert_eq!(ok(&["batch", ":", "purge"]), "doveadm -- batch -- : purge");
+    }
+
+    #[test]
+    fn local_doveadm_options_are_refused_and_v_accepted() {
+        assert_eq!(ok(&["-v", "who"]), "who");
+        assert_eq!(ok(&["-Dv", "who"]), "-D who");
+        for opt in ["-c", "-i", "-o"] {
+            let e = r(&[opt, "x", "who"]).unwrap_err();
+            assert_eq!(e.exit_code(), 64);
+            assert!(e.to_string().contains(opt), "{e}");
+        }
     }
 }

@@ -110,14 +110,15 @@ pub fn permute(args: &[String], spec: &dyn Fn(Opt) -> Option<Arity>, in_order: b
     let mut positionals = Vec::new();
     for item in parse(args, spec, in_order) {
         match item {
+            // Values stay attached, so that one that starts with `-` is not read as
+            // an option (`--watch=-1`).
+            Item::Short(c, Some(v)) if !v.is_empty() => options.push(format!("-{c}{v}")),
             Item::Short(c, v) => {
                 options.push(format!("-{c}"));
                 options.extend(v);
             }
-            Item::Long(n, v) => {
-                options.push(format!("--{n}"));
-                options.extend(v);
-            }
+            Item::Long(n, Some(v)) => options.push(format!("--{n}={v}")),
+            Item::Long(n, None) => options.push(format!("--{n}")),
             Item::Unknown(a) => options.push(a),
             Item::Positional(p) => positionals.push(p),
         }
@@ -149,11 +150,11 @@ mod tests {
     fn options_after_positionals_move_first() {
         assert_eq!(
             permute(&v(&["\\Seen", "mailbox", "INBOX", "-u", "bob"]), &spec, false),
-            v(&["-u", "bob", "--", "\\Seen", "mailbox", "INBOX"])
+            v(&["-ubob", "--", "\\Seen", "mailbox", "INBOX"])
         );
         assert_eq!(
             permute(&v(&["x", "-1ubob", "--user=al", "--dry-run", "y"]), &spec, false),
-            v(&["-1", "-u", "bob", "--user", "al", "--dry-run", "--", "x", "y"])
+            v(&["-1", "-ubob", "--user=al", "--dry-run", "--", "x", "y"])
         );
     }
 
@@ -166,6 +167,10 @@ mod tests {
         assert_eq!(
             permute(&v(&["-s", ":", "-u", "b"]), &spec, true),
             v(&["-s", "--", ":", "-u", "b"])
+        );
+        assert_eq!(
+            permute(&v(&["--user=-1", "-u", "-x"]), &spec, false),
+            v(&["--user=-1", "-u-x"])
         );
         assert_eq!(permute(&v(&["-"]), &spec, false), v(&["--", "-"]));
     }

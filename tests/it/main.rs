@@ -7,6 +7,7 @@ mod batch;
 mod client_faults;
 mod completion;
 mod core;
+mod dropin;
 mod exit_codes;
 mod fleet;
 mod fleet_scale;
