@@ -197,11 +197,21 @@ fn build(cmd: &Cmd, args: &[String]) -> Result<Map<String, Value>, Error> {
             out.insert(key, Value::String(read_input("-")?));
         }
     }
-    if cmd.mail && !["user", "allUsers", "userFile"].iter().any(|k| out.contains_key(*k)) {
-        return Err(Error::Usage(format!(
+    if cmd.mail
+        && !["user", "allUsers", "userFile", "noUserdbLookup"]
+            .iter()
+            .any(|k| out.contains_key(*k))
+    {
+        let why = format!(
             "{}: give the user with -u USER, -A (all users) or -F FILE",
             cmd.name
-        )));
+        );
+        // doveadm 2.3 exits 64 (EX_USAGE); 2.4 exits 75 (its i_fatal()): as native.
+        return Err(if cmd.params.iter().any(|p| p.name == "no-userdb-lookup") {
+            Error::Unavailable(why)
+        } else {
+            Error::Usage(why)
+        });
     }
     // `-S`: the server would run the command itself anyway (doveadm-api.md §1.5).
     out.remove("socketPath").filter(|_| !cmd.mail).map(|v| out.insert("socketPath".into(), v));
