@@ -60,6 +60,12 @@ pub async fn run(ctx: &Ctx, a: &DoveadmArgs) -> Result<(), Error> {
         )));
     };
     let api = cmd.api_name();
+    if version == Version::V24 && cmd.name == "auth cache flush" {
+        // 2.4.1's HTTP worker aborts on it (signal 6), with or without users.
+        return Err(Error::Usage(
+            "`auth cache flush` aborts Dovecot 2.4's HTTP API worker; run `doveadm auth cache flush` on the server".into(),
+        ));
+    }
     if !features.has_command(&api) {
         return Err(Error::Usage(format!(
             "the server does not offer `{}` over its HTTP API (it needs a local doveadm on the server, or a plugin the server has not loaded)",
@@ -67,6 +73,11 @@ pub async fn run(ctx: &Ctx, a: &DoveadmArgs) -> Result<(), Error> {
         )));
     }
     let mut params = build(cmd, &args)?;
+    if api == "authCacheFlush" && !params.contains_key("user") {
+        // Without users doveadm flushes all; over HTTP a missing `user` kills the
+        // server's worker ("Missing user parameter", 2.3.19 and 2.4.1), an empty one works.
+        params.insert("user".into(), Value::Array(Vec::new()));
+    }
     if api == "user" && params.remove("userdbOnly").is_some() {
         // `user -u` (userdb only) kills the server's worker over HTTP (2.3.19, 2.4.1:
         // signal 11); the plain lookup returns the same userdb fields.

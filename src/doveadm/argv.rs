@@ -250,12 +250,12 @@ mod tests {
     fn options_after_positionals_go_first_for_rdoveadm_subcommands() {
         assert_eq!(
             ok(&["flags", "add", "\\Seen", "mailbox", "INBOX", "-u", "bob"]),
-            "flags add -ubob -- \\Seen mailbox INBOX"
+            "flags add -u bob -- \\Seen mailbox INBOX"
         );
         assert_eq!(ok(&["-f", "tab", "who", "-1"]), "-f tab who -1");
         assert_eq!(ok(&["-ftab", "who", "--watch=-1"]), "-f tab who --watch=-1");
-        assert_eq!(ok(&["who", "-w", "5", "bob"]), "who -w5 -- bob");
-        assert_eq!(ok(&["mailbox", "list", "-u", "a", "--url", "u"]), "mailbox list -ua --url=u");
+        assert_eq!(ok(&["who", "-w", "5", "bob"]), "who -w 5 -- bob");
+        assert_eq!(ok(&["mailbox", "list", "-u", "a", "--url", "u"]), "mailbox list -u a --url=u");
     }
 
     #[test]
@@ -273,7 +273,7 @@ mod tests {
             ok(&["mailbox", "create", "-g", "G", "-u", "a", "X"]),
             "doveadm -- mailbox create -g G -u a -- X"
         );
-        assert_eq!(ok(&["mailbox", "create", "-u", "a", "X"]), "mailbox create -ua -- X");
+        assert_eq!(ok(&["mailbox", "create", "-u", "a", "X"]), "mailbox create -u a -- X");
         assert_eq!(ok(&["doveadm", "who", "-1"]), "doveadm -- who -1 --");
         assert_eq!(ok(&["mailbox", "bogus"]), "mailbox bogus");
         assert_eq!(ok(&["quata", "get"]), "quata get");

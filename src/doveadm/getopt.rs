@@ -110,9 +110,10 @@ pub fn permute(args: &[String], spec: &dyn Fn(Opt) -> Option<Arity>, in_order: b
     let mut positionals = Vec::new();
     for item in parse(args, spec, in_order) {
         match item {
-            // Values stay attached, so that one that starts with `-` is not read as
-            // an option (`--watch=-1`).
-            Item::Short(c, Some(v)) if !v.is_empty() => options.push(format!("-{c}{v}")),
+            // A value that starts with `-` stays attached, so that it is not read as
+            // an option (`--watch=-1`); others stand apart (clap does not read `-uVALUE`
+            // when the command's positionals allow hyphens).
+            Item::Short(c, Some(v)) if v.starts_with('-') => options.push(format!("-{c}{v}")),
             Item::Short(c, v) => {
                 options.push(format!("-{c}"));
                 options.extend(v);
@@ -150,11 +151,11 @@ mod tests {
     fn options_after_positionals_move_first() {
         assert_eq!(
             permute(&v(&["\\Seen", "mailbox", "INBOX", "-u", "bob"]), &spec, false),
-            v(&["-ubob", "--", "\\Seen", "mailbox", "INBOX"])
+            v(&["-u", "bob", "--", "\\Seen", "mailbox", "INBOX"])
         );
         assert_eq!(
             permute(&v(&["x", "-1ubob", "--user=al", "--dry-run", "y"]), &spec, false),
-            v(&["-1", "-ubob", "--user=al", "--dry-run", "--", "x", "y"])
+            v(&["-1", "-u", "bob", "--user=al", "--dry-run", "--", "x", "y"])
         );
     }
 
