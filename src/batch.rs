@@ -84,7 +84,9 @@ async fn run_line(
             crate::secret::redact_urls_in(text)
         )));
     };
-    let argv: Vec<String> = std::iter::once("rdoveadm".to_string()).chain(words).collect();
+    let argv: Vec<String> = std::iter::once("rdoveadm".to_string())
+        .chain(words)
+        .collect();
     // The line is read as a command line is: doveadm's syntax routed first.
     let argv = match crate::doveadm::argv::route(&argv, &crate::cli_command()) {
         Ok(a) => a,

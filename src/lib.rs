@@ -53,7 +53,6 @@ pub fn run() -> i32 {
         .map(|a| a.to_string_lossy().into_owned())
         .collect();
     let args = match doveadm::argv::route(&args, &cli_command()) {
-        Ok(a) if std::env::var_os("RDOVEADM_DEBUG_ARGV").is_some() => { eprintln!("{a:?}"); a }
         Ok(a) => a,
         Err(e) => {
             eprintln!("rdoveadm: error: {}", text::message_line(&e.to_string()));
@@ -114,10 +113,12 @@ pub fn cli_command() -> clap::Command {
 
 /// Commands that run once per server when several are selected.
 fn fans_out(command: &Command) -> bool {
-    !matches!(
-        command,
-        Command::Probe(_) | Command::Completions(_) | Command::Config(_)
-    )
+    match command {
+        Command::Probe(_) | Command::Completions(_) | Command::Config(_) => false,
+        // `mailbox mutf7` converts here: once, not once per server.
+        Command::Doveadm(a) => !a.args.starts_with(&["mailbox".into(), "mutf7".into()]),
+        _ => true,
+    }
 }
 
 /// The one dispatch: each arm is one call.

@@ -138,7 +138,12 @@ pub struct BatchArgs {
 #[derive(Debug, Args)]
 pub struct DoveadmArgs {
     /// The doveadm command and its arguments, as for doveadm (e.g. `altmove -u USER QUERY`).
-    #[arg(value_name = "COMMAND", required = true, trailing_var_arg = true, allow_hyphen_values = true)]
+    #[arg(
+        value_name = "COMMAND",
+        required = true,
+        trailing_var_arg = true,
+        allow_hyphen_values = true
+    )]
     pub args: Vec<String>,
 }
 

@@ -36,15 +36,15 @@ pub async fn run(ctx: &Ctx, a: &DoveadmArgs) -> Result<(), Error> {
             crate::text::escape_message(&typed)
         )));
     };
-    if let Some(why) = refused(any.name) {
-        return Err(Error::Usage(format!("`{}` {why}", any.name)));
+    if let Some(why) = refused(any.name()) {
+        return Err(Error::Usage(format!("`{}` {why}", any.name())));
     }
     if args.iter().any(|a| a == "-h" || a == "--help") {
-        println!("usage: rdoveadm {} {}", any.name, usage(any));
+        println!("usage: rdoveadm {} {}", any.name(), usage(&any));
         return Ok(());
     }
-    if any.name == "mailbox mutf7" {
-        return mutf7_here(any, &args);
+    if any.name() == "mailbox mutf7" {
+        return mutf7_here(&any, &args);
     }
     let features = ctx.features().await?;
     let version = if features.generation() == "2.4" {
@@ -52,15 +52,16 @@ pub async fn run(ctx: &Ctx, a: &DoveadmArgs) -> Result<(), Error> {
     } else {
         Version::V23
     };
-    let Some((cmd, _)) = table::find(version.commands(), &words_ref).filter(|(c, _)| c.name == any.name) else {
+    let Some((cmd, _)) = table::find(version, &words_ref).filter(|(c, _)| c.name() == any.name())
+    else {
         return Err(Error::Usage(format!(
             "`{}` is not a command of Dovecot {} (the server's version)",
-            any.name,
+            any.name(),
             version.label()
         )));
     };
     let api = cmd.api_name();
-    if version == Version::V24 && cmd.name == "auth cache flush" {
+    if version == Version::V24 && cmd.name() == "auth cache flush" {
         // 2.4.1's HTTP worker aborts on it (signal 6), with or without users.
         return Err(Error::Usage(
             "`auth cache flush` aborts Dovecot 2.4's HTTP API worker; run `doveadm auth cache flush` on the server".into(),
@@ -69,10 +70,10 @@ pub async fn run(ctx: &Ctx, a: &DoveadmArgs) -> Result<(), Error> {
     if !features.has_command(&api) {
         return Err(Error::Usage(format!(
             "the server does not offer `{}` over its HTTP API (it needs a local doveadm on the server, or a plugin the server has not loaded)",
-            cmd.name
+            cmd.name()
         )));
     }
-    let mut params = build(cmd, &args)?;
+    let mut params = build(&cmd, &args)?;
     if api == "authCacheFlush" && !params.contains_key("user") {
         // Without users doveadm flushes all; over HTTP a missing `user` kills the
         // server's worker ("Missing user parameter", 2.3.19 and 2.4.1), an empty one works.
@@ -90,7 +91,11 @@ pub async fn run(ctx: &Ctx, a: &DoveadmArgs) -> Result<(), Error> {
 /// The command words and the arguments, split at the router's first `--`.
 fn split(all: &[String]) -> (Vec<String>, Vec<String>) {
     let mut it = all.iter();
-    let words: Vec<String> = it.by_ref().take_while(|w| !w.starts_with('-')).cloned().collect();
+    let words: Vec<String> = it
+        .by_ref()
+        .take_while(|w| !w.starts_with('-'))
+        .cloned()
+        .collect();
     // take_while ate the first argument that starts with `-` (an option or `--`): put it back.
     let first = all.get(words.len()).cloned();
     let args: Vec<String> = first.into_iter().chain(it.cloned()).collect();
@@ -103,17 +108,31 @@ fn arity(cmd: &Cmd, o: Opt) -> Option<Arity> {
         Opt::Short(c) => cmd.short(c),
         Opt::Long(l) => cmd.long(l),
     }?;
-    Some(if p.kind == Kind::Bool { Arity::Flag } else { Arity::Value })
+    Some(if p.kind == Kind::Bool {
+        Arity::Flag
+    } else {
+        Arity::Value
+    })
 }
 
 /// doveadm's usage line for `cmd`, from its parameters.
 fn usage(cmd: &Cmd) -> String {
     let mut parts = Vec::new();
-    if cmd.mail {
+    if cmd.mail() {
         parts.push("[-u USER|-A|-F FILE]".to_string());
     }
-    for p in cmd.params.iter().filter(|p| !p.hidden) {
-        if cmd.mail && ["all-users", "user", "user-file", "socket-path", "trans-flags", "no-userdb-lookup"].contains(&p.name) {
+    for p in cmd.params().filter(|p| !p.hidden) {
+        if cmd.mail()
+            && [
+                "all-users",
+                "user",
+                "user-file",
+                "socket-path",
+                "trans-flags",
+                "no-userdb-lookup",
+            ]
+            .contains(&p.name)
+        {
             continue;
         }
         let value = p.name.to_ascii_uppercase().replace('-', "_");
@@ -135,10 +154,14 @@ fn build(cmd: &Cmd, args: &[String]) -> Result<Map<String, Value>, Error> {
     let spec = |o: Opt| arity(cmd, o);
     let mut out = Map::new();
     let mut positionals = Vec::new();
-    let items = if cmd.no_options {
-        args.iter().filter(|a| *a != "--").cloned().map(Item::Positional).collect()
+    let items = if cmd.no_options() {
+        args.iter()
+            .filter(|a| *a != "--")
+            .cloned()
+            .map(Item::Positional)
+            .collect()
     } else {
-        getopt::parse(args, &spec, cmd.ordered)
+        getopt::parse(args, &spec, cmd.ordered())
     };
     for item in items {
         let (param, value) = match item {
@@ -147,9 +170,9 @@ fn build(cmd: &Cmd, args: &[String]) -> Result<Map<String, Value>, Error> {
             Item::Unknown(a) => {
                 return Err(Error::Usage(format!(
                     "{}: unknown option `{}`; usage: {} {}",
-                    cmd.name,
+                    cmd.name(),
                     crate::text::escape_message(&a),
-                    cmd.name,
+                    cmd.name(),
                     usage(cmd)
                 )))
             }
@@ -165,7 +188,8 @@ fn build(cmd: &Cmd, args: &[String]) -> Result<Map<String, Value>, Error> {
             (_, None) => {
                 return Err(Error::Usage(format!(
                     "{}: option `--{}` needs a value",
-                    cmd.name, param.name
+                    cmd.name(),
+                    param.name
                 )))
             }
         };
@@ -173,7 +197,7 @@ fn build(cmd: &Cmd, args: &[String]) -> Result<Map<String, Value>, Error> {
     }
     // Positionals fill the positional parameters in order; an array takes the rest;
     // a key-value one (2.4 `move ... user NAME`) is taken when its key word comes.
-    let mut slots = cmd.params.iter().filter(|p| p.positional).peekable();
+    let mut slots = cmd.params().filter(|p| p.positional).peekable();
     let mut words = positionals.into_iter().peekable();
     while let Some(word) = words.next() {
         // A key-value slot (2.4 `move DEST [user NAME] QUERY`) is filled only when its
@@ -190,9 +214,9 @@ fn build(cmd: &Cmd, args: &[String]) -> Result<Map<String, Value>, Error> {
         let Some(slot) = slots.peek().copied() else {
             return Err(Error::Usage(format!(
                 "{}: too many arguments at `{}`; usage: {} {}",
-                cmd.name,
+                cmd.name(),
                 crate::text::escape_message(&word),
-                cmd.name,
+                cmd.name(),
                 usage(cmd)
             )));
         };
@@ -202,35 +226,45 @@ fn build(cmd: &Cmd, args: &[String]) -> Result<Map<String, Value>, Error> {
         }
     }
     // An input stream that was not given is read from stdin (doveadm `save`).
-    for p in cmd.params.iter().filter(|p| p.positional && p.kind == Kind::IStream) {
+    for p in cmd
+        .params()
+        .filter(|p| p.positional && p.kind == Kind::IStream)
+    {
         let key = table::camel_case(p.name);
         if !out.contains_key(&key) {
             out.insert(key, Value::String(read_input("-")?));
         }
     }
-    if cmd.mail
+    if cmd.mail()
         && !["user", "allUsers", "userFile", "noUserdbLookup"]
             .iter()
             .any(|k| out.contains_key(*k))
     {
         let why = format!(
             "{}: give the user with -u USER, -A (all users) or -F FILE",
-            cmd.name
+            cmd.name()
         );
         // doveadm 2.3 exits 64 (EX_USAGE); 2.4 exits 75 (its i_fatal()): as native.
-        return Err(if cmd.params.iter().any(|p| p.name == "no-userdb-lookup") {
+        return Err(if cmd.params().any(|p| p.name == "no-userdb-lookup") {
             Error::Unavailable(why)
         } else {
             Error::Usage(why)
         });
     }
     // `-S`: the server would run the command itself anyway (doveadm-api.md §1.5).
-    out.remove("socketPath").filter(|_| !cmd.mail).map(|v| out.insert("socketPath".into(), v));
+    out.remove("socketPath")
+        .filter(|_| !cmd.mail())
+        .map(|v| out.insert("socketPath".into(), v));
     Ok(out)
 }
 
 /// Sets one parameter by its type.
-fn set(cmd: &Cmd, out: &mut Map<String, Value>, p: &table::Param, value: Option<String>) -> Result<(), Error> {
+fn set(
+    cmd: &Cmd,
+    out: &mut Map<String, Value>,
+    p: &table::Param,
+    value: Option<String>,
+) -> Result<(), Error> {
     // The HTTP API matches parameters by name (2.4's key is only the CLI word).
     let key = table::camel_case(p.name);
     let v = match (p.kind, value) {
@@ -239,7 +273,7 @@ fn set(cmd: &Cmd, out: &mut Map<String, Value>, p: &table::Param, value: Option<
         (Kind::Int, Some(v)) => Value::from(v.trim().parse::<i64>().map_err(|_| {
             Error::Usage(format!(
                 "{}: `{}` of `--{}` is not a whole number",
-                cmd.name,
+                cmd.name(),
                 crate::text::escape_message(&v),
                 p.name
             ))
@@ -265,7 +299,9 @@ fn read_input(path: &str) -> Result<String, Error> {
     let mut buf = Vec::new();
     let shown = crate::text::escape_message(path);
     let read = if path == "-" {
-        std::io::stdin().take(MAX_INPUT_BYTES + 1).read_to_end(&mut buf)
+        std::io::stdin()
+            .take(MAX_INPUT_BYTES + 1)
+            .read_to_end(&mut buf)
     } else {
         std::fs::File::open(path).and_then(|f| f.take(MAX_INPUT_BYTES + 1).read_to_end(&mut buf))
     };
@@ -300,7 +336,11 @@ fn mutf7_here(cmd: &Cmd, args: &[String]) -> Result<(), Error> {
     let mut stdout = std::io::stdout().lock();
     let mut worst = code::OK;
     for name in names {
-        let (line, bad) = match if from_utf8 { mutf7::to_mutf7(name) } else { mutf7::from_mutf7(name) } {
+        let (line, bad) = match if from_utf8 {
+            mutf7::to_mutf7(name)
+        } else {
+            mutf7::from_mutf7(name)
+        } {
             Ok(l) => (l, false),
             Err(l) => (l, true),
         };
@@ -334,53 +374,69 @@ mod tests {
         s.iter().map(|s| s.to_string()).collect()
     }
 
-    fn cmd(v: Version, name: &str) -> &'static Cmd {
+    fn cmd(v: Version, name: &str) -> Cmd {
         let words: Vec<&str> = name.split(' ').collect();
-        table::find(v.commands(), &words).unwrap().0
+        table::find(v, &words).unwrap().0
     }
 
     #[test]
     fn arguments_become_named_parameters() {
         let c = cmd(Version::V23, "mailbox update");
-        let p = build(c, &v(&["INBOX", "--min-next-uid", "100", "-u", "bob", "-g", "x"])).unwrap();
+        let p = build(
+            &c,
+            &v(&["INBOX", "--min-next-uid", "100", "-u", "bob", "-g", "x"]),
+        )
+        .unwrap();
         assert_eq!(
             Value::Object(p),
             json!({"minNextUid":"100","user":"bob","mailboxGuid":"x","mailbox":"INBOX"})
         );
         let c = cmd(Version::V24, "index");
-        let p = build(c, &v(&["-A", "-n", "5", "INBOX", "Sent"])).unwrap();
+        let p = build(&c, &v(&["-A", "-n", "5", "INBOX", "Sent"])).unwrap();
         assert_eq!(
             Value::Object(p),
             json!({"allUsers":true,"maxRecent":5,"mailboxMask":["INBOX","Sent"]})
         );
         let c = cmd(Version::V23, "batch");
-        let p = build(c, &v(&["-u", "bob", ":", "mailbox", "list", "-s"])).unwrap();
+        let p = build(&c, &v(&["-u", "bob", ":", "mailbox", "list", "-s"])).unwrap();
         assert_eq!(
             Value::Object(p),
             json!({"user":"bob","separator":":","args":["mailbox","list","-s"]})
         );
         let c = cmd(Version::V24, "move");
-        let p = build(c, &v(&["-u", "a", "Dest", "user", "b", "mailbox", "INBOX"])).unwrap();
+        let p = build(
+            &c,
+            &v(&["-u", "a", "Dest", "user", "b", "mailbox", "INBOX"]),
+        )
+        .unwrap();
         assert_eq!(
             Value::Object(p),
             json!({"user":"a","destinationMailbox":"Dest","sourceUser":"b","query":["mailbox","INBOX"]})
         );
-        let p = build(c, &v(&["-u", "a", "Dest", "mailbox", "user"])).unwrap();
+        let p = build(&c, &v(&["-u", "a", "Dest", "mailbox", "user"])).unwrap();
         assert_eq!(p["query"], json!(["mailbox", "user"]));
     }
 
     #[test]
     fn bad_arguments_are_usage_errors() {
         let c = cmd(Version::V23, "altmove");
-        assert_eq!(build(c, &v(&["all"])).unwrap_err().exit_code(), 64);
-        assert_eq!(build(c, &v(&["-Z", "-u", "a", "all"])).unwrap_err().exit_code(), 64);
+        assert_eq!(build(&c, &v(&["all"])).unwrap_err().exit_code(), 64);
+        assert_eq!(
+            build(&c, &v(&["-Z", "-u", "a", "all"]))
+                .unwrap_err()
+                .exit_code(),
+            64
+        );
         let c = cmd(Version::V24, "index");
-        assert!(build(c, &v(&["-u", "a", "-n", "x", "INBOX"]))
+        assert!(build(&c, &v(&["-u", "a", "-n", "x", "INBOX"]))
             .unwrap_err()
             .to_string()
             .contains("not a whole number"));
         let c = cmd(Version::V23, "penalty");
-        assert!(build(c, &v(&["a", "b"])).unwrap_err().to_string().contains("too many"));
+        assert!(build(&c, &v(&["a", "b"]))
+            .unwrap_err()
+            .to_string()
+            .contains("too many"));
     }
 
     #[test]

@@ -32,8 +32,14 @@ fn local_only(c: char) -> Option<&'static str> {
 /// How clap's definition takes an option of `cmd` (built, so globals are included).
 fn clap_arity(cmd: &Command, opt: Opt) -> Option<Arity> {
     let arg = cmd.get_arguments().find(|a| match opt {
-        Opt::Short(c) => a.get_short() == Some(c) || a.get_short_and_visible_aliases().is_some_and(|s| s.contains(&c)),
-        Opt::Long(l) => a.get_long() == Some(l) || a.get_all_aliases().is_some_and(|v| v.contains(&l)),
+        Opt::Short(c) => {
+            a.get_short() == Some(c)
+                || a.get_short_and_visible_aliases()
+                    .is_some_and(|s| s.contains(&c))
+        }
+        Opt::Long(l) => {
+            a.get_long() == Some(l) || a.get_all_aliases().is_some_and(|v| v.contains(&l))
+        }
     })?;
     Some(match arg.get_action() {
         ArgAction::Set | ArgAction::Append => {
@@ -54,7 +60,11 @@ fn table_arity(cmd: &super::Cmd, opt: Opt) -> Option<Arity> {
         Opt::Short(c) => cmd.short(c),
         Opt::Long(l) => cmd.long(l),
     }?;
-    Some(if p.kind == super::Kind::Bool { Arity::Flag } else { Arity::Value })
+    Some(if p.kind == super::Kind::Bool {
+        Arity::Flag
+    } else {
+        Arity::Value
+    })
 }
 
 /// Rewrites `args` (with the program name first) for clap; see the module comment.
@@ -77,8 +87,7 @@ pub fn route(args: &[String], root: &Command) -> Result<Vec<String>, Error> {
             }
             continue;
         }
-        let mut chars = arg.char_indices().skip(1);
-        while let Some((at, c)) = chars.next() {
+        for (at, c) in arg.char_indices().skip(1) {
             if c == 'v' && clap_arity(root, Opt::Short('v')).is_none() {
                 continue; // doveadm -v: verbose logging of the local process.
             }
@@ -120,7 +129,11 @@ pub fn route(args: &[String], root: &Command) -> Result<Vec<String>, Error> {
     if depth == 1 && node.get_name() == GENERIC {
         forced = true; // `rdoveadm doveadm altmove ...`
     }
-    let doveadm_words = if forced { words.get(1..).unwrap_or_default() } else { &words[..] };
+    let doveadm_words = if forced {
+        words.get(1..).unwrap_or_default()
+    } else {
+        &words[..]
+    };
     let doveadm = super::find_any(doveadm_words);
     let leaf = depth > 0 && node.get_subcommands().next().is_none();
 
@@ -129,11 +142,18 @@ pub fn route(args: &[String], root: &Command) -> Result<Vec<String>, Error> {
     if leaf && depth == 1 && node.get_name() == "batch" {
         if let Some((cmd, 1)) = doveadm {
             let args: Vec<String> = rest.get(1..).unwrap_or_default().to_vec();
-            let spec = |o: Opt| table_arity(cmd, o);
+            let spec = |o: Opt| table_arity(&cmd, o);
             let items = getopt::parse(&args, &spec, true);
-            let positionals = items.iter().filter(|i| matches!(i, Item::Positional(_))).count();
-            if positionals >= 2 || items.iter().any(|i| matches!(i, Item::Short(..) | Item::Long(..))) {
-                return Ok(generic(out, root, cmd, 1, &rest[..], 0));
+            let positionals = items
+                .iter()
+                .filter(|i| matches!(i, Item::Positional(_)))
+                .count();
+            if positionals >= 2
+                || items
+                    .iter()
+                    .any(|i| matches!(i, Item::Short(..) | Item::Long(..)))
+            {
+                return Ok(generic(out, root, &cmd, 1, rest, 0));
             }
         }
     }
@@ -144,10 +164,14 @@ pub fn route(args: &[String], root: &Command) -> Result<Vec<String>, Error> {
         let unknown_to_clap = items.iter().any(|it| matches!(it, Item::Unknown(_)));
         // An option only doveadm's syntax has (`mailbox create -g`): doveadm's path,
         // when doveadm's definition knows every option given.
-        let doveadm_knows_all = doveadm.filter(|(_, n)| *n == depth).is_some_and(|(cmd, _)| {
-            let spec = |o: Opt| table_arity(cmd, o).or_else(|| global_arity(root, o));
-            !getopt::parse(&args, &spec, cmd.ordered).iter().any(|it| matches!(it, Item::Unknown(_)))
-        });
+        let doveadm_knows_all = doveadm
+            .filter(|(_, n)| *n == depth)
+            .is_some_and(|(cmd, _)| {
+                let spec = |o: Opt| table_arity(&cmd, o).or_else(|| global_arity(root, o));
+                !getopt::parse(&args, &spec, cmd.ordered())
+                    .iter()
+                    .any(|it| matches!(it, Item::Unknown(_)))
+            });
         if !(unknown_to_clap && doveadm_knows_all) {
             out.extend(rest.iter().take(depth).cloned());
             out.extend(getopt::permute(&args, &spec, false));
@@ -156,7 +180,7 @@ pub fn route(args: &[String], root: &Command) -> Result<Vec<String>, Error> {
     }
     let skip = usize::from(forced);
     match doveadm {
-        Some((cmd, n)) if forced || n >= depth => Ok(generic(out, root, cmd, n, rest, skip)),
+        Some((cmd, n)) if forced || n >= depth => Ok(generic(out, root, &cmd, n, rest, skip)),
         _ => {
             out.extend(rest.iter().cloned());
             Ok(out)
@@ -180,10 +204,10 @@ fn generic(
     let mut globals = Vec::new();
     let mut own = Vec::new();
     let mut positionals = Vec::new();
-    let items = if cmd.no_options {
+    let items = if cmd.no_options() {
         args.iter().cloned().map(Item::Positional).collect()
     } else {
-        getopt::parse(&args, &spec, cmd.ordered)
+        getopt::parse(&args, &spec, cmd.ordered())
     };
     for item in items {
         match item {
@@ -255,7 +279,10 @@ mod tests {
         assert_eq!(ok(&["-f", "tab", "who", "-1"]), "-f tab who -1");
         assert_eq!(ok(&["-ftab", "who", "--watch=-1"]), "-f tab who --watch=-1");
         assert_eq!(ok(&["who", "-w", "5", "bob"]), "who -w 5 -- bob");
-        assert_eq!(ok(&["mailbox", "list", "-u", "a", "--url", "u"]), "mailbox list -u a --url=u");
+        assert_eq!(
+            ok(&["mailbox", "list", "-u", "a", "--url", "u"]),
+            "mailbox list -u a --url=u"
+        );
     }
 
     #[test]
@@ -265,7 +292,15 @@ mod tests {
             "--url=http://x doveadm -- altmove -u a -- all"
         );
         assert_eq!(
-            ok(&["mailbox", "update", "INBOX", "--min-next-uid", "9", "-u", "a"]),
+            ok(&[
+                "mailbox",
+                "update",
+                "INBOX",
+                "--min-next-uid",
+                "9",
+                "-u",
+                "a"
+            ]),
             "doveadm -- mailbox update --min-next-uid 9 -u a -- INBOX"
         );
         // An option only doveadm has moves a subcommand to doveadm's path.
@@ -273,7 +308,10 @@ mod tests {
             ok(&["mailbox", "create", "-g", "G", "-u", "a", "X"]),
             "doveadm -- mailbox create -g G -u a -- X"
         );
-        assert_eq!(ok(&["mailbox", "create", "-u", "a", "X"]), "mailbox create -u a -- X");
+        assert_eq!(
+            ok(&["mailbox", "create", "-u", "a", "X"]),
+            "mailbox create -u a -- X"
+        );
         assert_eq!(ok(&["doveadm", "who", "-1"]), "doveadm -- who -1 --");
         assert_eq!(ok(&["mailbox", "bogus"]), "mailbox bogus");
         assert_eq!(ok(&["quata", "get"]), "quata get");

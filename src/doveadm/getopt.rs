@@ -70,8 +70,7 @@ pub fn parse(args: &[String], spec: &dyn Fn(Opt) -> Option<Arity>, in_order: boo
             }
             continue;
         }
-        let mut chars = arg.char_indices().skip(1);
-        while let Some((i, c)) = chars.next() {
+        for (i, c) in arg.char_indices().skip(1) {
             match spec(Opt::Short(c)) {
                 None => {
                     out.push(Item::Unknown(arg.clone()));
@@ -105,7 +104,11 @@ fn take_number(rest: &mut std::iter::Peekable<std::slice::Iter<'_, String>>) -> 
 /// `args` with the options first and the positionals after a `--`, so that a parser
 /// that stops at the first positional reads what GNU getopt would. An option clap or
 /// the command does not define stays an option (its parser reports it).
-pub fn permute(args: &[String], spec: &dyn Fn(Opt) -> Option<Arity>, in_order: bool) -> Vec<String> {
+pub fn permute(
+    args: &[String],
+    spec: &dyn Fn(Opt) -> Option<Arity>,
+    in_order: bool,
+) -> Vec<String> {
     let mut options = Vec::new();
     let mut positionals = Vec::new();
     for item in parse(args, spec, in_order) {
@@ -150,11 +153,19 @@ mod tests {
     #[test]
     fn options_after_positionals_move_first() {
         assert_eq!(
-            permute(&v(&["\\Seen", "mailbox", "INBOX", "-u", "bob"]), &spec, false),
+            permute(
+                &v(&["\\Seen", "mailbox", "INBOX", "-u", "bob"]),
+                &spec,
+                false
+            ),
             v(&["-u", "bob", "--", "\\Seen", "mailbox", "INBOX"])
         );
         assert_eq!(
-            permute(&v(&["x", "-1ubob", "--user=al", "--dry-run", "y"]), &spec, false),
+            permute(
+                &v(&["x", "-1ubob", "--user=al", "--dry-run", "y"]),
+                &spec,
+                false
+            ),
             v(&["-1", "-u", "bob", "--user=al", "--dry-run", "--", "x", "y"])
         );
     }

@@ -26,7 +26,7 @@ pub struct Param {
     pub short: Option<char>,
     /// The long option name (`mailbox-guid`); its camelCase form is the HTTP key.
     pub name: &'static str,
-    /// The HTTP key and the word of a key-value positional (2.4's `DOVEADM_CMD_PARAMKV`).
+    /// The word of a key-value positional (2.4's `DOVEADM_CMD_PARAMKV`); else the name.
     pub key: &'static str,
     pub kind: Kind,
     pub positional: bool,
@@ -36,19 +36,51 @@ pub struct Param {
     pub hidden: bool,
 }
 
-/// One `struct doveadm_cmd_ver2`.
+// Flags of the generated table (src/doveadm/table.rs).
+const POS: u8 = 1;
+const KV: u8 = 2;
+const HIDDEN: u8 = 4;
+const MAIL: u8 = 8;
+const ORDERED: u8 = 16;
+const NO_OPTIONS: u8 = 32;
+/// A parameter's key is its name.
+const SAME: &str = "";
+
+/// A parameter of the generated table.
+const fn p(short: char, name: &'static str, key: &'static str, kind: Kind, flags: u8) -> Param {
+    Param {
+        short: if short == '\0' { None } else { Some(short) },
+        name,
+        key: if key.is_empty() { name } else { key },
+        kind,
+        positional: flags & POS != 0,
+        key_value: flags & KV != 0,
+        hidden: flags & HIDDEN != 0,
+    }
+}
+
+/// One `struct doveadm_cmd_ver2`, as generated: its own parameters, without the
+/// `DOVEADM_CMD_MAIL_COMMON` ones of a mail command (they differ by version).
 #[derive(Debug)]
+pub struct Def {
+    name: &'static str,
+    flags: u8,
+    params: &'static [Param],
+}
+
+const fn cmd(name: &'static str, flags: u8, params: &'static [Param]) -> Def {
+    Def {
+        name,
+        flags,
+        params,
+    }
+}
+
+/// A command of one Dovecot version.
+#[derive(Debug, Clone, Copy)]
 pub struct Cmd {
-    /// The command words, space separated (`mailbox cache purge`).
-    pub name: &'static str,
-    /// A mail command: it needs `-u`, `-A` or `-F`.
-    pub mail: bool,
-    pub hidden: bool,
-    /// `CMD_FLAG_NO_UNORDERED_OPTIONS`: options only before the first positional.
-    pub ordered: bool,
-    /// `CMD_FLAG_NO_OPTIONS`: every argument is positional.
-    pub no_options: bool,
-    pub params: &'static [Param],
+    def: &'static Def,
+    version: Version,
 }
 
 /// The Dovecot version whose command table applies.
@@ -59,11 +91,12 @@ pub enum Version {
 }
 
 impl Version {
-    pub fn commands(self) -> &'static [Cmd] {
-        match self {
+    pub fn commands(self) -> impl Iterator<Item = Cmd> {
+        let defs = match self {
             Version::V23 => table::V23,
             Version::V24 => table::V24,
-        }
+        };
+        defs.iter().map(move |def| Cmd { def, version: self })
     }
 
     pub fn label(self) -> &'static str {
@@ -75,21 +108,53 @@ impl Version {
 }
 
 impl Cmd {
+    /// The command words, space separated (`mailbox cache purge`).
+    pub fn name(&self) -> &'static str {
+        self.def.name
+    }
+
+    /// A mail command: it needs `-u`, `-A` or `-F`.
+    pub fn mail(&self) -> bool {
+        self.def.flags & MAIL != 0
+    }
+
+    /// `CMD_FLAG_NO_UNORDERED_OPTIONS`: options only before the first positional.
+    pub fn ordered(&self) -> bool {
+        self.def.flags & ORDERED != 0
+    }
+
+    /// `CMD_FLAG_NO_OPTIONS`: every argument is positional.
+    pub fn no_options(&self) -> bool {
+        self.def.flags & NO_OPTIONS != 0
+    }
+
+    pub fn version(&self) -> Version {
+        self.version
+    }
+
+    /// Every parameter: a mail command's common ones (`-A`, `-S`, `-u`...) first.
+    pub fn params(&self) -> impl Iterator<Item = &'static Param> {
+        let common: &'static [Param] = match (self.mail(), self.version) {
+            (false, _) => &[],
+            (true, Version::V23) => table::V23_MAIL_COMMON,
+            (true, Version::V24) => table::V24_MAIL_COMMON,
+        };
+        common.iter().chain(self.def.params)
+    }
+
     /// The name the HTTP API knows it by (`mailbox cache purge` → `mailboxCachePurge`).
     pub fn api_name(&self) -> String {
-        camel_case(self.name)
+        camel_case(self.name())
     }
 
     /// The option with this short letter.
     pub fn short(&self, c: char) -> Option<&'static Param> {
-        self.params
-            .iter()
-            .find(|p| !p.positional && p.short == Some(c))
+        self.params().find(|p| !p.positional && p.short == Some(c))
     }
 
     /// The option with this long name (`--mailbox-guid`).
     pub fn long(&self, name: &str) -> Option<&'static Param> {
-        self.params.iter().find(|p| !p.positional && p.name == name)
+        self.params().find(|p| !p.positional && p.name == name)
     }
 }
 
@@ -111,11 +176,13 @@ pub fn camel_case(name: &str) -> String {
     out
 }
 
-/// The command that `words` start with (the longest name), and how many words it took.
-pub fn find<'a>(cmds: &'a [Cmd], words: &[&str]) -> Option<(&'a Cmd, usize)> {
-    cmds.iter()
+/// The command of `version` that `words` start with (the longest name), and how
+/// many words it took.
+pub fn find(version: Version, words: &[&str]) -> Option<(Cmd, usize)> {
+    version
+        .commands()
         .filter_map(|c| {
-            let n: Vec<&str> = c.name.split(' ').collect();
+            let n: Vec<&str> = c.name().split(' ').collect();
             (words.len() >= n.len() && words.iter().zip(&n).all(|(w, n)| w == n))
                 .then_some((c, n.len()))
         })
@@ -124,9 +191,9 @@ pub fn find<'a>(cmds: &'a [Cmd], words: &[&str]) -> Option<(&'a Cmd, usize)> {
 
 /// [`find`] in either version's table (2.4's definition first), for routing before
 /// the server's version is known.
-pub fn find_any(words: &[&str]) -> Option<(&'static Cmd, usize)> {
-    let a = find(Version::V24.commands(), words);
-    let b = find(Version::V23.commands(), words);
+pub fn find_any(words: &[&str]) -> Option<(Cmd, usize)> {
+    let a = find(Version::V24, words);
+    let b = find(Version::V23, words);
     match (a, b) {
         (Some(x), Some(y)) if y.1 > x.1 => Some(y),
         (Some(x), _) => Some(x),
@@ -160,16 +227,27 @@ mod tests {
                 "who",
             ] {
                 let words: Vec<&str> = name.split(' ').collect();
-                let (c, n) = find(v.commands(), &words).unwrap_or_else(|| panic!("{name}"));
-                assert_eq!((c.name, n), (name, words.len()), "{v:?}");
+                let (c, n) = find(v, &words).unwrap_or_else(|| panic!("{name}"));
+                assert_eq!((c.name(), n), (name, words.len()), "{v:?}");
             }
         }
-        assert!(find(Version::V23.commands(), &["batch"]).is_some());
+        assert!(find(Version::V23, &["batch"]).is_some());
+        assert!(find(Version::V24, &["batch"]).is_none());
         let (c, n) = find_any(&["mailbox", "cache", "purge", "INBOX"]).unwrap();
         assert_eq!((c.api_name().as_str(), n), ("mailboxCachePurge", 3));
         let create = find_any(&["mailbox", "create"]).unwrap().0;
         assert_eq!(create.short('g').unwrap().name, "guid");
         assert_eq!(create.short('u').unwrap().name, "user");
-        assert!(create.mail);
+        assert!(create.mail());
+        let v24 = find(Version::V24, &["altmove"]).unwrap().0;
+        assert!(v24.long("no-userdb-lookup").is_some());
+        let v23 = find(Version::V23, &["altmove"]).unwrap().0;
+        assert!(v23.long("no-userdb-lookup").is_none());
+        let sync = find(Version::V23, &["sync"]).unwrap().0;
+        assert!(sync.ordered() && sync.short('R').is_some());
+        // Parameters from macros (DOVEADM_CMD_WHO_FIELDS in 2.4).
+        let who = find(Version::V24, &["who"]).unwrap().0;
+        assert_eq!(who.short('f').unwrap().name, "passdb-field");
+        assert!(find(Version::V23, &["who"]).unwrap().0.short('f').is_none());
     }
 }

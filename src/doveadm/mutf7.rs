@@ -7,7 +7,9 @@
 const B64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+,";
 
 fn b64dec(c: u8) -> Option<u8> {
-    B64.iter().position(|&b| b == c).and_then(|p| u8::try_from(p).ok())
+    B64.iter()
+        .position(|&b| b == c)
+        .and_then(|p| u8::try_from(p).ok())
 }
 
 fn encode_utf16(dest: &mut Vec<u8>, units: &[u8]) {
@@ -16,9 +18,18 @@ fn encode_utf16(dest: &mut Vec<u8>, units: &[u8]) {
     for chunk in units.chunks(3) {
         match *chunk {
             [a, b, c] => {
-                dest.extend([enc(a >> 2), enc((a & 3) << 4 | b >> 4), enc((b & 0x0f) << 2 | c >> 6), enc(c)]);
+                dest.extend([
+                    enc(a >> 2),
+                    enc((a & 3) << 4 | b >> 4),
+                    enc((b & 0x0f) << 2 | c >> 6),
+                    enc(c),
+                ]);
             }
-            [a, b] => dest.extend([enc(a >> 2), enc((a & 3) << 4 | b >> 4), enc((b & 0x0f) << 2)]),
+            [a, b] => dest.extend([
+                enc(a >> 2),
+                enc((a & 3) << 4 | b >> 4),
+                enc((b & 0x0f) << 2),
+            ]),
             [a] => dest.extend([enc(a >> 2), enc((a & 3) << 4)]),
             _ => {}
         }
@@ -99,7 +110,13 @@ fn decode_b64(dest: &mut Vec<u8>, src: &[u8], i: &mut usize) -> Result<(), ()> {
     let mut out = [0u8; 4];
     let (mut start, mut outpos) = (0usize, 0usize);
     let mut p = *i;
-    fn push(dest: &mut Vec<u8>, out: &mut [u8; 4], start: &mut usize, outpos: &mut usize, v: u8) -> Result<(), ()> {
+    fn push(
+        dest: &mut Vec<u8>,
+        out: &mut [u8; 4],
+        start: &mut usize,
+        outpos: &mut usize,
+        v: u8,
+    ) -> Result<(), ()> {
         if let Some(slot) = out.get_mut(*outpos % 4) {
             *slot = v;
         }
@@ -149,7 +166,10 @@ pub fn from_mutf7(src: &str) -> Result<Vec<u8>, Vec<u8>> {
     let s = src.as_bytes();
     let mut dest = Vec::with_capacity(s.len());
     let mut i = 0;
-    if let Some(bad) = s.iter().position(|&b| !(0x20..0x7f).contains(&b) || b == b'&') {
+    if let Some(bad) = s
+        .iter()
+        .position(|&b| !(0x20..0x7f).contains(&b) || b == b'&')
+    {
         if !(0x20..0x7f).contains(&s.get(bad).copied().unwrap_or(0)) {
             return Err(dest);
         }
@@ -189,7 +209,10 @@ mod tests {
     fn matches_native_doveadm() {
         assert_eq!(to("Entwürfe"), "Entw&APw-rfe");
         assert_eq!(to("a&b"), "a&-b");
-        assert_eq!(to("~peter/mail/台北/日本語"), "~peter/mail/&U,BTFw-/&ZeVnLIqe-");
+        assert_eq!(
+            to("~peter/mail/台北/日本語"),
+            "~peter/mail/&U,BTFw-/&ZeVnLIqe-"
+        );
         assert_eq!(to("😀"), "&2D3eAA-");
         assert_eq!(from_mutf7("Entw&APw-rfe").unwrap(), "Entwürfe".as_bytes());
         assert_eq!(from_mutf7("&2D3eAA-").unwrap(), "😀".as_bytes());

@@ -6,7 +6,8 @@ use std::process::{Command, Stdio};
 
 use crate::harness::{versions, Dovecot, Out};
 
-const MESSAGE: &str = "From: a@example.org\r\nMessage-ID: <dup@example.org>\r\nSubject: drop-in\r\n\r\nbody\r\n";
+const MESSAGE: &str =
+    "From: a@example.org\r\nMessage-ID: <dup@example.org>\r\nSubject: drop-in\r\n\r\nbody\r\n";
 
 /// Native doveadm of the instance's version (`SANDBOX_DOVEADM`), with `args`.
 fn native(d: &Dovecot, args: &[&str], stdin: Option<&str>) -> Out {
@@ -15,7 +16,11 @@ fn native(d: &Dovecot, args: &[&str], stdin: Option<&str>) -> Out {
     let mut c = Command::new(words.next().unwrap());
     c.args(words)
         .args(args)
-        .stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() })
+        .stdin(if stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
     let mut child = c.spawn().expect("run native doveadm");
@@ -51,7 +56,8 @@ fn twin(d: &Dovecot, line: &[&str], stdin: Option<&str>, probe: &[&str]) {
     let r = rd(d, &ra.iter().map(String::as_str).collect::<Vec<_>>(), stdin);
     let n = native(d, &nc.iter().map(String::as_str).collect::<Vec<_>>(), stdin);
     assert_eq!(
-        r.code, n.code,
+        r.code,
+        n.code,
         "{} {line:?}: rdoveadm exit {} (stderr {}), doveadm exit {} (stderr {})",
         d.version(),
         r.code,
@@ -75,11 +81,22 @@ fn twin(d: &Dovecot, line: &[&str], stdin: Option<&str>, probe: &[&str]) {
     for s in [&mut sa, &mut sc] {
         *s = s
             .split_whitespace()
-            .map(|w| if w.len() == 32 && w.chars().all(|c| c.is_ascii_hexdigit()) { "GUID" } else { w })
+            .map(|w| {
+                if w.len() == 32 && w.chars().all(|c| c.is_ascii_hexdigit()) {
+                    "GUID"
+                } else {
+                    w
+                }
+            })
             .collect::<Vec<_>>()
             .join(" ");
     }
-    assert_eq!(sa, sc, "{} {line:?}: end state differs (probe {probe:?})", d.version());
+    assert_eq!(
+        sa,
+        sc,
+        "{} {line:?}: end state differs (probe {probe:?})",
+        d.version()
+    );
 }
 
 #[test]
@@ -87,46 +104,137 @@ fn refused_mail_commands_now_run_like_doveadm() {
     for v in versions() {
         let d = Dovecot::start(v, &[]);
         let status = ["mailbox", "status", "-u", "{u}", "messages uidnext", "*"];
-        twin(&d, &["mailbox", "create", "-u", "{u}", "Archive", "Entwürfe"], None, &["mailbox", "list", "-u", "{u}"]);
+        twin(
+            &d,
+            &["mailbox", "create", "-u", "{u}", "Archive", "Entwürfe"],
+            None,
+            &["mailbox", "list", "-u", "{u}"],
+        );
         // save: the message on stdin.
-        twin(&d, &["save", "-u", "{u}", "-m", "Archive"], Some(MESSAGE), &status);
+        twin(
+            &d,
+            &["save", "-u", "{u}", "-m", "Archive"],
+            Some(MESSAGE),
+            &status,
+        );
         twin(&d, &["save", "-u", "{u}"], Some(MESSAGE), &status);
         twin(&d, &["save", "-u", "{u}"], Some(MESSAGE), &status);
         // Options after the positionals (GNU getopt permutation).
         twin(
             &d,
-            &["flags", "add", "\\Seen", "mailbox", "INBOX", "uid", "1", "-u", "{u}"],
+            &[
+                "flags", "add", "\\Seen", "mailbox", "INBOX", "uid", "1", "-u", "{u}",
+            ],
             None,
             &["fetch", "-u", "{u}", "uid flags", "mailbox", "INBOX", "all"],
         );
-        twin(&d, &["deduplicate", "-m", "mailbox", "INBOX", "all", "-u", "{u}"], None, &status);
-        twin(&d, &["mailbox", "update", "--min-next-uid", "100", "Archive", "-u", "{u}"], None, &status);
-        twin(&d, &["altmove", "-u", "{u}", "all"], None, &status);
-        twin(&d, &["mailbox", "cache", "purge", "-u", "{u}", "INBOX"], None, &[]);
-        twin(&d, &["mailbox", "cache", "decision", "-u", "{u}", "--all", "INBOX"], None, &[]);
-        twin(&d, &["mailbox", "cache", "remove", "-u", "{u}", "mailbox", "INBOX", "uid", "1"], None, &[]);
-        twin(&d, &["rebuild", "attachments", "-u", "{u}", "all"], None, &[]);
         twin(
             &d,
-            &["mailbox", "create", "-u", "{u}", "-g", "0123456789abcdef0123456789abcdef", "Guided"],
+            &["deduplicate", "-m", "mailbox", "INBOX", "all", "-u", "{u}"],
+            None,
+            &status,
+        );
+        twin(
+            &d,
+            &[
+                "mailbox",
+                "update",
+                "--min-next-uid",
+                "100",
+                "Archive",
+                "-u",
+                "{u}",
+            ],
+            None,
+            &status,
+        );
+        twin(&d, &["altmove", "-u", "{u}", "all"], None, &status);
+        twin(
+            &d,
+            &["mailbox", "cache", "purge", "-u", "{u}", "INBOX"],
+            None,
+            &[],
+        );
+        twin(
+            &d,
+            &[
+                "mailbox", "cache", "decision", "-u", "{u}", "--all", "INBOX",
+            ],
+            None,
+            &[],
+        );
+        twin(
+            &d,
+            &[
+                "mailbox", "cache", "remove", "-u", "{u}", "mailbox", "INBOX", "uid", "1",
+            ],
+            None,
+            &[],
+        );
+        twin(
+            &d,
+            &["rebuild", "attachments", "-u", "{u}", "all"],
+            None,
+            &[],
+        );
+        twin(
+            &d,
+            &[
+                "mailbox",
+                "create",
+                "-u",
+                "{u}",
+                "-g",
+                "0123456789abcdef0123456789abcdef",
+                "Guided",
+            ],
             None,
             &["mailbox", "status", "-u", "{u}", "guid", "Guided"],
         );
         twin(&d, &["index", "-n", "5", "-u", "{u}", "INBOX"], None, &[]);
         twin(
             &d,
-            &["move", "-u", "{u}", "Archive", "user", "bob@example.org", "mailbox", "INBOX", "all"],
+            &[
+                "move",
+                "-u",
+                "{u}",
+                "Archive",
+                "user",
+                "bob@example.org",
+                "mailbox",
+                "INBOX",
+                "all",
+            ],
             None,
             &status,
         );
         // An attached option value, after the query.
-        twin(&d, &["search", "mailbox", "INBOX", "all", "-u{u}"], None, &[]);
+        twin(
+            &d,
+            &["search", "mailbox", "INBOX", "all", "-u{u}"],
+            None,
+            &[],
+        );
         // A missing user is a usage error in both.
         twin(&d, &["altmove", "all"], None, &[]);
         // The mUTF-7 name is listed as doveadm lists it.
-        let r = rd(&d, &["mailbox", "list", "-7", "-u", "alice@example.org"], None).ok();
-        assert!(r.stdout.lines().any(|l| l == "Entw&APw-rfe"), "{}", r.stdout);
-        let r = rd(&d, &["mailbox", "list", "-u", "alice@example.org", "-8"], None).ok();
+        let r = rd(
+            &d,
+            &["mailbox", "list", "-7", "-u", "alice@example.org"],
+            None,
+        )
+        .ok();
+        assert!(
+            r.stdout.lines().any(|l| l == "Entw&APw-rfe"),
+            "{}",
+            r.stdout
+        );
+        let r = rd(
+            &d,
+            &["mailbox", "list", "-u", "alice@example.org", "-8"],
+            None,
+        )
+        .ok();
         assert!(r.stdout.lines().any(|l| l == "Entwürfe"), "{}", r.stdout);
     }
 }
@@ -157,7 +265,14 @@ fn refused_server_commands_now_run_like_doveadm() {
             assert!(r.one_error_line().contains("HTTP API"), "{}", r.stderr);
         }
         // stats add / remove change the server's metrics.
-        let metric = ["stats", "add", "--fields", "bytes_in", "dropin", "event=imap_command_finished"];
+        let metric = [
+            "stats",
+            "add",
+            "--fields",
+            "bytes_in",
+            "dropin",
+            "event=imap_command_finished",
+        ];
         rd(&d, &metric, None).ok();
         let dump = native(&d, &["stats", "dump"], None).ok();
         assert!(dump.stdout.contains("dropin"), "{}", dump.stdout);
@@ -171,7 +286,12 @@ fn refused_server_commands_now_run_like_doveadm() {
             _ => format!("{dir}/run/anvil"),
         };
         let r = rd(&d, &["who", "-a", &anvil], None);
-        assert_eq!(r.code, native(&d, &["who", "-a", &anvil], None).code, "{}", r.stderr);
+        assert_eq!(
+            r.code,
+            native(&d, &["who", "-a", &anvil], None).code,
+            "{}",
+            r.stderr
+        );
     }
 }
 
@@ -180,14 +300,26 @@ fn mailbox_mutf7_prints_what_doveadm_prints() {
     for v in versions() {
         let d = Dovecot::start(v, &[]);
         for line in [
-            &["mailbox", "mutf7", "Entwürfe", "a&b", "~peter/mail/台北/日本語", "😀"][..],
+            &[
+                "mailbox",
+                "mutf7",
+                "Entwürfe",
+                "a&b",
+                "~peter/mail/台北/日本語",
+                "😀",
+            ][..],
             &["mailbox", "mutf7", "-8", "Entwürfe"],
             &["mailbox", "mutf7", "-7", "Entw&APw-rfe", "a&-b", "&2D3eAA-"],
             &["mailbox", "mutf7", "-7", "ok", "bad&", "x&AGE-", "&2D0-"],
         ] {
             let r = rd(&d, line, None);
             let n = native(&d, line, None);
-            assert_eq!((r.code, &r.stdout), (n.code, &n.stdout), "{v} {line:?}: {}", r.stderr);
+            assert_eq!(
+                (r.code, &r.stdout),
+                (n.code, &n.stdout),
+                "{v} {line:?}: {}",
+                r.stderr
+            );
         }
     }
 }
@@ -199,7 +331,10 @@ fn doveadm_batch_and_refusals() {
         // doveadm's batch: a separator and commands (Dovecot 2.3 only, as natively).
         twin(
             &d,
-            &["batch", "-u", "{u}", ":", "mailbox", "create", "B1", ":", "mailbox", "create", "B2"],
+            &[
+                "batch", "-u", "{u}", ":", "mailbox", "create", "B1", ":", "mailbox", "create",
+                "B2",
+            ],
             None,
             &["mailbox", "list", "-u", "{u}"],
         );
@@ -212,7 +347,11 @@ fn doveadm_batch_and_refusals() {
             assert!(r.one_error_line().contains("HTTP API"), "{}", r.stderr);
         }
         // doveadm's -c, -i, -o configure a local doveadm: one line, exit 64.
-        for opt in [&["-c", "/etc/dovecot/dovecot.conf"][..], &["-i", "other"], &["-o", "mail_fsync=never"]] {
+        for opt in [
+            &["-c", "/etc/dovecot/dovecot.conf"][..],
+            &["-i", "other"],
+            &["-o", "mail_fsync=never"],
+        ] {
             let r = rd(&d, &[opt, &["who"]].concat(), None).code(64);
             assert!(r.one_error_line().contains(opt[0]), "{}", r.stderr);
         }
