@@ -36,7 +36,10 @@ fn native(d: &Dovecot, args: &[&str], stdin: Option<&str>) -> Out {
 }
 
 fn rd(d: &Dovecot, args: &[&str], stdin: Option<&str>) -> Out {
-    let r = d.rdoveadm().args(args);
+    // A schema cache of this instance only: the disk cache is keyed by URL, and a
+    // port may have served the other Dovecot version minutes ago.
+    let cache = format!("{}/rdoveadm-cache", d.var("SANDBOX_DIR"));
+    let r = d.rdoveadm().env("XDG_CACHE_HOME", &cache).args(args);
     match stdin {
         Some(s) => r.stdin(s).run(),
         None => r.run(),
@@ -259,7 +262,8 @@ fn refused_server_commands_now_run_like_doveadm() {
         // auth cache flush: served by 2.3's API; 2.4.1's worker aborts on it.
         let flush = ["auth", "cache", "flush"];
         if v == "2.3" {
-            assert_eq!(rd(&d, &flush, None).code, native(&d, &flush, None).code);
+            let r = rd(&d, &flush, None);
+            assert_eq!(r.code, native(&d, &flush, None).code, "{}", r.stderr);
         } else {
             let r = rd(&d, &flush, None).code(64);
             assert!(r.one_error_line().contains("HTTP API"), "{}", r.stderr);
@@ -279,6 +283,54 @@ fn refused_server_commands_now_run_like_doveadm() {
         rd(&d, &["stats", "remove", "dropin"], None).ok();
         let dump = native(&d, &["stats", "dump"], None).ok();
         assert!(!dump.stdout.contains("dropin"), "{}", dump.stdout);
+        // fs: the paths are the server's (2.3's posix driver; 2.4 wants an fs filter
+        // the sandbox lacks, and fails alike).
+        let dir = tempfile::tempdir().unwrap();
+        let base = dir.path().to_str().unwrap();
+        std::fs::write(dir.path().join("src"), "hello\n").unwrap();
+        let prefix = format!("prefix={base}/");
+        let fs: &[&str] = if v == "2.3" {
+            &["posix", &prefix]
+        } else {
+            &["fs_posix"]
+        };
+        for tool in ["rd", "native"] {
+            let run = |words: &[&str]| {
+                let line = [&["fs"][..], &words[..1], fs, &words[1..]].concat();
+                if tool == "rd" {
+                    rd(&d, &line, None)
+                } else {
+                    native(&d, &line, None)
+                }
+            };
+            let put_dst = format!("put-{tool}");
+            let copy_dst = format!("copy-{tool}");
+            let src = format!("{base}/src");
+            let codes: Vec<i32> = [
+                &["put", &src, &put_dst][..],
+                &["stat", &put_dst],
+                &["get", &put_dst],
+                &["copy", &put_dst, &copy_dst],
+                &["iter", "/"],
+                &["iter-dirs", "/"],
+                &["delete", &copy_dst],
+                &["stat", "nonexistent"],
+            ]
+            .iter()
+            .map(|w| run(w).code)
+            .collect();
+            let want = if v == "2.3" {
+                vec![0, 0, 0, 0, 0, 0, 0, 68]
+            } else {
+                vec![75; 8]
+            };
+            assert_eq!(codes, want, "{v} {tool}");
+            if v == "2.3" {
+                let put = std::fs::read_to_string(dir.path().join(&put_dst)).unwrap();
+                assert_eq!(put, "hello\n");
+                assert!(!dir.path().join(&copy_dst).exists());
+            }
+        }
         // who -a: the anvil socket path on the server (inside the 2.4 chroot).
         let dir = d.var("SANDBOX_DIR");
         let anvil = match dir.find("/srv/") {
