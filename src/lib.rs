@@ -49,15 +49,22 @@ pub const VERSION: &str = concat!(
 pub fn run() -> i32 {
     // `COMPLETE=SHELL rdoveadm -- WORDS`: answer the shell and exit, before any parsing.
     complete::complete_from_env();
-    let args: Vec<String> = std::env::args_os()
-        .map(|a| a.to_string_lossy().into_owned())
-        .collect();
-    let args = match doveadm::argv::route(&args, &cli_command()) {
-        Ok(a) => a,
-        Err(e) => {
-            eprintln!("rdoveadm: error: {}", text::message_line(&e.to_string()));
-            return e.exit_code();
-        }
+    let raw: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    // doveadm's syntax is routed first (see `doveadm::argv`); an argument that is not
+    // UTF-8 is left for clap to refuse, never replaced.
+    let args: Vec<std::ffi::OsString> = match raw
+        .iter()
+        .map(|a| a.to_str().map(String::from))
+        .collect::<Option<Vec<String>>>()
+    {
+        Some(text) => match doveadm::argv::route(&text, &cli_command()) {
+            Ok(a) => a.into_iter().map(Into::into).collect(),
+            Err(e) => {
+                eprintln!("rdoveadm: error: {}", text::message_line(&e.to_string()));
+                return e.exit_code();
+            }
+        },
+        None => raw,
     };
     let mut cli = match Cli::try_parse_from(args) {
         Ok(cli) => cli,
