@@ -429,7 +429,9 @@ pub enum Command {
     Server(ServerCommand),
 
     /// Run one rdoveadm command per line of FILE (or stdin), in order; exit code is the highest.
-    /// (`batch [-u USER|-A|-F FILE] SEP CMD [SEP CMD...]`, doveadm's own batch, runs as doveadm's.)
+    ///
+    /// With a separator and commands (`batch [-u USER|-A|-F FILE] SEP CMD [SEP CMD...]`) it is
+    /// doveadm's own batch, run on the server.
     #[command(after_help = BATCH_HELP)]
     Batch(BatchArgs),
 

@@ -84,7 +84,12 @@ pub async fn run(ctx: &Ctx, a: &DoveadmArgs) -> Result<(), Error> {
         // signal 11); the plain lookup returns the same userdb fields.
     }
     let reply = ctx.client().await?.call(&api, &params).await?;
-    let rows = super::user::object_rows(reply)?;
+    let mut rows = super::user::object_rows(reply)?;
+    if api == "user" {
+        // As the `user` subcommand prints them.
+        rows.iter_mut().for_each(super::user::add_mail_path);
+        return ctx.emit_for(&api, &["username"], &rows);
+    }
     ctx.emit_for(&api, &[], &rows)
 }
 
