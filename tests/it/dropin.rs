@@ -211,6 +211,24 @@ fn refused_mail_commands_now_run_like_doveadm() {
             None,
             &status,
         );
+        // sieve (Pigeonhole; the 2.3 sandbox has no sieve plugin: refused alike there).
+        let list = ["sieve", "list", "-u", "{u}"];
+        let script = "require \"fileinto\";\nfileinto \"Archive\";\n";
+        twin(
+            &d,
+            &["sieve", "put", "-a", "-u", "{u}", "s1"],
+            Some(script),
+            &list,
+        );
+        twin(
+            &d,
+            &["sieve", "rename", "-u", "{u}", "s1", "s2"],
+            None,
+            &list,
+        );
+        twin(&d, &["sieve", "get", "s2", "-u", "{u}"], None, &[]);
+        twin(&d, &["sieve", "deactivate", "-u", "{u}"], None, &list);
+        twin(&d, &["sieve", "delete", "-u", "{u}", "s2"], None, &list);
         // An attached option value, after the query.
         twin(
             &d,
