@@ -88,7 +88,11 @@ async fn run_line(
         .chain(words)
         .collect();
     // The line is read as a command line is: doveadm's syntax routed first.
-    let argv = match crate::doveadm::argv::route(&argv, &crate::cli_command()) {
+    let argv = match crate::doveadm::argv::route(
+        &argv,
+        &crate::cli_command(),
+        crate::default_user().as_deref(),
+    ) {
         Ok(a) => a,
         Err(e) => return fail(e),
     };

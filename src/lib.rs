@@ -57,13 +57,15 @@ pub fn run() -> i32 {
         .map(|a| a.to_str().map(String::from))
         .collect::<Option<Vec<String>>>()
     {
-        Some(text) => match doveadm::argv::route(&text, &cli_command()) {
-            Ok(a) => a.into_iter().map(Into::into).collect(),
-            Err(e) => {
-                eprintln!("rdoveadm: error: {}", text::message_line(&e.to_string()));
-                return e.exit_code();
+        Some(text) => {
+            match doveadm::argv::route(&text, &cli_command(), default_user().as_deref()) {
+                Ok(a) => a.into_iter().map(Into::into).collect(),
+                Err(e) => {
+                    eprintln!("rdoveadm: error: {}", text::message_line(&e.to_string()));
+                    return e.exit_code();
+                }
             }
-        },
+        }
         None => raw,
     };
     let mut cli = match Cli::try_parse_from(args) {
@@ -108,6 +110,11 @@ pub fn run() -> i32 {
             e.exit_code()
         }
     }
+}
+
+/// `$USER`, the user a mail command runs for without `-u`, `-A` or `-F` (as in doveadm).
+pub fn default_user() -> Option<String> {
+    std::env::var("USER").ok().filter(|u| !u.is_empty())
 }
 
 /// The clap definition, built (global options propagated to every subcommand).

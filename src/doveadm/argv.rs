@@ -67,8 +67,27 @@ fn table_arity(cmd: &super::Cmd, opt: Opt) -> Option<Arity> {
     })
 }
 
+/// Whether the options choose the users of a mail command (`-u`, `-A`, `-F`, 2.4's
+/// `--no-userdb-lookup`).
+fn names_users(items: &[Item]) -> bool {
+    items.iter().any(|i| match i {
+        Item::Short(c, _) => matches!(c, 'u' | 'A' | 'F'),
+        Item::Long(n, _) => matches!(
+            n.as_str(),
+            "user" | "all-users" | "user-file" | "no-userdb-lookup"
+        ),
+        _ => false,
+    })
+}
+
 /// Rewrites `args` (with the program name first) for clap; see the module comment.
-pub fn route(args: &[String], root: &Command) -> Result<Vec<String>, Error> {
+/// `default_user` is `$USER`: a mail command given no `-u`, `-A` or `-F` runs for
+/// it, as doveadm does.
+pub fn route(
+    args: &[String],
+    root: &Command,
+    default_user: Option<&str>,
+) -> Result<Vec<String>, Error> {
     let mut out: Vec<String> = args.iter().take(1).cloned().collect();
     let rest = args.get(1..).unwrap_or_default();
     // Global options, before the command name.
@@ -153,7 +172,7 @@ pub fn route(args: &[String], root: &Command) -> Result<Vec<String>, Error> {
                     .iter()
                     .any(|i| matches!(i, Item::Short(..) | Item::Long(..)))
             {
-                return Ok(generic(out, root, &cmd, 1, rest, 0));
+                return Ok(generic(out, root, &cmd, 1, rest, 0, default_user));
             }
         }
     }
@@ -174,13 +193,21 @@ pub fn route(args: &[String], root: &Command) -> Result<Vec<String>, Error> {
             });
         if !(unknown_to_clap && doveadm_knows_all) {
             out.extend(rest.iter().take(depth).cloned());
+            let mail = doveadm.is_some_and(|(cmd, n)| n == depth && cmd.mail());
+            if let Some(user) = default_user.filter(|_| mail && !names_users(&items)) {
+                if spec(Opt::Short('u')) == Some(Arity::Value) {
+                    out.extend(["-u".to_string(), user.to_string()]);
+                }
+            }
             out.extend(getopt::permute(&args, &spec, false));
             return Ok(out);
         }
     }
     let skip = usize::from(forced);
     match doveadm {
-        Some((cmd, n)) if forced || n >= depth => Ok(generic(out, root, &cmd, n, rest, skip)),
+        Some((cmd, n)) if forced || n >= depth => {
+            Ok(generic(out, root, &cmd, n, rest, skip, default_user))
+        }
         _ => {
             out.extend(rest.iter().cloned());
             Ok(out)
@@ -198,6 +225,7 @@ fn generic(
     n: usize,
     rest: &[String],
     skip: usize,
+    default_user: Option<&str>,
 ) -> Vec<String> {
     let args: Vec<String> = rest.get(skip + n..).unwrap_or_default().to_vec();
     let spec = |o: Opt| table_arity(cmd, o).or_else(|| global_arity(root, o));
@@ -209,6 +237,9 @@ fn generic(
     } else {
         getopt::parse(&args, &spec, cmd.ordered())
     };
+    if let Some(user) = default_user.filter(|_| cmd.mail() && !names_users(&items)) {
+        own.extend(["-u".to_string(), user.to_string()]);
+    }
     for item in items {
         match item {
             Item::Long(name, value) if table_arity(cmd, Opt::Long(&name)).is_none() => {
@@ -260,7 +291,7 @@ mod tests {
             .chain(args.iter().copied())
             .map(String::from)
             .collect();
-        route(&args, &crate::cli_command()).map(|mut v| {
+        route(&args, &crate::cli_command(), None).map(|mut v| {
             v.remove(0);
             v
         })
@@ -327,6 +358,27 @@ mod tests {
             "doveadm -- batch -u a -- : expunge -d all"
         );
         assert_eq!(ok(&["batch", ":", "purge"]), "doveadm -- batch -- : purge");
+    }
+
+    #[test]
+    fn a_mail_command_without_users_runs_for_dollar_user() {
+        let r = |args: &[&str]| {
+            let args: Vec<String> = std::iter::once("rdoveadm")
+                .chain(args.iter().copied())
+                .map(String::from)
+                .collect();
+            route(&args, &crate::cli_command(), Some("vmail")).unwrap()[1..].join(" ")
+        };
+        assert_eq!(r(&["search", "all"]), "search -u vmail -- all");
+        assert_eq!(r(&["search", "-A", "all"]), "search -A -- all");
+        assert_eq!(r(&["altmove", "all"]), "doveadm -- altmove -u vmail -- all");
+        assert_eq!(
+            r(&["altmove", "--no-userdb-lookup", "all"]),
+            "doveadm -- altmove --no-userdb-lookup -- all"
+        );
+        // Not mail commands: `user -u` is userdb-only there, `who` has no user.
+        assert_eq!(r(&["user", "bob"]), "user -- bob");
+        assert_eq!(r(&["who"]), "who");
     }
 
     #[test]

@@ -14,8 +14,10 @@ fn native(d: &Dovecot, args: &[&str], stdin: Option<&str>) -> Out {
     use std::io::Write;
     let mut words = d.var("SANDBOX_DOVEADM").split_whitespace();
     let mut c = Command::new(words.next().unwrap());
+    // Like rdoveadm's runs: no $USER (doveadm would take it as the mail user).
     c.args(words)
         .args(args)
+        .env_remove("USER")
         .stdin(if stdin.is_some() {
             Stdio::piped()
         } else {
@@ -236,7 +238,23 @@ fn refused_mail_commands_now_run_like_doveadm() {
             None,
             &[],
         );
-        // A missing user is a usage error in both.
+        // No -u: the user is $USER, as in doveadm.
+        let cache = format!("{}/rdoveadm-cache", d.var("SANDBOX_DIR"));
+        for line in [&["mailbox", "create", "FromEnv"][..], &["altmove", "all"]] {
+            d.rdoveadm()
+                .env("XDG_CACHE_HOME", &cache)
+                .env("USER", "alice@example.org")
+                .args(line)
+                .run()
+                .ok();
+        }
+        let list = native(
+            &d,
+            &["mailbox", "list", "-u", "alice@example.org", "FromEnv"],
+            None,
+        );
+        assert_eq!(list.ok().stdout.trim(), "FromEnv");
+        // A missing user (and no $USER) is a usage error in both.
         twin(&d, &["altmove", "all"], None, &[]);
         // The mUTF-7 name is listed as doveadm lists it.
         let r = rd(
