@@ -518,8 +518,9 @@ Commands and options are doveadm's, as Dovecot 2.3.19 and 2.4.1 define them (the
 decides), options also after the arguments (GNU getopt). A doveadm command that has no rdoveadm \
 subcommand, or a subcommand given an option only doveadm has, is run this way without the word \
 `doveadm`: `rdoveadm altmove -u alice@example.org mailbox INBOX` is `rdoveadm doveadm altmove ...`. \
-Rows print as the command's own do. A mail command given no -u, -A or -F runs for $USER, as \
-in doveadm. `-F FILE` and `save`'s message are read here (stdin when no \
+Rows print as the command's own do. A mail command needs -u, -A or -F: doveadm's fallback to \
+$USER (a local user) cannot apply over HTTP (exit 75 when $USER is set, as doveadm fails, else 64). \
+`-F FILE` and `save`'s message are read here (stdin when no \
 file is given) and sent to the server; other paths (`import`, `fs put`) are the server's. \
 `mailbox mutf7` converts here. `sync`, `backup` and the commands that need a local doveadm \
 (`pw`, `exec`, `dump`, `config`...) are refused (exit 64): run them with doveadm on the server. \

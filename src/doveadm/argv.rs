@@ -80,9 +80,24 @@ fn names_users(items: &[Item]) -> bool {
     })
 }
 
+/// The refusal of a mail command given no `-u`, `-A` or `-F`. doveadm then runs it
+/// for `$USER` as a local system user, without a userdb lookup: nothing a server
+/// reached over HTTP can do. The exit code is native doveadm's: 75 when `$USER` is
+/// set (2.3 fails to take that user's privileges, 2.4 refuses with i_fatal), 64 when
+/// it is not (2.3's EX_USAGE).
+pub fn missing_users(command: &str, user_env_set: bool) -> Error {
+    let why = format!(
+        "`{command}` needs -u USER, -A or -F FILE: doveadm's fallback to $USER (a local user, without a userdb lookup) cannot apply over HTTP"
+    );
+    if user_env_set {
+        Error::Unavailable(why)
+    } else {
+        Error::Usage(why)
+    }
+}
+
 /// Rewrites `args` (with the program name first) for clap; see the module comment.
-/// `default_user` is `$USER`: a mail command given no `-u`, `-A` or `-F` runs for
-/// it, as doveadm does.
+/// `default_user` is `$USER`, only for [`missing_users`]'s exit code.
 pub fn route(
     args: &[String],
     root: &Command,
@@ -172,7 +187,7 @@ pub fn route(
                     .iter()
                     .any(|i| matches!(i, Item::Short(..) | Item::Long(..)))
             {
-                return Ok(generic(out, root, &cmd, 1, rest, 0, default_user));
+                return Ok(generic(out, root, &cmd, 1, rest, 0));
             }
         }
     }
@@ -194,10 +209,12 @@ pub fn route(
         if !(unknown_to_clap && doveadm_knows_all) {
             out.extend(rest.iter().take(depth).cloned());
             let mail = doveadm.is_some_and(|(cmd, n)| n == depth && cmd.mail());
-            if let Some(user) = default_user.filter(|_| mail && !names_users(&items)) {
-                if spec(Opt::Short('u')) == Some(Arity::Value) {
-                    out.extend(["-u".to_string(), user.to_string()]);
-                }
+            let help = items.iter().any(|i| {
+                matches!(i, Item::Short('h', _)) || matches!(i, Item::Long(n, _) if n == "help")
+            });
+            if mail && !help && !names_users(&items) && spec(Opt::Short('u')).is_some() {
+                let name = rest.get(..depth).unwrap_or_default().join(" ");
+                return Err(missing_users(&name, default_user.is_some()));
             }
             out.extend(getopt::permute(&args, &spec, false));
             return Ok(out);
@@ -205,9 +222,7 @@ pub fn route(
     }
     let skip = usize::from(forced);
     match doveadm {
-        Some((cmd, n)) if forced || n >= depth => {
-            Ok(generic(out, root, &cmd, n, rest, skip, default_user))
-        }
+        Some((cmd, n)) if forced || n >= depth => Ok(generic(out, root, &cmd, n, rest, skip)),
         _ => {
             out.extend(rest.iter().cloned());
             Ok(out)
@@ -225,7 +240,6 @@ fn generic(
     n: usize,
     rest: &[String],
     skip: usize,
-    default_user: Option<&str>,
 ) -> Vec<String> {
     let args: Vec<String> = rest.get(skip + n..).unwrap_or_default().to_vec();
     let spec = |o: Opt| table_arity(cmd, o).or_else(|| global_arity(root, o));
@@ -237,9 +251,6 @@ fn generic(
     } else {
         getopt::parse(&args, &spec, cmd.ordered())
     };
-    if let Some(user) = default_user.filter(|_| cmd.mail() && !names_users(&items)) {
-        own.extend(["-u".to_string(), user.to_string()]);
-    }
     for item in items {
         match item {
             Item::Long(name, value) if table_arity(cmd, Opt::Long(&name)).is_none() => {
@@ -361,24 +372,26 @@ mod tests {
     }
 
     #[test]
-    fn a_mail_command_without_users_runs_for_dollar_user() {
-        let r = |args: &[&str]| {
+    fn a_mail_command_without_users_is_refused_as_doveadm_would_fail() {
+        let r = |args: &[&str], user: Option<&str>| {
             let args: Vec<String> = std::iter::once("rdoveadm")
                 .chain(args.iter().copied())
                 .map(String::from)
                 .collect();
-            route(&args, &crate::cli_command(), Some("vmail")).unwrap()[1..].join(" ")
+            route(&args, &crate::cli_command(), user)
         };
-        assert_eq!(r(&["search", "all"]), "search -u vmail -- all");
-        assert_eq!(r(&["search", "-A", "all"]), "search -A -- all");
-        assert_eq!(r(&["altmove", "all"]), "doveadm -- altmove -u vmail -- all");
         assert_eq!(
-            r(&["altmove", "--no-userdb-lookup", "all"]),
-            "doveadm -- altmove --no-userdb-lookup -- all"
+            r(&["search", "all"], Some("vmail"))
+                .unwrap_err()
+                .exit_code(),
+            75
         );
+        assert_eq!(r(&["search", "all"], None).unwrap_err().exit_code(), 64);
+        assert!(r(&["search", "-A", "all"], Some("vmail")).is_ok());
+        assert!(r(&["search", "--help"], Some("vmail")).is_ok());
         // Not mail commands: `user -u` is userdb-only there, `who` has no user.
-        assert_eq!(r(&["user", "bob"]), "user -- bob");
-        assert_eq!(r(&["who"]), "who");
+        assert!(r(&["user", "bob"], Some("vmail")).is_ok());
+        assert!(r(&["who"], Some("vmail")).is_ok());
     }
 
     #[test]

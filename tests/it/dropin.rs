@@ -238,22 +238,34 @@ fn refused_mail_commands_now_run_like_doveadm() {
             None,
             &[],
         );
-        // No -u: the user is $USER, as in doveadm.
+        // No -u but $USER: doveadm runs for that local user without a userdb lookup
+        // and fails (75); rdoveadm refuses with the same code and changes nothing.
         let cache = format!("{}/rdoveadm-cache", d.var("SANDBOX_DIR"));
         for line in [&["mailbox", "create", "FromEnv"][..], &["altmove", "all"]] {
-            d.rdoveadm()
+            let r = d
+                .rdoveadm()
                 .env("XDG_CACHE_HOME", &cache)
                 .env("USER", "alice@example.org")
                 .args(line)
-                .run()
-                .ok();
+                .run();
+            let mut words = d.var("SANDBOX_DOVEADM").split_whitespace();
+            let n = Command::new(words.next().unwrap())
+                .args(words)
+                .args(line)
+                .env("USER", "carol@example.org")
+                .output()
+                .unwrap();
+            assert_eq!(Some(r.code), n.status.code(), "{v} {line:?}: {}", r.stderr);
+            assert_eq!(r.code, 75, "{}", r.stderr);
         }
-        let list = native(
-            &d,
-            &["mailbox", "list", "-u", "alice@example.org", "FromEnv"],
-            None,
-        );
-        assert_eq!(list.ok().stdout.trim(), "FromEnv");
+        for u in ["alice@example.org", "carol@example.org"] {
+            let status = native(
+                &d,
+                &["mailbox", "status", "-u", u, "messages", "FromEnv"],
+                None,
+            );
+            assert_eq!(status.code, 68, "{u}: {}", status.stdout);
+        }
         // A missing user (and no $USER) is a usage error in both.
         twin(&d, &["altmove", "all"], None, &[]);
         // The mUTF-7 name is listed as doveadm lists it.
