@@ -74,6 +74,14 @@ pub async fn run(ctx: &Ctx, a: &DoveadmArgs) -> Result<(), Error> {
         )));
     }
     let mut params = build(&cmd, &args)?;
+    if cmd.name() == "proxy kick"
+        && !["mask", "host", "destHost"]
+            .iter()
+            .any(|k| params.contains_key(*k))
+    {
+        // doveadm prints its usage (64); over HTTP the worker dies without a reply.
+        return Err(Error::Usage(format!("usage: proxy kick {}", usage(&cmd))));
+    }
     if api == "authCacheFlush" && !params.contains_key("user") {
         // Without users doveadm flushes all; over HTTP a missing `user` kills the
         // server's worker ("Missing user parameter", 2.3.19 and 2.4.1), an empty one works.
@@ -82,6 +90,14 @@ pub async fn run(ctx: &Ctx, a: &DoveadmArgs) -> Result<(), Error> {
     if api == "user" && params.remove("userdbOnly").is_some() {
         // `user -u` (userdb only) kills the server's worker over HTTP (2.3.19, 2.4.1:
         // signal 11); the plain lookup returns the same userdb fields.
+    }
+    // -F: the users are read here and asked one by one, as rdoveadm's own mail
+    // commands do (over HTTP 2.3 runs a `userFile` command for nobody).
+    if let Some(Value::String(path)) = params.remove("userFile") {
+        let list = super::users::read_user_file(std::path::Path::new(&path))?;
+        let users = super::users::Users::List(list, super::users::DEFAULT_PARALLEL);
+        let rows = ctx.mail_rows(&api, &users, params).await?;
+        return ctx.emit_for(&api, &["username"], &rows);
     }
     let reply = ctx.client().await?.call(&api, &params).await?;
     let mut rows = super::user::object_rows(reply)?;
@@ -286,7 +302,9 @@ fn set(
             }
             Value::Array(vec![Value::String(v)])
         }
-        // The data itself goes over HTTP: a local file (`-F`, `save FILE`) or stdin.
+        // -F's file is read by the caller, as a list of users.
+        (Kind::IStream, Some(v)) if p.name == "user-file" => Value::String(v),
+        // The data itself goes over HTTP: a local file (`save FILE`) or stdin.
         (Kind::IStream, Some(v)) => Value::String(read_input(&v)?),
         (Kind::Str | Kind::Ip, Some(v)) => Value::String(v),
     };

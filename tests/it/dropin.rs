@@ -231,6 +231,36 @@ fn refused_mail_commands_now_run_like_doveadm() {
         twin(&d, &["sieve", "get", "s2", "-u", "{u}"], None, &[]);
         twin(&d, &["sieve", "deactivate", "-u", "{u}"], None, &list);
         twin(&d, &["sieve", "delete", "-u", "{u}", "s2"], None, &list);
+        // -F: the users file is read here; each user gets the message. The files are
+        // in the instance's directory, which native 2.4 sees inside its chroot.
+        let host = d.var("SANDBOX_DIR").to_string();
+        let inside = match host.find("/srv/") {
+            Some(i) if v == "2.4" => host[i..].to_string(),
+            _ => host.clone(),
+        };
+        std::fs::write(
+            format!("{host}/users-rd"),
+            "alice@example.org\nbob@example.org\n",
+        )
+        .unwrap();
+        std::fs::write(format!("{host}/users-native"), "carol@example.org\n").unwrap();
+        let m = "From: a@example.org\r\nSubject: via-F\r\n\r\nbody\r\n";
+        let r = rd(
+            &d,
+            &["save", "-F", &format!("{host}/users-rd"), "-m", "INBOX"],
+            Some(m),
+        );
+        let users = format!("{inside}/users-native");
+        let n = native(&d, &["save", "-F", &users, "-m", "INBOX"], Some(m));
+        assert_eq!(r.code, n.code, "{v}: {} / {}", r.stderr, n.stderr);
+        for u in ["alice@example.org", "bob@example.org"] {
+            let found = native(
+                &d,
+                &["search", "-u", u, "mailbox", "INBOX", "subject", "via-F"],
+                None,
+            );
+            assert_eq!(found.ok().stdout.lines().count(), 1, "{v} {u}");
+        }
         // An attached option value, after the query.
         twin(
             &d,
@@ -302,6 +332,7 @@ fn refused_server_commands_now_run_like_doveadm() {
             &["user", "-x", "service=imap", "alice@example.org"],
             &["user", "-u", "alice@example.org"],
             &["-v", "who"],
+            &["proxy", "kick"],
         ] {
             let r = rd(&d, line, None);
             let n = native(&d, line, None);
