@@ -26,7 +26,8 @@ pub struct WhoArgs {
 
 #[derive(Debug, Args)]
 pub struct KickArgs {
-    /// Force-kick (Dovecot 2.3 API only; over HTTP 2.3 always force-kicks anyway).
+    /// Force-kick (Dovecot 2.3 API only; over HTTP 2.3 always force-kicks anyway). On a 2.4
+    /// server `-f FIELD MASK...` is doveadm 2.4's: FIELD is the passdb field (--passdb-field).
     #[arg(short = 'f', long)]
     pub force: bool,
 

@@ -338,6 +338,25 @@ fn refused_server_commands_now_run_like_doveadm() {
             let n = native(&d, line, None);
             assert_eq!(r.code, n.code, "{v} {line:?}: {} / {}", r.stderr, n.stderr);
         }
+        // kick -f: force on 2.3, the passdb field on 2.4 (`-f user MASK`); nothing to
+        // kick here, so both exit as native doveadm does for no match.
+        let kick: &[&str] = if v == "2.4" {
+            &["kick", "-f", "user", "nobody@example.org"]
+        } else {
+            &["kick", "-f", "nobody@example.org"]
+        };
+        let (r, n) = (rd(&d, kick, None), native(&d, kick, None));
+        if v == "2.3" {
+            assert_eq!(r.code, n.code, "{v} {kick:?}: {} / {}", r.stderr, n.stderr);
+        } else {
+            // `user` was read as the field, not as a mask. (rdoveadm's kick exits 68
+            // when nothing matched; native 2.4 exits 0.)
+            let line = r.code(68).one_error_line().to_string();
+            assert!(
+                line.ends_with("no session matched `nobody@example.org`"),
+                "{line}"
+            );
+        }
         // auth cache flush: served by 2.3's API; 2.4.1's worker aborts on it.
         let flush = ["auth", "cache", "flush"];
         if v == "2.3" {
