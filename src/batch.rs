@@ -84,7 +84,18 @@ async fn run_line(
             crate::secret::redact_urls_in(text)
         )));
     };
-    let argv = std::iter::once("rdoveadm".to_string()).chain(words);
+    let argv: Vec<String> = std::iter::once("rdoveadm".to_string())
+        .chain(words)
+        .collect();
+    // The line is read as a command line is: doveadm's syntax routed first.
+    let argv = match crate::doveadm::argv::route(
+        &argv,
+        &crate::cli_command(),
+        crate::default_user().as_deref(),
+    ) {
+        Ok(a) => a,
+        Err(e) => return fail(e),
+    };
     let mut cli = match Cli::try_parse_from(argv) {
         Ok(c) => c,
         Err(e) => return fail(Error::Usage(crate::cli::one_line_error(&e))),

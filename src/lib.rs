@@ -16,6 +16,7 @@ pub mod commands;
 pub mod complete;
 pub mod config;
 pub mod docs;
+pub mod doveadm;
 pub mod error;
 pub mod fanout;
 pub mod monitor;
@@ -47,8 +48,27 @@ pub const VERSION: &str = concat!(
 pub fn run() -> i32 {
     // `COMPLETE=SHELL rdoveadm -- WORDS`: answer the shell and exit, before any parsing.
     complete::complete_from_env();
+    let raw: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    // doveadm's syntax is routed first (see `doveadm::argv`); an argument that is not
+    // UTF-8 is left for clap to refuse, never replaced.
+    let args: Vec<std::ffi::OsString> = match raw
+        .iter()
+        .map(|a| a.to_str().map(String::from))
+        .collect::<Option<Vec<String>>>()
+    {
+        Some(text) => {
+            match doveadm::argv::route(&text, &cli_command(), default_user().as_deref()) {
+                Ok(a) => a.into_iter().map(Into::into).collect(),
+                Err(e) => {
+                    eprintln!("rdoveadm: error: {}", text::message_line(&e.to_string()));
+                    return e.exit_code();
+                }
+            }
+        }
+        None => raw,
+    };
     let parsed = cli::command()
-        .try_get_matches()
+        .try_get_matches_from(args)
         .and_then(|m| <Cli as clap::FromArgMatches>::from_arg_matches(&m));
     let mut cli = match parsed {
         Ok(cli) => cli,
@@ -103,12 +123,27 @@ pub fn run() -> i32 {
     }
 }
 
+/// `$USER`, the user a mail command runs for without `-u`, `-A` or `-F` (as in doveadm).
+pub fn default_user() -> Option<String> {
+    std::env::var("USER").ok().filter(|u| !u.is_empty())
+}
+
+/// The clap definition, built (global options propagated to every subcommand).
+pub fn cli_command() -> clap::Command {
+    use clap::CommandFactory;
+    let mut cmd = Cli::command();
+    cmd.build();
+    cmd
+}
+
 /// Commands that run once per server when several are selected.
 fn fans_out(command: &Command) -> bool {
-    !matches!(
-        command,
-        Command::Probe(_) | Command::Completions(_) | Command::Config(_)
-    )
+    match command {
+        Command::Probe(_) | Command::Completions(_) | Command::Config(_) => false,
+        // `mailbox mutf7` converts here: once, not once per server.
+        Command::Doveadm(a) => !a.args.starts_with(&["mailbox".into(), "mutf7".into()]),
+        _ => true,
+    }
 }
 
 /// The one dispatch: each arm is one call.
@@ -145,6 +180,7 @@ async fn dispatch_one(ctx: &Ctx, command: &Command) -> Result<(), Error> {
         Command::Completions(a) => commands::completions::run(a),
         Command::Commands => commands::api::commands(ctx).await,
         Command::Api(a) => commands::api::api(ctx, a).await,
+        Command::Doveadm(a) => commands::doveadm::run(ctx, a).await,
         Command::Probe(a) => commands::probe::run(ctx, a).await,
     }
 }

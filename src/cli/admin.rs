@@ -26,7 +26,8 @@ pub struct WhoArgs {
 
 #[derive(Debug, Args)]
 pub struct KickArgs {
-    /// Force-kick (Dovecot 2.3 API only; over HTTP 2.3 always force-kicks anyway).
+    /// Force-kick (Dovecot 2.3 API only; over HTTP 2.3 always force-kicks anyway). On a 2.4
+    /// server `-f FIELD MASK...` is doveadm 2.4's: FIELD is the passdb field (--passdb-field).
     #[arg(short = 'f', long)]
     pub force: bool,
 
@@ -133,6 +134,18 @@ pub struct BatchArgs {
     /// The file of command lines; `-` or nothing reads stdin.
     #[arg(value_name = "FILE")]
     pub file: Option<std::path::PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct DoveadmArgs {
+    /// The doveadm command and its arguments, as for doveadm (e.g. `altmove -u USER QUERY`).
+    #[arg(
+        value_name = "COMMAND",
+        required = true,
+        trailing_var_arg = true,
+        allow_hyphen_values = true
+    )]
+    pub args: Vec<String>,
 }
 
 #[derive(Debug, Args)]

@@ -10,6 +10,7 @@ use clap_complete::engine::ArgValueCompleter;
 #[command(group(ArgGroup::new("users").required(true).args(["user", "all_users", "user_file"])))]
 pub struct UserArgs {
     /// The user; `*` and `?` wildcards make the server iterate the matching users (rows then carry `username`).
+    /// (doveadm's fallback to $USER, a local user, cannot apply over HTTP: one of -u, -A, -F is needed.)
     #[arg(short = 'u', long = "user", value_name = "USER", add = ArgValueCompleter::new(crate::complete::users))]
     pub user: Option<String>,
 

@@ -546,8 +546,15 @@ pub enum Command {
     Server(ServerCommand),
 
     /// Run one rdoveadm command per line of FILE (or stdin), in order; exit code is the highest.
+    ///
+    /// With a separator and commands (`batch [-u USER|-A|-F FILE] SEP CMD [SEP CMD...]`) it is
+    /// doveadm's own batch, run on the server.
     #[command(after_help = BATCH_HELP)]
     Batch(BatchArgs),
+
+    /// Run any doveadm command with doveadm's own syntax, through the HTTP API.
+    #[command(after_help = DOVEADM_HELP)]
+    Doveadm(DoveadmArgs),
 
     /// List the commands the server advertises, with their parameters and types.
     #[command(after_help = "Examples:\n  rdoveadm commands\n  rdoveadm -f json commands")]
@@ -616,13 +623,40 @@ impl Command {
 }
 
 const BATCH_HELP: &str = "\
-Each line is an rdoveadm command line without `rdoveadm` (shell-style quoting; blank lines and \
+`batch FILE` or `batch -` (one argument, no options): each line is an rdoveadm command line \
+without `rdoveadm` (shell-style quoting; blank lines and \
 `#` comments are skipped). Options given to `batch` apply to every line; a line's own options \
 win. Output: rows with a leading `line` column (table, tab, flow, jsonl), or in json one array \
 of {\"line\": N, \"rows\": [...], \"exitCode\": N}. A failing line is one stderr line naming it.
 
-Example:
-  printf 'who\\nquota get -u alice@example.org\\n' | rdoveadm batch -";
+With two or more arguments or a user option it is doveadm's own batch: `batch [-u USER|-A|-F \
+FILE] SEP CMD [SEP CMD...]` runs the commands for the user on the server (Dovecot 2.3's API).
+
+Examples:
+  printf 'who\\nquota get -u alice@example.org\\n' | rdoveadm batch -
+  rdoveadm batch -u alice@example.org : mailbox create Archive : mailbox list";
+
+const DOVEADM_HELP: &str = "\
+Commands and options are doveadm's, as Dovecot 2.3.19 and 2.4.1 define them (the server's version \
+decides), options also after the arguments (GNU getopt). A doveadm command that has no rdoveadm \
+subcommand, or a subcommand given an option only doveadm has, is run this way without the word \
+`doveadm`: `rdoveadm altmove -u alice@example.org mailbox INBOX` is `rdoveadm doveadm altmove ...`. \
+Rows print as the command's own do. A mail command needs -u, -A or -F: doveadm's fallback to \
+$USER (a local user) cannot apply over HTTP (exit 75 when $USER is set, as doveadm fails, else 64). \
+`-F FILE` and `save`'s message are read here (stdin when no \
+file is given) and sent to the server; other paths (`import`, `fs put`) are the server's. \
+`mailbox mutf7` converts here. `sync`, `backup` and the commands that need a local doveadm \
+(`pw`, `exec`, `dump`, `config`...) are refused (exit 64): run them with doveadm on the server. \
+`user -u` (userdb only) runs the plain lookup: the API's worker crashes on it (2.3.19, 2.4.1). \
+doveadm's global `-v` is accepted and does nothing; `-c`, `-i` and `-o` configure a local doveadm \
+and are refused (exit 64).
+
+Examples:
+  rdoveadm altmove -u alice@example.org savedbefore 30d
+  rdoveadm mailbox update --min-next-uid 100 INBOX -u alice@example.org
+  rdoveadm save -u alice@example.org -m INBOX < message.eml
+  rdoveadm batch -u alice@example.org : mailbox create Archive : mailbox list
+  rdoveadm mailbox mutf7 -7 'Entw&APw-rfe'";
 
 const API_HELP: &str = "\
 Parameters: NAME=VALUE is converted by the type the server advertises: boolean (`true`/`false`; \

@@ -17,6 +17,28 @@ use crate::output::Row;
 pub const COLUMNS: &[&str] = &["username", "connections"];
 
 pub async fn run(ctx: &Ctx, args: &KickArgs) -> Result<(), Error> {
+    // doveadm 2.4's `kick -f FIELD MASK...`: there `-f` takes the passdb field (2.3's
+    // `-f` is force). On a 2.4 server the first argument after it is that field.
+    let reread;
+    let args = match args.masks.split_first() {
+        Some((field, masks)) if args.force && args.passdb_field.is_none() && !masks.is_empty() => {
+            let f = ctx.features().await?;
+            if !f.has_param("kick", "force") && f.has_param("kick", "passdbField") {
+                reread = KickArgs {
+                    force: false,
+                    passdb_field: Some(field.clone()),
+                    dest_host: args.dest_host.clone(),
+                    dry_run: args.dry_run,
+                    yes: args.yes,
+                    masks: masks.to_vec(),
+                };
+                &reread
+            } else {
+                args
+            }
+        }
+        _ => args,
+    };
     require_non_blank("kick: MASK", &args.masks)?;
     if args.masks.is_empty() {
         return Err(Error::Usage(

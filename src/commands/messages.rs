@@ -95,9 +95,26 @@ pub async fn move_or_copy(ctx: &Ctx, command: &str, a: &MoveArgs) -> Result<(), 
     if a.destination.trim().is_empty() {
         return Err(Error::Usage(format!("{command}: DEST is empty")));
     }
+    // `DEST user NAME QUERY`: the source user. Dovecot 2.3 reads it from the query;
+    // 2.4 takes it as parameter `sourceUser` (its worker dies on `user` in the query).
+    let mut query: &[String] = &a.query;
+    let mut source_user = None;
+    if let [word, name, rest @ ..] = query {
+        let f = ctx.features().await?;
+        // 2.3 advertises `sourceUser` too, beside `sourceType`: it joins all of them
+        // back into one query, so there the query stays as typed.
+        if word == "user"
+            && f.has_param(command, "sourceUser")
+            && !f.has_param(command, "sourceType")
+        {
+            source_user = Some(name.clone());
+            query = rest;
+        }
+    }
     let p = params([
         ("destinationMailbox", json!(a.destination)),
-        ("query", json!(a.query)),
+        ("sourceUser", json!(source_user)),
+        ("query", json!(query)),
     ]);
     let result = ctx.mail_rows(command, &users, p).await;
     ctx.done(command, result)

@@ -4,6 +4,7 @@
 pub mod api;
 pub mod completions;
 pub mod config;
+pub mod doveadm;
 pub mod kick;
 pub mod mailbox;
 pub mod messages;

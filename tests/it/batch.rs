@@ -77,3 +77,55 @@ fn batch_runs_lines_in_order_with_their_numbers() {
         .collect();
     assert_eq!(lines, [serde_json::json!({"line": 2, "mailbox": "INBOX"})]);
 }
+
+/// A line is read as a command line is: doveadm's syntax (options after the
+/// arguments, commands rdoveadm has no subcommand for) works in a batch file too,
+/// and `batch` with a separator is doveadm's own batch, not the file runner.
+#[test]
+fn batch_lines_take_doveadm_syntax_and_doveadm_batch_is_told_apart() {
+    let d = Dovecot::start(versions()[0], &[]);
+    let lines = "mailbox create Dropin -u alice@example.org\n\
+                 mailbox update --min-next-uid 50 Dropin -u alice@example.org\n\
+                 mailbox status uidnext Dropin -u alice@example.org\n";
+    let out = d
+        .rdoveadm()
+        .args(["-f", "jsonl", "batch", "-"])
+        .stdin(lines)
+        .run()
+        .ok();
+    assert_eq!(
+        out.stdout,
+        "{\"line\":3,\"mailbox\":\"Dropin\",\"uidnext\":\"50\"}\n"
+    );
+    // Two or more arguments: doveadm's `batch SEP CMD [SEP CMD]` (2.3's API; 2.4 has
+    // none). The schema cache is this instance's: it is keyed by URL, and ports are reused.
+    let cache = format!("{}/rdoveadm-cache", d.var("SANDBOX_DIR"));
+    let out = d
+        .rdoveadm()
+        .env("XDG_CACHE_HOME", &cache)
+        .args([
+            "batch",
+            "-u",
+            "alice@example.org",
+            ":",
+            "mailbox",
+            "create",
+            "B1",
+        ])
+        .run();
+    if d.version() == "2.3" {
+        out.ok();
+        let list = d
+            .rdoveadm()
+            .args(["mailbox", "list", "-u", "alice@example.org", "B1"])
+            .run()
+            .ok();
+        assert!(
+            list.stdout.lines().any(|l| l.ends_with("B1")),
+            "{}",
+            list.stdout
+        );
+    } else {
+        assert!(out.code(64).one_error_line().contains("Dovecot 2.4"));
+    }
+}

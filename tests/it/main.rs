@@ -9,6 +9,7 @@ mod compat;
 mod completion;
 mod core;
 mod doveadm_output;
+mod dropin;
 mod exit_codes;
 mod fleet;
 mod fleet_scale;

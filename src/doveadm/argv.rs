@@ -1,0 +1,407 @@
+//! Routes a command line written for doveadm onto rdoveadm's clap definition, before
+//! clap sees it:
+//! - doveadm's global options: `-v` is accepted (it only makes the local doveadm log
+//!   more; over HTTP the server logs); `-o`, `-c` and `-i` choose local configuration
+//!   or a local instance and cannot apply to a server reached over HTTP: refused.
+//! - options after positional arguments are moved before them, as GNU getopt
+//!   permutes them (`flags add '\Seen' mailbox INBOX -u user`), up to `--`;
+//! - a doveadm command that has no rdoveadm subcommand (`altmove`, `fs put`,
+//!   `mailbox update`...), or one given an option only doveadm's own syntax has
+//!   (`mailbox create -g GUID`, `who -a PATH`), goes to the `doveadm` subcommand,
+//!   which runs it through the HTTP API with doveadm's parameters.
+
+use clap::{ArgAction, Command};
+
+use super::getopt::{self, Arity, Item, Opt};
+use crate::error::Error;
+
+/// The subcommand that runs any doveadm command in doveadm's syntax.
+pub const GENERIC: &str = "doveadm";
+
+/// doveadm's global options that configure the local doveadm process; the message
+/// says why each cannot apply over HTTP.
+fn local_only(c: char) -> Option<&'static str> {
+    Some(match c {
+        'c' => "`-c` reads a local dovecot.conf; over HTTP the server uses its own configuration (choose the server with --url or -s)",
+        'i' => "`-i` selects a local Dovecot instance; over HTTP choose the server with --url or -s instead",
+        'o' => "`-o` overrides a setting of the local doveadm process; over HTTP the server uses its own configuration",
+        _ => return None,
+    })
+}
+
+/// How clap's definition takes an option of `cmd` (built, so globals are included).
+fn clap_arity(cmd: &Command, opt: Opt) -> Option<Arity> {
+    let arg = cmd.get_arguments().find(|a| match opt {
+        Opt::Short(c) => {
+            a.get_short() == Some(c)
+                || a.get_short_and_visible_aliases()
+                    .is_some_and(|s| s.contains(&c))
+        }
+        Opt::Long(l) => {
+            a.get_long() == Some(l) || a.get_all_aliases().is_some_and(|v| v.contains(&l))
+        }
+    })?;
+    Some(match arg.get_action() {
+        ArgAction::Set | ArgAction::Append => {
+            // `who -w [SECONDS]`: an optional value is taken only when attached or numeric.
+            if arg.get_num_args().is_some_and(|n| n.min_values() == 0) {
+                Arity::Optional
+            } else {
+                Arity::Value
+            }
+        }
+        _ => Arity::Flag,
+    })
+}
+
+/// How doveadm's definition of `cmd` takes an option.
+fn table_arity(cmd: &super::Cmd, opt: Opt) -> Option<Arity> {
+    let p = match opt {
+        Opt::Short(c) => cmd.short(c),
+        Opt::Long(l) => cmd.long(l),
+    }?;
+    Some(if p.kind == super::Kind::Bool {
+        Arity::Flag
+    } else {
+        Arity::Value
+    })
+}
+
+/// Whether the options choose the users of a mail command (`-u`, `-A`, `-F`, 2.4's
+/// `--no-userdb-lookup`).
+fn names_users(items: &[Item]) -> bool {
+    items.iter().any(|i| match i {
+        Item::Short(c, _) => matches!(c, 'u' | 'A' | 'F'),
+        Item::Long(n, _) => matches!(
+            n.as_str(),
+            "user" | "all-users" | "user-file" | "no-userdb-lookup"
+        ),
+        _ => false,
+    })
+}
+
+/// The refusal of a mail command given no `-u`, `-A` or `-F`. doveadm then runs it
+/// for `$USER` as a local system user, without a userdb lookup: nothing a server
+/// reached over HTTP can do. The exit code is native doveadm's: 75 when `$USER` is
+/// set (2.3 fails to take that user's privileges, 2.4 refuses with i_fatal), 64 when
+/// it is not (2.3's EX_USAGE).
+pub fn missing_users(command: &str, user_env_set: bool) -> Error {
+    let why = format!(
+        "`{command}` needs -u USER, -A or -F FILE: doveadm's fallback to $USER (a local user, without a userdb lookup) cannot apply over HTTP"
+    );
+    if user_env_set {
+        Error::Unavailable(why)
+    } else {
+        Error::Usage(why)
+    }
+}
+
+/// Rewrites `args` (with the program name first) for clap; see the module comment.
+/// `default_user` is `$USER`, only for [`missing_users`]'s exit code.
+pub fn route(
+    args: &[String],
+    root: &Command,
+    default_user: Option<&str>,
+) -> Result<Vec<String>, Error> {
+    let mut out: Vec<String> = args.iter().take(1).cloned().collect();
+    let rest = args.get(1..).unwrap_or_default();
+    // Global options, before the command name.
+    let mut i = 0;
+    while let Some(arg) = rest.get(i) {
+        if arg == "--" || arg == "-" || !arg.starts_with('-') {
+            break;
+        }
+        i += 1;
+        if arg.starts_with("--") {
+            out.push(arg.clone());
+            let name = arg.trim_start_matches('-');
+            if !name.contains('=') && clap_arity(root, Opt::Long(name)) == Some(Arity::Value) {
+                out.extend(rest.get(i).cloned());
+                i += 1;
+            }
+            continue;
+        }
+        for (at, c) in arg.char_indices().skip(1) {
+            if c == 'v' && clap_arity(root, Opt::Short('v')).is_none() {
+                continue; // doveadm -v: verbose logging of the local process.
+            }
+            if let Some(why) = local_only(c) {
+                return Err(Error::Usage(why.into()));
+            }
+            out.push(format!("-{c}"));
+            if clap_arity(root, Opt::Short(c)) == Some(Arity::Value) {
+                let attached = arg.get(at + c.len_utf8()..).unwrap_or("");
+                if attached.is_empty() {
+                    out.extend(rest.get(i).cloned());
+                    i += 1;
+                } else {
+                    out.push(attached.to_string());
+                }
+                break;
+            }
+        }
+    }
+    let rest = rest.get(i..).unwrap_or_default();
+    let words: Vec<&str> = rest.iter().map(String::as_str).collect();
+
+    // The deepest clap subcommand the words name.
+    let mut node = root;
+    let mut depth = 0;
+    let mut forced = false;
+    while let Some(w) = words.get(depth) {
+        if node.get_subcommands().next().is_none() {
+            break;
+        }
+        match node.find_subcommand(w) {
+            Some(sub) => {
+                node = sub;
+                depth += 1;
+            }
+            None => break,
+        }
+    }
+    if depth == 1 && node.get_name() == GENERIC {
+        forced = true; // `rdoveadm doveadm altmove ...`
+    }
+    let doveadm_words = if forced {
+        words.get(1..).unwrap_or_default()
+    } else {
+        &words[..]
+    };
+    let doveadm = super::find_any(doveadm_words);
+    let leaf = depth > 0 && node.get_subcommands().next().is_none();
+
+    // `batch FILE` / `batch -` is rdoveadm's file runner; with a separator and a
+    // command, or a user option, it is doveadm's batch.
+    if leaf && depth == 1 && node.get_name() == "batch" {
+        if let Some((cmd, 1)) = doveadm {
+            let args: Vec<String> = rest.get(1..).unwrap_or_default().to_vec();
+            let spec = |o: Opt| table_arity(&cmd, o);
+            let items = getopt::parse(&args, &spec, true);
+            let positionals = items
+                .iter()
+                .filter(|i| matches!(i, Item::Positional(_)))
+                .count();
+            if positionals >= 2
+                || items
+                    .iter()
+                    .any(|i| matches!(i, Item::Short(..) | Item::Long(..)))
+            {
+                return Ok(generic(out, root, &cmd, 1, rest, 0));
+            }
+        }
+    }
+    if leaf && !forced {
+        let args: Vec<String> = rest.get(depth..).unwrap_or_default().to_vec();
+        let spec = |o: Opt| clap_arity(node, o);
+        let items = getopt::parse(&args, &spec, false);
+        let unknown_to_clap = items.iter().any(|it| matches!(it, Item::Unknown(_)));
+        // An option only doveadm's syntax has (`mailbox create -g`): doveadm's path,
+        // when doveadm's definition knows every option given.
+        let doveadm_knows_all = doveadm
+            .filter(|(_, n)| *n == depth)
+            .is_some_and(|(cmd, _)| {
+                let spec = |o: Opt| table_arity(&cmd, o).or_else(|| global_arity(root, o));
+                !getopt::parse(&args, &spec, cmd.ordered())
+                    .iter()
+                    .any(|it| matches!(it, Item::Unknown(_)))
+            });
+        if !(unknown_to_clap && doveadm_knows_all) {
+            out.extend(rest.iter().take(depth).cloned());
+            let mail = doveadm.is_some_and(|(cmd, n)| n == depth && cmd.mail());
+            let help = items.iter().any(|i| {
+                matches!(i, Item::Short('h', _)) || matches!(i, Item::Long(n, _) if n == "help")
+            });
+            if mail && !help && !names_users(&items) && spec(Opt::Short('u')).is_some() {
+                let name = rest.get(..depth).unwrap_or_default().join(" ");
+                return Err(missing_users(&name, default_user.is_some()));
+            }
+            out.extend(getopt::permute(&args, &spec, false));
+            return Ok(out);
+        }
+    }
+    let skip = usize::from(forced);
+    match doveadm {
+        Some((cmd, n)) if forced || n >= depth => Ok(generic(out, root, &cmd, n, rest, skip)),
+        _ => {
+            out.extend(rest.iter().cloned());
+            Ok(out)
+        }
+    }
+}
+
+/// `out` followed by the argv of the `doveadm` subcommand for doveadm command `cmd`,
+/// whose `n` words start `rest` after `skip` words: rdoveadm's global long options
+/// first, then `doveadm -- WORDS OPTIONS -- POSITIONALS`.
+fn generic(
+    mut out: Vec<String>,
+    root: &Command,
+    cmd: &super::Cmd,
+    n: usize,
+    rest: &[String],
+    skip: usize,
+) -> Vec<String> {
+    let args: Vec<String> = rest.get(skip + n..).unwrap_or_default().to_vec();
+    let spec = |o: Opt| table_arity(cmd, o).or_else(|| global_arity(root, o));
+    let mut globals = Vec::new();
+    let mut own = Vec::new();
+    let mut positionals = Vec::new();
+    let items = if cmd.no_options() {
+        args.iter().cloned().map(Item::Positional).collect()
+    } else {
+        getopt::parse(&args, &spec, cmd.ordered())
+    };
+    for item in items {
+        match item {
+            Item::Long(name, value) if table_arity(cmd, Opt::Long(&name)).is_none() => {
+                globals.push(match value {
+                    Some(v) => format!("--{name}={v}"),
+                    None => format!("--{name}"),
+                });
+            }
+            Item::Short(c, value) => {
+                own.push(format!("-{c}"));
+                own.extend(value);
+            }
+            Item::Long(name, value) => {
+                own.push(format!("--{name}"));
+                own.extend(value);
+            }
+            Item::Unknown(a) => own.push(a),
+            Item::Positional(p) => positionals.push(p),
+        }
+    }
+    out.extend(globals);
+    out.push(GENERIC.into());
+    out.push("--".into());
+    out.extend(rest.get(skip..skip + n).unwrap_or_default().iter().cloned());
+    out.extend(own);
+    out.push("--".into());
+    out.extend(positionals);
+    out
+}
+
+/// rdoveadm's global long options (`--url`, `--format`...), usable after any command.
+fn global_arity(root: &Command, opt: Opt) -> Option<Arity> {
+    match opt {
+        Opt::Long(l) => root
+            .get_arguments()
+            .any(|a| a.is_global_set() && a.get_long() == Some(l))
+            .then(|| clap_arity(root, opt))
+            .flatten(),
+        Opt::Short(_) => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn r(args: &[&str]) -> Result<Vec<String>, Error> {
+        let args: Vec<String> = std::iter::once("rdoveadm")
+            .chain(args.iter().copied())
+            .map(String::from)
+            .collect();
+        route(&args, &crate::cli_command(), None).map(|mut v| {
+            v.remove(0);
+            v
+        })
+    }
+
+    fn ok(args: &[&str]) -> String {
+        r(args).unwrap().join(" ")
+    }
+
+    #[test]
+    fn options_after_positionals_go_first_for_rdoveadm_subcommands() {
+        assert_eq!(
+            ok(&["flags", "add", "\\Seen", "mailbox", "INBOX", "-u", "bob"]),
+            "flags add -u bob -- \\Seen mailbox INBOX"
+        );
+        assert_eq!(ok(&["-f", "tab", "who", "-1"]), "-f tab who -1");
+        assert_eq!(ok(&["-ftab", "who", "--watch=-1"]), "-f tab who --watch=-1");
+        assert_eq!(ok(&["who", "-w", "5", "bob"]), "who -w 5 -- bob");
+        assert_eq!(
+            ok(&["mailbox", "list", "-u", "a", "--url", "u"]),
+            "mailbox list -u a --url=u"
+        );
+    }
+
+    #[test]
+    fn doveadm_commands_and_options_go_to_the_doveadm_subcommand() {
+        assert_eq!(
+            ok(&["altmove", "all", "-u", "a", "--url", "http://x"]),
+            "--url=http://x doveadm -- altmove -u a -- all"
+        );
+        assert_eq!(
+            ok(&[
+                "mailbox",
+                "update",
+                "INBOX",
+                "--min-next-uid",
+                "9",
+                "-u",
+                "a"
+            ]),
+            "doveadm -- mailbox update --min-next-uid 9 -u a -- INBOX"
+        );
+        // An option only doveadm has moves a subcommand to doveadm's path.
+        assert_eq!(
+            ok(&["mailbox", "create", "-g", "G", "-u", "a", "X"]),
+            "doveadm -- mailbox create -g G -u a -- X"
+        );
+        assert_eq!(
+            ok(&["mailbox", "create", "-u", "a", "X"]),
+            "mailbox create -u a -- X"
+        );
+        assert_eq!(ok(&["doveadm", "who", "-1"]), "doveadm -- who -1 --");
+        assert_eq!(ok(&["mailbox", "bogus"]), "mailbox bogus");
+        assert_eq!(ok(&["quata", "get"]), "quata get");
+    }
+
+    #[test]
+    fn batch_file_and_doveadm_batch_are_told_apart() {
+        assert_eq!(ok(&["batch", "-"]), "batch -- -");
+        assert_eq!(ok(&["batch", "f.txt"]), "batch -- f.txt");
+        assert_eq!(ok(&["batch"]), "batch");
+        assert_eq!(
+            ok(&["batch", "-u", "a", ":", "expunge", "-d", "all"]),
+            "doveadm -- batch -u a -- : expunge -d all"
+        );
+        assert_eq!(ok(&["batch", ":", "purge"]), "doveadm -- batch -- : purge");
+    }
+
+    #[test]
+    fn a_mail_command_without_users_is_refused_as_doveadm_would_fail() {
+        let r = |args: &[&str], user: Option<&str>| {
+            let args: Vec<String> = std::iter::once("rdoveadm")
+                .chain(args.iter().copied())
+                .map(String::from)
+                .collect();
+            route(&args, &crate::cli_command(), user)
+        };
+        assert_eq!(
+            r(&["search", "all"], Some("vmail"))
+                .unwrap_err()
+                .exit_code(),
+            75
+        );
+        assert_eq!(r(&["search", "all"], None).unwrap_err().exit_code(), 64);
+        assert!(r(&["search", "-A", "all"], Some("vmail")).is_ok());
+        assert!(r(&["search", "--help"], Some("vmail")).is_ok());
+        // Not mail commands: `user -u` is userdb-only there, `who` has no user.
+        assert!(r(&["user", "bob"], Some("vmail")).is_ok());
+        assert!(r(&["who"], Some("vmail")).is_ok());
+    }
+
+    #[test]
+    fn local_doveadm_options_are_refused_and_v_accepted() {
+        assert_eq!(ok(&["-v", "who"]), "who");
+        assert_eq!(ok(&["-Dv", "who"]), "-D who");
+        for opt in ["-c", "-i", "-o"] {
+            let e = r(&[opt, "x", "who"]).unwrap_err();
+            assert_eq!(e.exit_code(), 64);
+            assert!(e.to_string().contains(opt), "{e}");
+        }
+    }
+}

@@ -1,0 +1,509 @@
+//! doveadm's own command lines (man-page SYNOPSIS/EXAMPLE forms) run unchanged with
+//! rdoveadm against real Dovecot 2.3 and 2.4: the same exit code as native doveadm
+//! and the same end state, checked with native doveadm on the same instance.
+
+use std::process::{Command, Stdio};
+
+use crate::harness::{versions, Dovecot, Out};
+
+const MESSAGE: &str =
+    "From: a@example.org\r\nMessage-ID: <dup@example.org>\r\nSubject: drop-in\r\n\r\nbody\r\n";
+
+/// Native doveadm of the instance's version (`SANDBOX_DOVEADM`), with `args`.
+fn native(d: &Dovecot, args: &[&str], stdin: Option<&str>) -> Out {
+    use std::io::Write;
+    let mut words = d.var("SANDBOX_DOVEADM").split_whitespace();
+    let mut c = Command::new(words.next().unwrap());
+    // Like rdoveadm's runs: no $USER (doveadm would take it as the mail user).
+    c.args(words)
+        .args(args)
+        .env_remove("USER")
+        .stdin(if stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = c.spawn().expect("run native doveadm");
+    if let Some(s) = stdin {
+        child.stdin.take().unwrap().write_all(s.as_bytes()).unwrap();
+    }
+    let o = child.wait_with_output().unwrap();
+    Out {
+        code: o.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
+    }
+}
+
+fn rd(d: &Dovecot, args: &[&str], stdin: Option<&str>) -> Out {
+    // A schema cache of this instance only: the disk cache is keyed by URL, and a
+    // port may have served the other Dovecot version minutes ago.
+    let cache = format!("{}/rdoveadm-cache", d.var("SANDBOX_DIR"));
+    let r = d.rdoveadm().env("XDG_CACHE_HOME", &cache).args(args);
+    match stdin {
+        Some(s) => r.stdin(s).run(),
+        None => r.run(),
+    }
+}
+
+/// Runs `line` (with `{u}` for the user) with rdoveadm for `alice` and with native
+/// doveadm for `carol`; the exit codes must match, then so must `probe` (a native
+/// command line, `{u}` likewise) on both users, with the user names taken out.
+fn twin(d: &Dovecot, line: &[&str], stdin: Option<&str>, probe: &[&str]) {
+    let with = |u: &str, words: &[&str]| -> Vec<String> {
+        words.iter().map(|w| w.replace("{u}", u)).collect()
+    };
+    let (a, c) = ("alice@example.org", "carol@example.org");
+    let ra = with(a, line);
+    let nc = with(c, line);
+    let r = rd(d, &ra.iter().map(String::as_str).collect::<Vec<_>>(), stdin);
+    let n = native(d, &nc.iter().map(String::as_str).collect::<Vec<_>>(), stdin);
+    assert_eq!(
+        r.code,
+        n.code,
+        "{} {line:?}: rdoveadm exit {} (stderr {}), doveadm exit {} (stderr {})",
+        d.version(),
+        r.code,
+        r.stderr,
+        n.code,
+        n.stderr
+    );
+    if probe.is_empty() {
+        return;
+    }
+    let state = |u: &str| {
+        let p = with(u, probe);
+        native(d, &p.iter().map(String::as_str).collect::<Vec<_>>(), None)
+            .stdout
+            .replace(u, "USER")
+            .replace(&u[..u.find('@').unwrap()], "NAME")
+    };
+    let mut sa = state(a);
+    let mut sc = state(c);
+    // GUIDs, UID validities and save times differ between two users' mailboxes.
+    for s in [&mut sa, &mut sc] {
+        *s = s
+            .split_whitespace()
+            .map(|w| {
+                if w.len() == 32 && w.chars().all(|c| c.is_ascii_hexdigit()) {
+                    "GUID"
+                } else {
+                    w
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(" ");
+    }
+    assert_eq!(
+        sa,
+        sc,
+        "{} {line:?}: end state differs (probe {probe:?})",
+        d.version()
+    );
+}
+
+#[test]
+fn refused_mail_commands_now_run_like_doveadm() {
+    for v in versions() {
+        let d = Dovecot::start(v, &[]);
+        let status = ["mailbox", "status", "-u", "{u}", "messages uidnext", "*"];
+        twin(
+            &d,
+            &["mailbox", "create", "-u", "{u}", "Archive", "Entwürfe"],
+            None,
+            &["mailbox", "list", "-u", "{u}"],
+        );
+        // save: the message on stdin.
+        twin(
+            &d,
+            &["save", "-u", "{u}", "-m", "Archive"],
+            Some(MESSAGE),
+            &status,
+        );
+        twin(&d, &["save", "-u", "{u}"], Some(MESSAGE), &status);
+        twin(&d, &["save", "-u", "{u}"], Some(MESSAGE), &status);
+        // Options after the positionals (GNU getopt permutation).
+        twin(
+            &d,
+            &[
+                "flags", "add", "\\Seen", "mailbox", "INBOX", "uid", "1", "-u", "{u}",
+            ],
+            None,
+            &["fetch", "-u", "{u}", "uid flags", "mailbox", "INBOX", "all"],
+        );
+        twin(
+            &d,
+            &["deduplicate", "-m", "mailbox", "INBOX", "all", "-u", "{u}"],
+            None,
+            &status,
+        );
+        twin(
+            &d,
+            &[
+                "mailbox",
+                "update",
+                "--min-next-uid",
+                "100",
+                "Archive",
+                "-u",
+                "{u}",
+            ],
+            None,
+            &status,
+        );
+        twin(&d, &["altmove", "-u", "{u}", "all"], None, &status);
+        twin(
+            &d,
+            &["mailbox", "cache", "purge", "-u", "{u}", "INBOX"],
+            None,
+            &[],
+        );
+        twin(
+            &d,
+            &[
+                "mailbox", "cache", "decision", "-u", "{u}", "--all", "INBOX",
+            ],
+            None,
+            &[],
+        );
+        twin(
+            &d,
+            &[
+                "mailbox", "cache", "remove", "-u", "{u}", "mailbox", "INBOX", "uid", "1",
+            ],
+            None,
+            &[],
+        );
+        twin(
+            &d,
+            &["rebuild", "attachments", "-u", "{u}", "all"],
+            None,
+            &[],
+        );
+        twin(
+            &d,
+            &[
+                "mailbox",
+                "create",
+                "-u",
+                "{u}",
+                "-g",
+                "0123456789abcdef0123456789abcdef",
+                "Guided",
+            ],
+            None,
+            &["mailbox", "status", "-u", "{u}", "guid", "Guided"],
+        );
+        twin(&d, &["index", "-n", "5", "-u", "{u}", "INBOX"], None, &[]);
+        twin(
+            &d,
+            &[
+                "move",
+                "-u",
+                "{u}",
+                "Archive",
+                "user",
+                "bob@example.org",
+                "mailbox",
+                "INBOX",
+                "all",
+            ],
+            None,
+            &status,
+        );
+        // sieve (Pigeonhole; the 2.3 sandbox has no sieve plugin: refused alike there).
+        let list = ["sieve", "list", "-u", "{u}"];
+        let script = "require \"fileinto\";\nfileinto \"Archive\";\n";
+        twin(
+            &d,
+            &["sieve", "put", "-a", "-u", "{u}", "s1"],
+            Some(script),
+            &list,
+        );
+        twin(
+            &d,
+            &["sieve", "rename", "-u", "{u}", "s1", "s2"],
+            None,
+            &list,
+        );
+        twin(&d, &["sieve", "get", "s2", "-u", "{u}"], None, &[]);
+        twin(&d, &["sieve", "deactivate", "-u", "{u}"], None, &list);
+        twin(&d, &["sieve", "delete", "-u", "{u}", "s2"], None, &list);
+        // -F: the users file is read here; each user gets the message. The files are
+        // in the instance's directory, which native 2.4 sees inside its chroot.
+        let host = d.var("SANDBOX_DIR").to_string();
+        let inside = match host.find("/srv/") {
+            Some(i) if v == "2.4" => host[i..].to_string(),
+            _ => host.clone(),
+        };
+        std::fs::write(
+            format!("{host}/users-rd"),
+            "alice@example.org\nbob@example.org\n",
+        )
+        .unwrap();
+        std::fs::write(format!("{host}/users-native"), "carol@example.org\n").unwrap();
+        let m = "From: a@example.org\r\nSubject: via-F\r\n\r\nbody\r\n";
+        let r = rd(
+            &d,
+            &["save", "-F", &format!("{host}/users-rd"), "-m", "INBOX"],
+            Some(m),
+        );
+        let users = format!("{inside}/users-native");
+        let n = native(&d, &["save", "-F", &users, "-m", "INBOX"], Some(m));
+        assert_eq!(r.code, n.code, "{v}: {} / {}", r.stderr, n.stderr);
+        for u in ["alice@example.org", "bob@example.org"] {
+            let found = native(
+                &d,
+                &["search", "-u", u, "mailbox", "INBOX", "subject", "via-F"],
+                None,
+            );
+            assert_eq!(found.ok().stdout.lines().count(), 1, "{v} {u}");
+        }
+        // An attached option value, after the query.
+        twin(
+            &d,
+            &["search", "mailbox", "INBOX", "all", "-u{u}"],
+            None,
+            &[],
+        );
+        // No -u but $USER: doveadm runs for that local user without a userdb lookup
+        // and fails (75); rdoveadm refuses with the same code and changes nothing.
+        let cache = format!("{}/rdoveadm-cache", d.var("SANDBOX_DIR"));
+        for line in [&["mailbox", "create", "FromEnv"][..], &["altmove", "all"]] {
+            let r = d
+                .rdoveadm()
+                .env("XDG_CACHE_HOME", &cache)
+                .env("USER", "alice@example.org")
+                .args(line)
+                .run();
+            let mut words = d.var("SANDBOX_DOVEADM").split_whitespace();
+            let n = Command::new(words.next().unwrap())
+                .args(words)
+                .args(line)
+                .env("USER", "carol@example.org")
+                .output()
+                .unwrap();
+            assert_eq!(Some(r.code), n.status.code(), "{v} {line:?}: {}", r.stderr);
+            assert_eq!(r.code, 75, "{}", r.stderr);
+        }
+        for u in ["alice@example.org", "carol@example.org"] {
+            let status = native(
+                &d,
+                &["mailbox", "status", "-u", u, "messages", "FromEnv"],
+                None,
+            );
+            assert_eq!(status.code, 68, "{u}: {}", status.stdout);
+        }
+        // A missing user (and no $USER) is a usage error in both.
+        twin(&d, &["altmove", "all"], None, &[]);
+        // The mUTF-7 name is listed as doveadm lists it.
+        let r = rd(
+            &d,
+            &["mailbox", "list", "-7", "-u", "alice@example.org"],
+            None,
+        )
+        .ok();
+        assert!(
+            r.stdout.lines().any(|l| l == "Entw&APw-rfe"),
+            "{}",
+            r.stdout
+        );
+        let r = rd(
+            &d,
+            &["mailbox", "list", "-u", "alice@example.org", "-8"],
+            None,
+        )
+        .ok();
+        assert!(r.stdout.lines().any(|l| l == "Entwürfe"), "{}", r.stdout);
+    }
+}
+
+#[test]
+fn refused_server_commands_now_run_like_doveadm() {
+    for v in versions() {
+        let d = Dovecot::start(v, &[]);
+        for line in [
+            &["log", "test"][..],
+            &["penalty"],
+            &["proxy", "list"],
+            &["stats", "dump", "-f", "count"],
+            &["user", "-x", "service=imap", "alice@example.org"],
+            &["user", "-u", "alice@example.org"],
+            &["-v", "who"],
+            &["proxy", "kick"],
+        ] {
+            let r = rd(&d, line, None);
+            let n = native(&d, line, None);
+            assert_eq!(r.code, n.code, "{v} {line:?}: {} / {}", r.stderr, n.stderr);
+        }
+        // kick -f: force on 2.3, the passdb field on 2.4 (`-f user MASK`); nothing to
+        // kick here, so both exit as native doveadm does for no match.
+        let kick: &[&str] = if v == "2.4" {
+            &["kick", "-f", "user", "nobody@example.org"]
+        } else {
+            &["kick", "-f", "nobody@example.org"]
+        };
+        let (r, n) = (rd(&d, kick, None), native(&d, kick, None));
+        if v == "2.3" {
+            assert_eq!(r.code, n.code, "{v} {kick:?}: {} / {}", r.stderr, n.stderr);
+        } else {
+            // `user` was read as the field, not as a mask. (rdoveadm's kick exits 68
+            // when nothing matched; native 2.4 exits 0.)
+            let line = r.code(68).one_error_line().to_string();
+            assert!(
+                line.ends_with("no session matched `nobody@example.org`"),
+                "{line}"
+            );
+        }
+        // auth cache flush: served by 2.3's API; 2.4.1's worker aborts on it.
+        let flush = ["auth", "cache", "flush"];
+        if v == "2.3" {
+            let r = rd(&d, &flush, None);
+            assert_eq!(r.code, native(&d, &flush, None).code, "{}", r.stderr);
+        } else {
+            let r = rd(&d, &flush, None).code(64);
+            assert!(r.one_error_line().contains("HTTP API"), "{}", r.stderr);
+        }
+        // stats add / remove change the server's metrics.
+        let metric = [
+            "stats",
+            "add",
+            "--fields",
+            "bytes_in",
+            "dropin",
+            "event=imap_command_finished",
+        ];
+        rd(&d, &metric, None).ok();
+        let dump = native(&d, &["stats", "dump"], None).ok();
+        assert!(dump.stdout.contains("dropin"), "{}", dump.stdout);
+        rd(&d, &["stats", "remove", "dropin"], None).ok();
+        let dump = native(&d, &["stats", "dump"], None).ok();
+        assert!(!dump.stdout.contains("dropin"), "{}", dump.stdout);
+        // fs: the paths are the server's (2.3's posix driver; 2.4 wants an fs filter
+        // the sandbox lacks, and fails alike).
+        let dir = tempfile::tempdir().unwrap();
+        let base = dir.path().to_str().unwrap();
+        std::fs::write(dir.path().join("src"), "hello\n").unwrap();
+        let prefix = format!("prefix={base}/");
+        let fs: &[&str] = if v == "2.3" {
+            &["posix", &prefix]
+        } else {
+            &["fs_posix"]
+        };
+        for tool in ["rd", "native"] {
+            let run = |words: &[&str]| {
+                let line = [&["fs"][..], &words[..1], fs, &words[1..]].concat();
+                if tool == "rd" {
+                    rd(&d, &line, None)
+                } else {
+                    native(&d, &line, None)
+                }
+            };
+            let put_dst = format!("put-{tool}");
+            let copy_dst = format!("copy-{tool}");
+            let src = format!("{base}/src");
+            let codes: Vec<i32> = [
+                &["put", &src, &put_dst][..],
+                &["stat", &put_dst],
+                &["get", &put_dst],
+                &["copy", &put_dst, &copy_dst],
+                &["iter", "/"],
+                &["iter-dirs", "/"],
+                &["delete", &copy_dst],
+                &["stat", "nonexistent"],
+            ]
+            .iter()
+            .map(|w| run(w).code)
+            .collect();
+            let want = if v == "2.3" {
+                vec![0, 0, 0, 0, 0, 0, 0, 68]
+            } else {
+                vec![75; 8]
+            };
+            assert_eq!(codes, want, "{v} {tool}");
+            if v == "2.3" {
+                let put = std::fs::read_to_string(dir.path().join(&put_dst)).unwrap();
+                assert_eq!(put, "hello\n");
+                assert!(!dir.path().join(&copy_dst).exists());
+            }
+        }
+        // who -a: the anvil socket path on the server (inside the 2.4 chroot).
+        let dir = d.var("SANDBOX_DIR");
+        let anvil = match dir.find("/srv/") {
+            Some(i) if v == "2.4" => format!("{}/run/anvil", &dir[i..]),
+            _ => format!("{dir}/run/anvil"),
+        };
+        let r = rd(&d, &["who", "-a", &anvil], None);
+        assert_eq!(
+            r.code,
+            native(&d, &["who", "-a", &anvil], None).code,
+            "{}",
+            r.stderr
+        );
+    }
+}
+
+#[test]
+fn mailbox_mutf7_prints_what_doveadm_prints() {
+    for v in versions() {
+        let d = Dovecot::start(v, &[]);
+        for line in [
+            &[
+                "mailbox",
+                "mutf7",
+                "Entwürfe",
+                "a&b",
+                "~peter/mail/台北/日本語",
+                "😀",
+            ][..],
+            &["mailbox", "mutf7", "-8", "Entwürfe"],
+            &["mailbox", "mutf7", "-7", "Entw&APw-rfe", "a&-b", "&2D3eAA-"],
+            &["mailbox", "mutf7", "-7", "ok", "bad&", "x&AGE-", "&2D0-"],
+        ] {
+            let r = rd(&d, line, None);
+            let n = native(&d, line, None);
+            assert_eq!(
+                (r.code, &r.stdout),
+                (n.code, &n.stdout),
+                "{v} {line:?}: {}",
+                r.stderr
+            );
+        }
+    }
+}
+
+#[test]
+fn doveadm_batch_and_refusals() {
+    for v in versions() {
+        let d = Dovecot::start(v, &[]);
+        // doveadm's batch: a separator and commands (Dovecot 2.3 only, as natively).
+        twin(
+            &d,
+            &[
+                "batch", "-u", "{u}", ":", "mailbox", "create", "B1", ":", "mailbox", "create",
+                "B2",
+            ],
+            None,
+            &["mailbox", "list", "-u", "{u}"],
+        );
+        // sync/backup: the API cannot run dsync; one line that says so, exit 64.
+        for line in [
+            &["sync", "-u", "alice@example.org", "remote:replica"][..],
+            &["backup", "-u", "alice@example.org", "maildir:/tmp/b"],
+        ] {
+            let r = rd(&d, line, None).code(64);
+            assert!(r.one_error_line().contains("HTTP API"), "{}", r.stderr);
+        }
+        // doveadm's -c, -i, -o configure a local doveadm: one line, exit 64.
+        for opt in [
+            &["-c", "/etc/dovecot/dovecot.conf"][..],
+            &["-i", "other"],
+            &["-o", "mail_fsync=never"],
+        ] {
+            let r = rd(&d, &[opt, &["who"]].concat(), None).code(64);
+            assert!(r.one_error_line().contains(opt[0]), "{}", r.stderr);
+        }
+    }
+}
