@@ -37,8 +37,8 @@ pub const EXIT_CODE_TABLE: &[(Option<i32>, &str)] = &[
     (Some(67), "no such user"),
     (Some(68), "not found: mailbox, or nothing matched (`kick`)"),
     (Some(69), "probe: a port is closed, filtered or not answering"),
-    (Some(70), "the server reported an internal error (`internalError`), or its doveadm process ended without a reply"),
-    (Some(75), "temporary failure: can't connect, timeout, HTTP 5xx; doveadm's own 75"),
+    (Some(70), "the server reported an internal error (`internalError`)"),
+    (Some(75), "temporary failure: can't connect, timeout, HTTP 5xx; doveadm's own 75; the server's doveadm process ended without a reply (it died of a fatal error, which native doveadm exits 75 with; the message names the command and points to `rdoveadm log errors`)"),
     (Some(76), "malformed or truncated reply, or one larger than `--max-reply-size`"),
     (Some(77), "permission: HTTP 401/403, command not in `doveadm_allowed_commands`; the server's certificate is untrusted, expired or for another name (probe: any TLS problem)"),
     (Some(78), "configuration: bad URL (also `https://` to a plain listener, `http://` to a TLS one, a socket path as URL), a config or secret file that group or others can write or read (`--password-file`, `--api-key-file`), bad `password_command`, HTTP 404, a redirect (3xx)"),
@@ -109,7 +109,7 @@ pub enum Error {
     #[error("`{target}` closed the connection without a reply: {detail}")]
     NoReply { target: String, detail: String },
     /// The server's doveadm process died running the command (Dovecot kills its worker
-    /// on some arguments instead of answering): retrying won't help.
+    /// on some arguments instead of answering). Exit 75, as native doveadm's fatal errors.
     #[error(
         "`{0}`: the server's doveadm process ended without a reply; see `rdoveadm log errors`"
     )]
@@ -162,7 +162,9 @@ impl Error {
                 _ => code::TEMPFAIL,
             },
             Error::Unavailable(_) | Error::NoReply { .. } => code::TEMPFAIL,
-            Error::WorkerDied(_) => code::SOFTWARE,
+            // Native doveadm's fatal errors exit 75 (Dovecot's FATAL_DEFAULT), and a worker
+            // dies of one: the same code keeps scripts written for doveadm working.
+            Error::WorkerDied(_) => code::TEMPFAIL,
             Error::Certificate(_) => code::NOPERM,
             Error::Protocol(_) | Error::TooLarge(_) => code::PROTOCOL,
             Error::Silent(c) => *c,

@@ -69,6 +69,42 @@ fn table_arity(cmd: &super::Cmd, opt: Opt) -> Option<Arity> {
 
 /// Whether the options choose the users of a mail command (`-u`, `-A`, `-F`, 2.4's
 /// `--no-userdb-lookup`).
+/// `-F -` as `--user-file=-`: clap takes a lone `-` after a short option for a
+/// positional when the command's positionals allow hyphen values (`search`'s query),
+/// and then misses the option's value.
+fn dash_values_long(node: &Command, args: Vec<String>) -> Vec<String> {
+    let long_of = |c: char| {
+        node.get_arguments()
+            .find(|x| x.get_short() == Some(c) && x.get_action().takes_values())
+            .and_then(|x| x.get_long())
+    };
+    let mut out = Vec::with_capacity(args.len());
+    let mut it = args.into_iter().peekable();
+    while let Some(a) = it.next() {
+        if a == "--" {
+            out.push(a);
+            out.extend(it);
+            break;
+        }
+        let mut chars = a.chars();
+        let (dash, c, rest) = (chars.next(), chars.next(), chars.as_str());
+        let long = match (dash, c) {
+            (Some('-'), Some(c)) if c != '-' => long_of(c),
+            _ => None,
+        };
+        match long {
+            // `-F-` (as permuted) or `-F -`.
+            Some(long) if rest == "-" => out.push(format!("--{long}=-")),
+            Some(long) if rest.is_empty() && it.peek().is_some_and(|v| v == "-") => {
+                it.next();
+                out.push(format!("--{long}=-"));
+            }
+            _ => out.push(a),
+        }
+    }
+    out
+}
+
 fn names_users(items: &[Item]) -> bool {
     items.iter().any(|i| match i {
         Item::Short(c, _) => matches!(c, 'u' | 'A' | 'F'),
@@ -216,7 +252,7 @@ pub fn route(
                 let name = rest.get(..depth).unwrap_or_default().join(" ");
                 return Err(missing_users(&name, default_user.is_some()));
             }
-            out.extend(getopt::permute(&args, &spec, false));
+            out.extend(dash_values_long(node, getopt::permute(&args, &spec, false)));
             return Ok(out);
         }
     }

@@ -100,7 +100,7 @@ fn worker_death_cases_exit_64_with_doveadms_reason_and_touch_nothing() {
         assert_eq!(mailboxes(&d), before, "{v}: no mailbox created");
 
         // A worker that still dies (a parenthesised query goes to the server unjudged)
-        // is named, and is not a temporary failure: 70, and no mail touched.
+        // is named, with native doveadm's exit code for a fatal error (75), and no mail touched.
         for (name, rd) in [
             ("tcp", d.rdoveadm()),
             (
@@ -115,7 +115,7 @@ fn worker_death_cases_exit_64_with_doveadms_reason_and_touch_nothing() {
                     "expunge", "--yes", "-u", ALICE, "(", "mailbox", "INBOX", ")",
                 ])
                 .run()
-                .code(70);
+                .code(75);
             assert!(
                 out.one_error_line().contains(
                     "`expunge`: the server's doveadm process ended without a reply; see `rdoveadm log errors`"
