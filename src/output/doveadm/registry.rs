@@ -69,6 +69,7 @@ fn spec(headers: Vec<Header>, default: Kind) -> Option<Spec> {
         transform: Transform::None,
         extra: Header::simple,
         flush_each: false,
+        user_first: false,
     })
 }
 
@@ -77,6 +78,7 @@ fn spec(headers: Vec<Header>, default: Kind) -> Option<Spec> {
 pub fn lookup(api: &str, version: Version, columns: &[&str]) -> Option<Spec> {
     let many_users = columns.first() == Some(&"username");
     let mut s = base(api, version, columns)?;
+    s.user_first = is_mail_command(api);
     // doveadm-mail.c: with -A or a wildcard -u, every row starts with the user.
     if many_users
         && is_mail_command(api)
@@ -144,6 +146,7 @@ fn base(api: &str, v: Version, columns: &[&str]) -> Option<Spec> {
         // the first row alone.
         "who" => Some(Spec {
             flush_each: true,
+            user_first: false,
             ..spec(
                 vec![
                     Header::simple("username"),
@@ -167,6 +170,7 @@ fn base(api: &str, v: Version, columns: &[&str]) -> Option<Spec> {
             },
             extra: Header::simple,
             flush_each: false,
+            user_first: false,
         }),
         "kick" => Some(Spec {
             headers: vec![Header::simple("result")],
@@ -174,6 +178,7 @@ fn base(api: &str, v: Version, columns: &[&str]) -> Option<Spec> {
             transform: Transform::Kicked,
             extra: Header::simple,
             flush_each: false,
+            user_first: false,
         }),
         // doveadm-log.c
         "logErrors" => spec(
@@ -235,6 +240,7 @@ fn base(api: &str, v: Version, columns: &[&str]) -> Option<Spec> {
             transform: Transform::Values,
             extra: Header::simple,
             flush_each: false,
+            user_first: false,
         }),
         "user" => Some(Spec {
             headers: simple(&["field", "value"]),
@@ -242,6 +248,7 @@ fn base(api: &str, v: Version, columns: &[&str]) -> Option<Spec> {
             transform: Transform::Fields,
             extra: Header::simple,
             flush_each: false,
+            user_first: false,
         }),
         // plugins/quota/doveadm-quota.c
         "quotaGet" => spec(
@@ -448,6 +455,7 @@ fn base(api: &str, v: Version, columns: &[&str]) -> Option<Spec> {
             transform: Transform::None,
             extra: proxy_header,
             flush_each: false,
+            user_first: false,
         }),
         // plugins/mail-crypt/doveadm-mail-crypt.c
         "mailboxCryptokeyGenerate" => spec(
