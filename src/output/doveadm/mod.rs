@@ -405,8 +405,11 @@ impl RowSink for DoveadmSink<'_> {
                 return Ok(());
             }
             Transform::Count => {
+                // rdoveadm's per-user rows, or the server's own `count` row (the
+                // command run as doveadm's, e.g. `kick -a PATH`).
                 let n = row
                     .get("connections")
+                    .or_else(|| row.get("count"))
                     .map(text)
                     .and_then(|c| c.parse::<u64>().ok())
                     .unwrap_or(1);

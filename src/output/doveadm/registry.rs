@@ -448,6 +448,8 @@ fn base(api: &str, v: Version, columns: &[&str]) -> Option<Spec> {
             simple(&["entries"]),
             Kind::Formatted("%{entries} cache entries flushed\n"),
         ),
+        // 2.4's doveadm-who.c: `proxy list` is `who` (the same cmd_who()).
+        "proxyList" if v == Version::V24 => base("who", v, columns),
         // doveadm-proxy.c: the reply's own fields, some renamed, user names expanded.
         "proxyList" => Some(Spec {
             headers: rest.iter().map(|k| proxy_header(k)).collect(),
