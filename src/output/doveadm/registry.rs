@@ -22,6 +22,15 @@ const STATS_DEFAULT_FIELDS: &[&str] = &[
 /// `mailbox status` headers come in the order doveadm adds them (the order of
 /// [`STATUS_FIELDS`] after `all`), whatever order they were asked in; `all` is every
 /// field, or with `--total-sum` (no `mailbox` column) the ones it sums.
+/// A `mailbox status` field the columns did not name: `mailbox` untitled, as
+/// [`status_headers`] has it.
+fn status_extra(key: &str) -> Header {
+    match key {
+        "mailbox" => Header::new(key, key, HIDE_TITLE),
+        _ => Header::simple(key),
+    }
+}
+
 fn status_headers(rest: &[&str]) -> Vec<Header> {
     let total_sum = rest.first() != Some(&"mailbox");
     let all = rest.contains(&"all");
@@ -268,7 +277,11 @@ fn base(api: &str, v: Version, columns: &[&str]) -> Option<Spec> {
         ),
         "mailboxPath" => spec(vec![Header::new("path", "path", HIDE_TITLE)], Kind::Flow),
         // doveadm-mail-mailbox-status.c
-        "mailboxStatus" => spec(status_headers(&rest), Kind::Flow),
+        // Run as doveadm's own command (`-S PATH`...), the fields come from the reply.
+        "mailboxStatus" => Some(Spec {
+            extra: status_extra,
+            ..spec(status_headers(&rest), Kind::Flow)?
+        }),
         // doveadm-mail-search.c
         "search" => spec(
             vec![
