@@ -482,6 +482,27 @@ mod tests {
     use super::*;
 
     #[test]
+    fn shard_rows_go_in_the_user_list_s_order() {
+        let row = |u: &str, n: u32| {
+            let mut r = Row::new();
+            r.insert("username".into(), Value::from(u));
+            r.insert("n".into(), Value::from(n));
+            r
+        };
+        // Shards answer in name order; the userdb lists bob before alice.
+        let got = in_user_order(
+            vec![row("alice", 1), row("alice", 2), row("new", 5), row("bob", 3)],
+            &["bob".into(), "alice".into()],
+        );
+        let order: Vec<(String, u64)> = got
+            .iter()
+            .map(|r| (r["username"].as_str().unwrap().into(), r["n"].as_u64().unwrap()))
+            .collect();
+        let want = [("bob", 3), ("alice", 1), ("alice", 2), ("new", 5)];
+        assert_eq!(order, want.map(|(u, n)| (u.to_string(), n)));
+    }
+
+    #[test]
     fn server_failures_stop_user_failures_do_not() {
         let http = |status| Error::Http {
             status,
