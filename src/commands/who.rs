@@ -35,8 +35,9 @@ pub async fn run(ctx: &Ctx, args: &WhoArgs) -> Result<(), Error> {
     .await?;
     // doveadm prints anvil's order (its hash order, which the server's doveadm walks
     // the same way), and its `table` takes the widths from the first row (it flushes
-    // after each user): keep the server's order there, sort for our own formats.
-    if !crate::output::is_doveadm(&ctx.settings.output) {
+    // after each user): keep the server's order there, sort for our own formats and
+    // for a fleet's merged rows (not doveadm's output: they carry a `server` column).
+    if !crate::output::is_doveadm(&ctx.settings.output) || ctx.capture.is_some() {
         sort_sessions(&mut rows);
     }
     if crate::monitor::active(&ctx.settings.output) {
