@@ -370,11 +370,7 @@ impl Ctx {
 
     /// The requests for a user selection, how many may run at once, and for `-A`
     /// split into shards the user list (in the userdb's order) the shards came from.
-    async fn plan<'u>(
-        &self,
-        command: &str,
-        users: &'u Users,
-    ) -> Result<Plan<'u>, Error> {
+    async fn plan<'u>(&self, command: &str, users: &'u Users) -> Result<Plan<'u>, Error> {
         match users {
             Users::One(u) => Ok((vec![Unit::One(u)], 1, None)),
             Users::List(list, parallel) => Ok((
@@ -491,12 +487,22 @@ mod tests {
         };
         // Shards answer in name order; the userdb lists bob before alice.
         let got = in_user_order(
-            vec![row("alice", 1), row("alice", 2), row("new", 5), row("bob", 3)],
+            vec![
+                row("alice", 1),
+                row("alice", 2),
+                row("new", 5),
+                row("bob", 3),
+            ],
             &["bob".into(), "alice".into()],
         );
         let order: Vec<(String, u64)> = got
             .iter()
-            .map(|r| (r["username"].as_str().unwrap().into(), r["n"].as_u64().unwrap()))
+            .map(|r| {
+                (
+                    r["username"].as_str().unwrap().into(),
+                    r["n"].as_u64().unwrap(),
+                )
+            })
             .collect();
         let want = [("bob", 3), ("alice", 1), ("alice", 2), ("new", 5)];
         assert_eq!(order, want.map(|(u, n)| (u.to_string(), n)));

@@ -367,7 +367,9 @@ fn all_users_print_in_the_userdb_s_order_as_doveadm() {
             &["mailbox", "status", "-A", "messages unseen", "INBOX"],
             &["search", "-A", "mailbox", "INBOX", "all"],
             &["rebuild", "attachments", "-A", "mailbox", "INBOX", "all"],
-            &["mailbox", "cache", "remove", "-A", "mailbox", "INBOX", "all"],
+            &[
+                "mailbox", "cache", "remove", "-A", "mailbox", "INBOX", "all",
+            ],
         ] {
             bad.extend(compare(&d, FORMATS, cmd));
         }

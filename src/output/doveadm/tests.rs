@@ -250,10 +250,7 @@ fn mailbox_status_run_as_doveadm_s_command_leaves_the_mailbox_untitled() {
 fn kick_24_counts_the_server_s_own_count_row() {
     // `kick -a PATH` runs as doveadm's command: the reply is 2.4's `count` row.
     let r = rows(json!([{"count":"5"}]));
-    assert_eq!(
-        out(Kind::Flow, "kick", Version::V24, &[], &r),
-        "count=5\n"
-    );
+    assert_eq!(out(Kind::Flow, "kick", Version::V24, &[], &r), "count=5\n");
 }
 
 #[test]
