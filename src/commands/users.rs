@@ -135,6 +135,28 @@ enum Unit<'a> {
     All,
 }
 
+/// The requests of a user selection, how many run at once, and -A's user list.
+type Plan<'u> = (Vec<Unit<'u>>, usize, Option<Vec<String>>);
+
+/// Rows of -A shards put in the order of `users` (the userdb's, as doveadm's -A
+/// prints them), each user's rows in the order they came; a row whose user is not in
+/// the list (it was added between the listing and the request) goes last.
+fn in_user_order(mut rows: Vec<Row>, users: &[String]) -> Vec<Row> {
+    let rank: std::collections::HashMap<&str, usize> = users
+        .iter()
+        .enumerate()
+        .rev()
+        .map(|(i, u)| (u.as_str(), i))
+        .collect();
+    rows.sort_by_cached_key(|r| {
+        r.get("username")
+            .and_then(Value::as_str)
+            .and_then(|u| rank.get(u).copied())
+            .unwrap_or(usize::MAX)
+    });
+    rows
+}
+
 impl Unit<'_> {
     fn params(&self, base: &Map<String, Value>) -> Map<String, Value> {
         let mut p = base.clone();
@@ -244,7 +266,12 @@ impl Ctx {
         mut on_row: impl FnMut(Row) -> Result<(), Error>,
         mut on_fail: impl FnMut(&str, &str),
     ) -> Result<(), Error> {
-        let (units, parallel) = self.plan(command, users).await?;
+        let (units, parallel, order) = self.plan(command, users).await?;
+        // doveadm runs -A in the userdb's order; shards answer in name order. In
+        // doveadm's formats the rows are held and put in the order of the user list
+        // (the userdb's iteration, as `-A` walks it); rdoveadm's own formats stream.
+        let order = order.filter(|_| output::is_doveadm(&self.settings.output));
+        let mut held: Vec<Row> = Vec::new();
         if let [unit] = units.as_slice() {
             // One request: rows go out as they are parsed.
             let mut each = |row: Row| on_row(unit.label_row(row));
@@ -278,7 +305,12 @@ impl Ctx {
                     count += rows.len();
                     progress.clear();
                     for r in rows {
-                        on_row(unit.label_row(r))?;
+                        let r = unit.label_row(r);
+                        if order.is_some() {
+                            held.push(r);
+                        } else {
+                            on_row(r)?;
+                        }
                     }
                 }
                 // Requests in flight when the server failed fail alike: the first
@@ -297,6 +329,11 @@ impl Ctx {
             progress.update(done, count);
         }
         progress.clear();
+        if let Some(order) = &order {
+            for row in in_user_order(std::mem::take(&mut held), order) {
+                on_row(row)?;
+            }
+        }
         if let Some((unit, e)) = fault {
             let not_asked = units.len().saturating_sub(sent.load(Relaxed));
             let noun = match users {
@@ -331,20 +368,19 @@ impl Ctx {
         );
     }
 
-    /// The requests for a user selection, and how many may run at once.
-    async fn plan<'u>(
-        &self,
-        command: &str,
-        users: &'u Users,
-    ) -> Result<(Vec<Unit<'u>>, usize), Error> {
+    /// The requests for a user selection, how many may run at once, and for `-A`
+    /// split into shards the user list (in the userdb's order) the shards came from.
+    async fn plan<'u>(&self, command: &str, users: &'u Users) -> Result<Plan<'u>, Error> {
         match users {
-            Users::One(u) => Ok((vec![Unit::One(u)], 1)),
-            Users::List(list, parallel) => {
-                Ok((list.iter().map(|u| Unit::Listed(u)).collect(), *parallel))
-            }
+            Users::One(u) => Ok((vec![Unit::One(u)], 1, None)),
+            Users::List(list, parallel) => Ok((
+                list.iter().map(|u| Unit::Listed(u)).collect(),
+                *parallel,
+                None,
+            )),
             Users::All(parallel) => {
                 if *parallel <= 1 {
-                    return Ok((vec![Unit::All], 1));
+                    return Ok((vec![Unit::All], 1, None));
                 }
                 match self.list_users().await {
                     Ok(list) if list.len() > 1 => {
@@ -352,9 +388,9 @@ impl Ctx {
                             .into_iter()
                             .map(Unit::Shard)
                             .collect();
-                        Ok((units, *parallel))
+                        Ok((units, *parallel, Some(list)))
                     }
-                    Ok(_) => Ok((vec![Unit::All], 1)),
+                    Ok(_) => Ok((vec![Unit::All], 1, None)),
                     // The server is down or refuses us: `-A` would fail alike.
                     Err(e) if unreachable(&e) => Err(e),
                     Err(e) => {
@@ -365,7 +401,7 @@ impl Ctx {
                                 e.to_string().trim()
                             ),
                         );
-                        Ok((vec![Unit::All], 1))
+                        Ok((vec![Unit::All], 1, None))
                     }
                 }
             }
@@ -440,6 +476,37 @@ pub fn confirm(what: &str, yes: bool) -> Result<(), Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn shard_rows_go_in_the_user_list_s_order() {
+        let row = |u: &str, n: u32| {
+            let mut r = Row::new();
+            r.insert("username".into(), Value::from(u));
+            r.insert("n".into(), Value::from(n));
+            r
+        };
+        // Shards answer in name order; the userdb lists bob before alice.
+        let got = in_user_order(
+            vec![
+                row("alice", 1),
+                row("alice", 2),
+                row("new", 5),
+                row("bob", 3),
+            ],
+            &["bob".into(), "alice".into()],
+        );
+        let order: Vec<(String, u64)> = got
+            .iter()
+            .map(|r| {
+                (
+                    r["username"].as_str().unwrap().into(),
+                    r["n"].as_u64().unwrap(),
+                )
+            })
+            .collect();
+        let want = [("bob", 3), ("alice", 1), ("alice", 2), ("new", 5)];
+        assert_eq!(order, want.map(|(u, n)| (u.to_string(), n)));
+    }
 
     #[test]
     fn server_failures_stop_user_failures_do_not() {

@@ -26,13 +26,20 @@ pub async fn run(ctx: &Ctx, args: &WhoArgs) -> Result<(), Error> {
             .await?
             .require_param("who", "passdbField", "who --passdb-field")?;
     }
-    let rows = sessions(
+    let mut rows = unsorted_sessions(
         ctx,
         &args.masks,
         args.separate_connections,
         args.passdb_field.as_deref(),
     )
     .await?;
+    // doveadm prints anvil's order (its hash order, which the server's doveadm walks
+    // the same way), and its `table` takes the widths from the first row (it flushes
+    // after each user): keep the server's order there, sort for our own formats and
+    // for a fleet's merged rows (not doveadm's output: they carry a `server` column).
+    if !crate::output::is_doveadm(&ctx.settings.output) || ctx.capture.is_some() {
+        sort_sessions(&mut rows);
+    }
     if crate::monitor::active(&ctx.settings.output) {
         return crate::monitor::who::emit(ctx, &rows);
     }
@@ -54,6 +61,19 @@ pub async fn sessions(
     separate: bool,
     passdb_field: Option<&str>,
 ) -> Result<Vec<Row>, Error> {
+    let mut rows = unsorted_sessions(ctx, masks, separate, passdb_field).await?;
+    sort_sessions(&mut rows);
+    Ok(rows)
+}
+
+/// The sessions matching `masks` in the server's order (several masks: in the order
+/// first seen, see [`merge_overlapping`]).
+pub async fn unsorted_sessions(
+    ctx: &Ctx,
+    masks: &[String],
+    separate: bool,
+    passdb_field: Option<&str>,
+) -> Result<Vec<Row>, Error> {
     require_non_blank("who: MASK", masks)?;
     let mut replies = Vec::new();
     for call_masks in split_masks(masks) {
@@ -64,9 +84,7 @@ pub async fn sessions(
         ]);
         replies.push(ctx.rows("who", &p).await?);
     }
-    let mut rows = merge_overlapping(replies);
-    sort_sessions(&mut rows);
-    Ok(rows)
+    Ok(merge_overlapping(replies))
 }
 
 /// The rows of several requests whose answers may overlap (one `who` call per user

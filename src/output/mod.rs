@@ -174,6 +174,7 @@ pub fn sink<'w>(
                 transform: doveadm::Transform::None,
                 extra: doveadm::Header::simple,
                 flush_each: false,
+                user_first: false,
             },
             settings.header,
             true,

@@ -103,6 +103,9 @@ pub struct Spec {
     /// The command flushes the formatter after each row (`doveadm_print_flush()`):
     /// `table` then fixes its widths after the first row.
     pub flush_each: bool,
+    /// A mail command (doveadm-mail.c): rows that carry `username` (-A, a user mask)
+    /// print it first, untitled, also when the caller's columns did not name it.
+    pub user_first: bool,
 }
 
 /// rdoveadm rows that are not doveadm's rows one to one.
@@ -138,6 +141,7 @@ pub fn sink<'w>(
         transform: spec.transform,
         extra: spec.extra,
         flush_each: spec.flush_each,
+        user_first: spec.user_first,
         count: 0,
         users: 0,
         listed: Vec::new(),
@@ -157,6 +161,7 @@ struct DoveadmSink<'w> {
     transform: Transform,
     extra: fn(&str) -> Header,
     flush_each: bool,
+    user_first: bool,
     /// [`Transform::Count`]'s sum so far.
     count: u64,
     /// [`Transform::Fields`]: users printed, and the names of a user list (a mask) or
@@ -183,6 +188,13 @@ impl DoveadmSink<'_> {
             return Ok(());
         }
         self.fixed = true;
+        if self.user_first
+            && !self.headers.iter().any(|h| h.key == "username")
+            && self.held.iter().any(|r| r.contains_key("username"))
+        {
+            self.headers
+                .insert(0, Header::new("username", "Username", STICKY | HIDE_TITLE));
+        }
         let mut known: std::collections::HashSet<String> =
             self.headers.iter().map(|h| h.key.clone()).collect();
         for row in &self.held {
@@ -393,8 +405,11 @@ impl RowSink for DoveadmSink<'_> {
                 return Ok(());
             }
             Transform::Count => {
+                // rdoveadm's per-user rows, or the server's own `count` row (the
+                // command run as doveadm's, e.g. `kick -a PATH`).
                 let n = row
                     .get("connections")
+                    .or_else(|| row.get("count"))
                     .map(text)
                     .and_then(|c| c.parse::<u64>().ok())
                     .unwrap_or(1);

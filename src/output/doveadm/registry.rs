@@ -22,6 +22,15 @@ const STATS_DEFAULT_FIELDS: &[&str] = &[
 /// `mailbox status` headers come in the order doveadm adds them (the order of
 /// [`STATUS_FIELDS`] after `all`), whatever order they were asked in; `all` is every
 /// field, or with `--total-sum` (no `mailbox` column) the ones it sums.
+/// A `mailbox status` field the columns did not name: `mailbox` untitled, as
+/// [`status_headers`] has it.
+fn status_extra(key: &str) -> Header {
+    match key {
+        "mailbox" => Header::new(key, key, HIDE_TITLE),
+        _ => Header::simple(key),
+    }
+}
+
 fn status_headers(rest: &[&str]) -> Vec<Header> {
     let total_sum = rest.first() != Some(&"mailbox");
     let all = rest.contains(&"all");
@@ -69,6 +78,7 @@ fn spec(headers: Vec<Header>, default: Kind) -> Option<Spec> {
         transform: Transform::None,
         extra: Header::simple,
         flush_each: false,
+        user_first: false,
     })
 }
 
@@ -77,6 +87,7 @@ fn spec(headers: Vec<Header>, default: Kind) -> Option<Spec> {
 pub fn lookup(api: &str, version: Version, columns: &[&str]) -> Option<Spec> {
     let many_users = columns.first() == Some(&"username");
     let mut s = base(api, version, columns)?;
+    s.user_first = is_mail_command(api);
     // doveadm-mail.c: with -A or a wildcard -u, every row starts with the user.
     if many_users
         && is_mail_command(api)
@@ -144,6 +155,7 @@ fn base(api: &str, v: Version, columns: &[&str]) -> Option<Spec> {
         // the first row alone.
         "who" => Some(Spec {
             flush_each: true,
+            user_first: false,
             ..spec(
                 vec![
                     Header::simple("username"),
@@ -167,6 +179,7 @@ fn base(api: &str, v: Version, columns: &[&str]) -> Option<Spec> {
             },
             extra: Header::simple,
             flush_each: false,
+            user_first: false,
         }),
         "kick" => Some(Spec {
             headers: vec![Header::simple("result")],
@@ -174,6 +187,7 @@ fn base(api: &str, v: Version, columns: &[&str]) -> Option<Spec> {
             transform: Transform::Kicked,
             extra: Header::simple,
             flush_each: false,
+            user_first: false,
         }),
         // doveadm-log.c
         "logErrors" => spec(
@@ -235,6 +249,7 @@ fn base(api: &str, v: Version, columns: &[&str]) -> Option<Spec> {
             transform: Transform::Values,
             extra: Header::simple,
             flush_each: false,
+            user_first: false,
         }),
         "user" => Some(Spec {
             headers: simple(&["field", "value"]),
@@ -242,6 +257,7 @@ fn base(api: &str, v: Version, columns: &[&str]) -> Option<Spec> {
             transform: Transform::Fields,
             extra: Header::simple,
             flush_each: false,
+            user_first: false,
         }),
         // plugins/quota/doveadm-quota.c
         "quotaGet" => spec(
@@ -261,7 +277,11 @@ fn base(api: &str, v: Version, columns: &[&str]) -> Option<Spec> {
         ),
         "mailboxPath" => spec(vec![Header::new("path", "path", HIDE_TITLE)], Kind::Flow),
         // doveadm-mail-mailbox-status.c
-        "mailboxStatus" => spec(status_headers(&rest), Kind::Flow),
+        // Run as doveadm's own command (`-S PATH`...), the fields come from the reply.
+        "mailboxStatus" => Some(Spec {
+            extra: status_extra,
+            ..spec(status_headers(&rest), Kind::Flow)?
+        }),
         // doveadm-mail-search.c
         "search" => spec(
             vec![
@@ -441,6 +461,8 @@ fn base(api: &str, v: Version, columns: &[&str]) -> Option<Spec> {
             simple(&["entries"]),
             Kind::Formatted("%{entries} cache entries flushed\n"),
         ),
+        // 2.4's doveadm-who.c: `proxy list` is `who` (the same cmd_who()).
+        "proxyList" if v == Version::V24 => base("who", v, columns),
         // doveadm-proxy.c: the reply's own fields, some renamed, user names expanded.
         "proxyList" => Some(Spec {
             headers: rest.iter().map(|k| proxy_header(k)).collect(),
@@ -448,6 +470,7 @@ fn base(api: &str, v: Version, columns: &[&str]) -> Option<Spec> {
             transform: Transform::None,
             extra: proxy_header,
             flush_each: false,
+            user_first: false,
         }),
         // plugins/mail-crypt/doveadm-mail-crypt.c
         "mailboxCryptokeyGenerate" => spec(

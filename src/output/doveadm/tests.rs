@@ -210,3 +210,57 @@ fn who_s_table_takes_its_widths_from_the_first_user() {
         "{t}"
     );
 }
+
+#[test]
+fn a_mail_command_s_rows_of_many_users_start_with_the_user() {
+    // `rebuild attachments -A` run as doveadm's own command: the caller named no
+    // columns, the rows carry `username` (as native 2.3.19 and 2.4.1 print it).
+    let r = rows(json!([
+        {"uid":"1","attachment":"no","username":"alice@example.org"},
+        {"uid":"2","attachment":"no","username":"alice@example.org"}
+    ]));
+    assert_eq!(
+        out(Kind::Tab, "rebuildAttachments", Version::V23, &[], &r),
+        "Username\tuid\tattachment\nalice@example.org\t1\tno\nalice@example.org\t2\tno\n"
+    );
+    assert_eq!(
+        out(Kind::Flow, "rebuildAttachments", Version::V24, &[], &r),
+        "alice@example.org uid=1 attachment=no\nalice@example.org uid=2 attachment=no\n"
+    );
+    let s = rows(json!([{"mailbox-guid":"g","uid":"1","username":"a@x"}]));
+    assert_eq!(
+        out(Kind::Flow, "search", Version::V24, &[], &s),
+        "a@x g 1\n"
+    );
+    // Not for a command that is not a mail command.
+    let p = rows(json!([{"username":"a@x","service":"imap","src-ip":"192.0.2.1"}]));
+    assert!(out(Kind::Tab, "proxyList", Version::V23, &[], &p).starts_with("username\t"));
+}
+
+#[test]
+fn mailbox_status_run_as_doveadm_s_command_leaves_the_mailbox_untitled() {
+    let r = rows(json!([{"mailbox":"INBOX","messages":"4","unseen":"2"}]));
+    assert_eq!(
+        out(Kind::Flow, "mailboxStatus", Version::V23, &[], &r),
+        "INBOX messages=4 unseen=2\n"
+    );
+}
+
+#[test]
+fn kick_24_counts_the_server_s_own_count_row() {
+    // `kick -a PATH` runs as doveadm's command: the reply is 2.4's `count` row.
+    let r = rows(json!([{"count":"5"}]));
+    assert_eq!(out(Kind::Flow, "kick", Version::V24, &[], &r), "count=5\n");
+}
+
+#[test]
+fn proxy_list_24_is_who() {
+    // 2.4.1's doveadm-who.c: `proxy list` is cmd_who(), titles included.
+    let r = rows(json!([
+        {"username":"a@x","connections":"2","service":"imap","pids":"(7 8)","ips":"(127.0.0.1)"}
+    ]));
+    assert_eq!(
+        out(Kind::Tab, "proxyList", Version::V24, &[], &r),
+        "username\t#\tservice\t(pids)\t(ips)\na@x\t2\timap\t(7 8)\t(127.0.0.1)\n"
+    );
+}
