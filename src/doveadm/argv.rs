@@ -229,7 +229,21 @@ pub fn route(
     }
     if leaf && !forced {
         let args: Vec<String> = rest.get(depth..).unwrap_or_default().to_vec();
-        let spec = |o: Opt| clap_arity(node, o);
+        // An option that is a flag to rdoveadm but takes a value in doveadm's definition
+        // (2.4's `kick -f FIELD`, 2.3's `-f` force) keeps its next word beside it, so
+        // that `kick MASK -f FIELD` permutes to `kick -f FIELD MASK` as doveadm 2.4's
+        // getopt does; the command then reads that word by the server's version.
+        let own = doveadm.filter(|(_, n)| *n == depth).map(|(cmd, _)| cmd);
+        let spec = |o: Opt| match clap_arity(node, o) {
+            Some(Arity::Flag)
+                if own
+                    .as_ref()
+                    .is_some_and(|cmd| table_arity(cmd, o) == Some(Arity::Value)) =>
+            {
+                Some(Arity::Value)
+            }
+            other => other,
+        };
         let items = getopt::parse(&args, &spec, false);
         let unknown_to_clap = items.iter().any(|it| matches!(it, Item::Unknown(_)));
         // An option only doveadm's syntax has (`mailbox create -g`): doveadm's path,
@@ -242,7 +256,16 @@ pub fn route(
                     .iter()
                     .any(|it| matches!(it, Item::Unknown(_)))
             });
-        if !(unknown_to_clap && doveadm_knows_all) {
+        // A mail command with `-S` or `--no-userdb-lookup`: doveadm's path, which knows
+        // the server's version and so native doveadm's rules for them (its fallback to
+        // `$USER`, 2.3's `-S` with `-F`).
+        let fallback = doveadm.is_some_and(|(cmd, n)| n == depth && cmd.mail())
+            && items.iter().any(|i| {
+                matches!(i, Item::Short('S', _))
+                    || matches!(i, Item::Long(n, _) if n == "socket-path" || n == "no-userdb-lookup")
+                    || matches!(i, Item::Unknown(a) if a == "--no-userdb-lookup")
+            });
+        if !((unknown_to_clap || fallback) && doveadm_knows_all) {
             out.extend(rest.iter().take(depth).cloned());
             let mail = doveadm.is_some_and(|(cmd, n)| n == depth && cmd.mail());
             let help = items.iter().any(|i| {
