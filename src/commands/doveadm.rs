@@ -95,7 +95,18 @@ pub async fn run(ctx: &Ctx, a: &DoveadmArgs) -> Result<(), Error> {
     // commands do (over HTTP 2.3 runs a `userFile` command for nobody).
     if let Some(Value::String(path)) = params.remove("userFile") {
         let list = super::users::read_user_file(std::path::Path::new(&path))?;
-        let users = super::users::Users::List(list, super::users::DEFAULT_PARALLEL);
+        // doveadm runs the users one after another, in the file's order. Where each
+        // run reads mail other than its user's own (`move DEST user SOURCE`, `import
+        // LOCATION`), the order decides what each gets: keep it.
+        let shared = ["sourceUser", "sourceLocation"]
+            .iter()
+            .any(|k| params.contains_key(*k));
+        let parallel = if shared {
+            1
+        } else {
+            super::users::DEFAULT_PARALLEL
+        };
+        let users = super::users::Users::List(list, parallel);
         let rows = ctx.mail_rows(&api, &users, params).await?;
         return ctx.emit_for(&api, &["username"], &rows);
     }
@@ -311,6 +322,13 @@ fn users_fallback(
         return Ok(());
     }
     let no_lookup = out.remove("noUserdbLookup").is_some();
+    if v24 && no_lookup && matches!(cmd.name(), "copy" | "move") && out.contains_key("sourceUser") {
+        // doveadm-mail-copymove.c: a source user needs the userdb lookup of -u.
+        return Err(Error::Unavailable(format!(
+            "`{}`: use -u USER to specify the destination user (as doveadm: `user SOURCE` needs a userdb lookup)",
+            cmd.name()
+        )));
+    }
     match default_user {
         Some(user) if (v24 && no_lookup) || (!v24 && socket) => {
             out.insert("user".into(), Value::String(user));

@@ -559,6 +559,18 @@ fn user_fallbacks_and_required_arguments_exit_like_doveadm() {
             twin_env(&d, true, &line, None, &fetch);
             let line = ["mailbox", "create", "--no-userdb-lookup", "NoLookup"];
             twin_env(&d, true, &line, None, &list);
+            // ... but a source user needs -u (doveadm-mail-copymove.c): 75, nothing moved.
+            let line = [
+                "move",
+                "--no-userdb-lookup",
+                "NoLookup",
+                "user",
+                "bob@example.org",
+                "mailbox",
+                "INBOX",
+                "all",
+            ];
+            twin_env(&d, true, &line, None, &fetch);
             // Required arguments: import's destination and query, cache decision's
             // fields (64 from doveadm's init, not the server worker's death).
             twin(
