@@ -380,6 +380,8 @@ mod tests {
         assert_eq!(ok(&["-f", "tab", "who", "-1"]), "-f tab who -1");
         assert_eq!(ok(&["-ftab", "who", "--watch=-1"]), "-f tab who --watch=-1");
         assert_eq!(ok(&["who", "-w", "5", "bob"]), "who -w 5 -- bob");
+        // 2.4's `kick -f FIELD`: the field stays beside -f (first of the words).
+        assert_eq!(ok(&["kick", "bob", "-f", "user"]), "kick -f user -- bob");
         assert_eq!(
             ok(&["mailbox", "list", "-u", "a", "--url", "u"]),
             "mailbox list -u a --url=u"
@@ -414,6 +416,15 @@ mod tests {
             "mailbox create -u a -- X"
         );
         assert_eq!(ok(&["doveadm", "who", "-1"]), "doveadm -- who -1 --");
+        // -S and --no-userdb-lookup: doveadm's path, which knows their $USER rules.
+        assert_eq!(
+            ok(&["expunge", "-S", "/s", "mailbox", "INBOX", "all"]),
+            "doveadm -- expunge -S /s -- mailbox INBOX all"
+        );
+        assert_eq!(
+            ok(&["fetch", "--no-userdb-lookup", "uid", "all"]),
+            "doveadm -- fetch --no-userdb-lookup -- uid all"
+        );
         assert_eq!(ok(&["mailbox", "bogus"]), "mailbox bogus");
         assert_eq!(ok(&["quata", "get"]), "quata get");
     }
