@@ -334,11 +334,11 @@ fn users_fallback(
             out.insert("user".into(), Value::String(user));
             Ok(())
         }
-        // As native doveadm fails: 2.4 always exits 75; 2.3 exits 75 trying $USER,
-        // 64 without.
+        // As native doveadm fails: 2.4 exits 75 (no user option), or 64 for
+        // --no-userdb-lookup without $USER; 2.3 exits 75 trying $USER, 64 without.
         user => Err(crate::doveadm::argv::missing_users(
             cmd.name(),
-            v24 || user.is_some(),
+            (v24 && !no_lookup) || user.is_some(),
         )),
     }
 }

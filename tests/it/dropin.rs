@@ -558,6 +558,7 @@ fn user_fallbacks_and_required_arguments_exit_like_doveadm() {
             ];
             twin_env(&d, true, &line, None, &fetch);
             let line = ["mailbox", "create", "--no-userdb-lookup", "NoLookup"];
+            twin(&d, &line, None, &list); // without $USER: 64, nothing created
             twin_env(&d, true, &line, None, &list);
             // ... but a source user needs -u (doveadm-mail-copymove.c): 75, nothing moved.
             let line = [
