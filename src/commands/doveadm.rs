@@ -95,7 +95,18 @@ pub async fn run(ctx: &Ctx, a: &DoveadmArgs) -> Result<(), Error> {
     // commands do (over HTTP 2.3 runs a `userFile` command for nobody).
     if let Some(Value::String(path)) = params.remove("userFile") {
         let list = super::users::read_user_file(std::path::Path::new(&path))?;
-        let users = super::users::Users::List(list, super::users::DEFAULT_PARALLEL);
+        // doveadm runs the users one after another, in the file's order. Where each
+        // run reads mail other than its user's own (`move DEST user SOURCE`, `import
+        // LOCATION`), the order decides what each gets: keep it.
+        let shared = ["sourceUser", "sourceLocation"]
+            .iter()
+            .any(|k| params.contains_key(*k));
+        let parallel = if shared {
+            1
+        } else {
+            super::users::DEFAULT_PARALLEL
+        };
+        let users = super::users::Users::List(list, parallel);
         let rows = ctx.mail_rows(&api, &users, params).await?;
         return ctx.emit_for(&api, &["username"], &rows);
     }
@@ -256,23 +267,80 @@ fn build(cmd: &Cmd, args: &[String]) -> Result<Map<String, Value>, Error> {
             out.insert(key, Value::String(read_input("-")?));
         }
     }
-    if cmd.mail()
-        && !["user", "allUsers", "userFile", "noUserdbLookup"]
-            .iter()
-            .any(|k| out.contains_key(*k))
-    {
-        // As native doveadm fails: 2.4 always exits 75; 2.3 exits 75 trying $USER, 64 without.
-        let v24 = cmd.version() == Version::V24;
-        return Err(crate::doveadm::argv::missing_users(
-            cmd.name(),
-            v24 || crate::default_user().is_some(),
-        ));
+    // What the command's init refuses without, before -F's file is read (doveadm
+    // `mailbox update -F INBOX`: 64, the mailbox is missing).
+    let (required, waiver) = cmd.required();
+    if !waiver.is_some_and(|w| out.contains_key(w)) {
+        if let Some(missing) = required.iter().find(|k| !out.contains_key(**k)) {
+            return Err(Error::Usage(format!(
+                "{}: `{missing}` is missing; usage: {} {}",
+                cmd.name(),
+                cmd.name(),
+                usage(cmd)
+            )));
+        }
+    }
+    if cmd.mail() {
+        users_fallback(cmd, &mut out, crate::default_user())?;
     }
     // `-S`: the server would run the command itself anyway (doveadm-api.md §1.5).
     out.remove("socketPath")
         .filter(|_| !cmd.mail())
         .map(|v| out.insert("socketPath".into(), v));
     Ok(out)
+}
+
+/// The users of a mail command given none of `-u`, `-A`, `-F`. Native doveadm then
+/// takes `$USER` (doveadm.c sets `cctx->username = getenv("USER")`), and where that
+/// user is served by a doveadm server, so is this one:
+/// - 2.4 `--no-userdb-lookup`: the command runs for `$USER`. Over HTTP the server
+///   ignores the flag (doveadm-mail.c tests `doveadm_server` first) and needs a user:
+///   `$USER` is sent as the user.
+/// - 2.3 `-S SOCKET`: the local doveadm hands the command for `$USER` to that doveadm
+///   server, which looks the user up: `$USER` is sent as the user.
+///
+/// And one rule of 2.3 kept: `-S` with `-F FILE` always fails (75), because 2.3
+/// forwards `-F` to the doveadm server with an empty file name, which it cannot open
+/// (doveadm-mail.c, "value doesn't really matter").
+fn users_fallback(
+    cmd: &Cmd,
+    out: &mut Map<String, Value>,
+    default_user: Option<String>,
+) -> Result<(), Error> {
+    let v24 = cmd.version() == Version::V24;
+    let socket = out.contains_key("socketPath");
+    if !v24 && socket && out.contains_key("userFile") {
+        return Err(Error::Unavailable(format!(
+            "`{}`: Dovecot 2.3's doveadm cannot run -F FILE through -S SOCKET (it forwards -F to the doveadm server without the file); give -u USER or -A instead",
+            cmd.name()
+        )));
+    }
+    if ["user", "allUsers", "userFile"]
+        .iter()
+        .any(|k| out.contains_key(*k))
+    {
+        return Ok(());
+    }
+    let no_lookup = out.remove("noUserdbLookup").is_some();
+    if v24 && no_lookup && matches!(cmd.name(), "copy" | "move") && out.contains_key("sourceUser") {
+        // doveadm-mail-copymove.c: a source user needs the userdb lookup of -u.
+        return Err(Error::Unavailable(format!(
+            "`{}`: use -u USER to specify the destination user (as doveadm: `user SOURCE` needs a userdb lookup)",
+            cmd.name()
+        )));
+    }
+    match default_user {
+        Some(user) if (v24 && no_lookup) || (!v24 && socket) => {
+            out.insert("user".into(), Value::String(user));
+            Ok(())
+        }
+        // As native doveadm fails: 2.4 exits 75 (no user option), or 64 for
+        // --no-userdb-lookup without $USER; 2.3 exits 75 trying $USER, 64 without.
+        user => Err(crate::doveadm::argv::missing_users(
+            cmd.name(),
+            (v24 && !no_lookup) || user.is_some(),
+        )),
+    }
 }
 
 /// Sets one parameter by its type.

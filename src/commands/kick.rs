@@ -2,8 +2,8 @@
 //!
 //! Dovecot 2.3 answers `[{"result":user}...]` and exit 68 when nothing matched; 2.4
 //! answers `[{"count":"N"}]`, and 0 matches is a success. rdoveadm reports one shape
-//! on both: one row per kicked user with the number of connections it had, and
-//! exit 68 when nothing matched.
+//! on both: one row per kicked user with the number of connections it had; when
+//! nothing matched it exits as doveadm of the server's version does (2.3: 68, 2.4: 0).
 
 use std::collections::BTreeMap;
 
@@ -101,8 +101,10 @@ pub async fn run(ctx: &Ctx, args: &KickArgs) -> Result<(), Error> {
         }
     }
     let rows = kicked_rows(&before, &result);
-    if rows.is_empty() {
-        // doveadm's output for it (2.3 "no users kicked", 2.4 "0 connections kicked").
+    // 2.4 answers a count, and doveadm 2.4 exits 0 for "0 connections kicked".
+    let counted = result.iter().any(|r| r.contains_key("count"));
+    if rows.is_empty() && !counted {
+        // doveadm 2.3's output for it ("no users kicked"), and its exit 68.
         ctx.emit_for("kick", COLUMNS, &rows)?;
         return Err(Error::NotFound(format!(
             "kick: no session matched `{}`",

@@ -111,6 +111,14 @@ pub async fn move_or_copy(ctx: &Ctx, command: &str, a: &MoveArgs) -> Result<(), 
             query = rest;
         }
     }
+    // doveadm runs -F's users one after another in the file's order; with a source
+    // user every run moves that user's mail, so the order decides who gets it.
+    let users = match users {
+        Users::List(list, _) if a.query.first().is_some_and(|w| w == "user") => {
+            Users::List(list, 1)
+        }
+        other => other,
+    };
     let p = params([
         ("destinationMailbox", json!(a.destination)),
         ("sourceUser", json!(source_user)),

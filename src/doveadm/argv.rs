@@ -229,7 +229,21 @@ pub fn route(
     }
     if leaf && !forced {
         let args: Vec<String> = rest.get(depth..).unwrap_or_default().to_vec();
-        let spec = |o: Opt| clap_arity(node, o);
+        // An option that is a flag to rdoveadm but takes a value in doveadm's definition
+        // (2.4's `kick -f FIELD`, 2.3's `-f` force) keeps its next word beside it, so
+        // that `kick MASK -f FIELD` permutes to `kick -f FIELD MASK` as doveadm 2.4's
+        // getopt does; the command then reads that word by the server's version.
+        let own = doveadm.filter(|(_, n)| *n == depth).map(|(cmd, _)| cmd);
+        let spec = |o: Opt| match clap_arity(node, o) {
+            Some(Arity::Flag)
+                if own
+                    .as_ref()
+                    .is_some_and(|cmd| table_arity(cmd, o) == Some(Arity::Value)) =>
+            {
+                Some(Arity::Value)
+            }
+            other => other,
+        };
         let items = getopt::parse(&args, &spec, false);
         let unknown_to_clap = items.iter().any(|it| matches!(it, Item::Unknown(_)));
         // An option only doveadm's syntax has (`mailbox create -g`): doveadm's path,
@@ -242,7 +256,16 @@ pub fn route(
                     .iter()
                     .any(|it| matches!(it, Item::Unknown(_)))
             });
-        if !(unknown_to_clap && doveadm_knows_all) {
+        // A mail command with `-S` or `--no-userdb-lookup`: doveadm's path, which knows
+        // the server's version and so native doveadm's rules for them (its fallback to
+        // `$USER`, 2.3's `-S` with `-F`).
+        let fallback = doveadm.is_some_and(|(cmd, n)| n == depth && cmd.mail())
+            && items.iter().any(|i| {
+                matches!(i, Item::Short('S', _))
+                    || matches!(i, Item::Long(n, _) if n == "socket-path" || n == "no-userdb-lookup")
+                    || matches!(i, Item::Unknown(a) if a == "--no-userdb-lookup")
+            });
+        if !((unknown_to_clap || fallback) && doveadm_knows_all) {
             out.extend(rest.iter().take(depth).cloned());
             let mail = doveadm.is_some_and(|(cmd, n)| n == depth && cmd.mail());
             let help = items.iter().any(|i| {
@@ -357,6 +380,8 @@ mod tests {
         assert_eq!(ok(&["-f", "tab", "who", "-1"]), "-f tab who -1");
         assert_eq!(ok(&["-ftab", "who", "--watch=-1"]), "-f tab who --watch=-1");
         assert_eq!(ok(&["who", "-w", "5", "bob"]), "who -w 5 -- bob");
+        // 2.4's `kick -f FIELD`: the field stays beside -f (first of the words).
+        assert_eq!(ok(&["kick", "bob", "-f", "user"]), "kick -f user -- bob");
         assert_eq!(
             ok(&["mailbox", "list", "-u", "a", "--url", "u"]),
             "mailbox list -u a --url=u"
@@ -391,6 +416,15 @@ mod tests {
             "mailbox create -u a -- X"
         );
         assert_eq!(ok(&["doveadm", "who", "-1"]), "doveadm -- who -1 --");
+        // -S and --no-userdb-lookup: doveadm's path, which knows their $USER rules.
+        assert_eq!(
+            ok(&["expunge", "-S", "/s", "mailbox", "INBOX", "all"]),
+            "doveadm -- expunge -S /s -- mailbox INBOX all"
+        );
+        assert_eq!(
+            ok(&["fetch", "--no-userdb-lookup", "uid", "all"]),
+            "doveadm -- fetch --no-userdb-lookup -- uid all"
+        );
         assert_eq!(ok(&["mailbox", "bogus"]), "mailbox bogus");
         assert_eq!(ok(&["quata", "get"]), "quata get");
     }

@@ -132,6 +132,26 @@ impl Cmd {
         self.version
     }
 
+    /// The parameters the command's init refuses to run without, in API names (each
+    /// entry: one of these must be given), and the option that waives them. Dovecot
+    /// checks these in each command's init (`doveadm_mail_help_name()`, or
+    /// `i_fatal_status(EX_USAGE, ...)`): the CLI exits 64, while a doveadm server's
+    /// worker dies on it (75 over HTTP). Not in the generated table: it is code, not
+    /// the parameter definitions; written out from doveadm-mail-*.c of both tags.
+    pub fn required(&self) -> (&'static [&'static str], Option<&'static str>) {
+        match (self.def.name, self.version) {
+            // doveadm-mail-import.c: source, destination parent and query (2.3:
+            // `str_array_length(args) < 3`).
+            ("import", _) => (&["sourceLocation", "destParentMailbox", "query"], None),
+            // doveadm-mail-mailbox.c: cmd_mailbox_update_init.
+            ("mailbox update", _) => (&["mailbox"], None),
+            // doveadm-mail-mailbox-cache.c: "Missing fields parameter" unless --all
+            // (2.3's is a plain i_fatal: 75, as the server's).
+            ("mailbox cache decision", Version::V24) => (&["fieldstr", "mailbox"], Some("all")),
+            _ => (&[], None),
+        }
+    }
+
     /// Every parameter: a mail command's common ones (`-A`, `-S`, `-u`...) first.
     pub fn params(&self) -> impl Iterator<Item = &'static Param> {
         let common: &'static [Param] = match (self.mail(), self.version) {

@@ -52,16 +52,19 @@ fn unknown_user_is_67_and_no_match_is_68() {
             "{}",
             out.stderr
         );
+        // As doveadm of the server's version: 2.4 exits 0 ("0 connections kicked").
         let out = d
             .rdoveadm()
             .args(["kick", "nobody@example.org"])
             .run()
-            .code(68);
-        assert!(
-            out.one_error_line().contains("no session matched"),
-            "{}",
-            out.stderr
-        );
+            .code(if v == "2.4" { 0 } else { 68 });
+        if v != "2.4" {
+            assert!(
+                out.one_error_line().contains("no session matched"),
+                "{}",
+                out.stderr
+            );
+        }
         let out = d
             .rdoveadm()
             .args(["mailbox", "list", "-u", "nobody@example.org"])
