@@ -444,7 +444,7 @@ pub enum Command {
     )]
     Who(WhoArgs),
 
-    /// Disconnect the sessions that match the masks; prints who was kicked. Exit 68 when nothing matched.
+    /// Disconnect the sessions that match the masks; prints who was kicked. When nothing matched: exit 68 on Dovecot 2.3, 0 on 2.4 (as that version's doveadm).
     #[command(
         after_help = "Examples:\n  rdoveadm kick bob@example.org\n  rdoveadm kick --yes 'spam*' 192.0.2.7"
     )]

@@ -199,11 +199,12 @@ fn http_500_and_closed_without_reply() {
     .code(75);
     assert!(out.one_error_line().contains("HTTP 500"));
     // Closed without a word after the request: Dovecot's worker died on the command.
-    // Asking again dies again, so it is not 75 ("temporary"): 70, naming the command.
+    // Said plainly, naming the command, with native doveadm's exit code for a fatal
+    // error (75: Dovecot's FATAL_DEFAULT), as scripts written for doveadm expect.
     let out = against(&fake_server(Some(b"")))
         .args(["who"])
         .run()
-        .code(70);
+        .code(75);
     assert!(
         out.one_error_line()
             .contains("`who`: the server's doveadm process ended without a reply"),
