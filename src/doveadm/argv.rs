@@ -265,7 +265,18 @@ pub fn route(
                     || matches!(i, Item::Long(n, _) if n == "socket-path" || n == "no-userdb-lookup")
                     || matches!(i, Item::Unknown(a) if a == "--no-userdb-lookup")
             });
-        if !((unknown_to_clap || fallback) && doveadm_knows_all) {
+        // doveadm's `-h VALUE` (2.4 `kick -h HOST`, `indexer add -h`) is not clap's help.
+        let doveadm_h = doveadm
+            .filter(|(cmd, n)| {
+                *n == depth && table_arity(cmd, Opt::Short('h')) == Some(Arity::Value)
+            })
+            .is_some_and(|(cmd, _)| {
+                let spec = |o: Opt| table_arity(&cmd, o).or_else(|| global_arity(root, o));
+                getopt::parse(&args, &spec, cmd.ordered())
+                    .iter()
+                    .any(|it| matches!(it, Item::Short('h', Some(_))))
+            });
+        if !((unknown_to_clap || fallback || doveadm_h) && doveadm_knows_all) {
             out.extend(rest.iter().take(depth).cloned());
             let mail = doveadm.is_some_and(|(cmd, n)| n == depth && cmd.mail());
             let help = items.iter().any(|i| {
