@@ -62,22 +62,7 @@ pub async fn api(ctx: &Ctx, a: &ApiArgs) -> Result<(), Error> {
     ctx.emit_for(&command, &[], &rows)
 }
 
-/// `quota get`, `quota-get` and `quotaGet` → `quotaGet` (doveadm's own matching).
-pub fn camel_case(name: &str) -> String {
-    let mut out = String::with_capacity(name.len());
-    let mut upper = false;
-    for c in name.trim().chars() {
-        if c == ' ' || c == '-' {
-            upper = !out.is_empty();
-        } else if upper {
-            out.extend(c.to_uppercase());
-            upper = false;
-        } else {
-            out.push(c);
-        }
-    }
-    out
-}
+pub use crate::doveadm::camel_case;
 
 /// Converts `NAME=VALUE` / `NAME:=JSON` arguments by the advertised types.
 pub fn build_params(

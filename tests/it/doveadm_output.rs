@@ -5,35 +5,11 @@
 //! `table` where the output does not change between two runs). State-changing
 //! commands run on fresh state for each tool: two users with the same mail store.
 
-use std::process::{Command, Stdio};
-
 use crate::harness::{versions, Dovecot, Out};
 
 /// Native doveadm against `d` (`SANDBOX_DOVEADM`: `doveadm -c CONF`, or chroot + that).
 fn native(d: &Dovecot, args: &[&str], stdin: Option<&str>) -> Out {
-    let base: Vec<&str> = d.var("SANDBOX_DOVEADM").split_whitespace().collect();
-    let (prog, rest) = base.split_first().expect("SANDBOX_DOVEADM is empty");
-    let mut c = Command::new(prog);
-    c.args(rest)
-        .args(args)
-        .stdin(if stdin.is_some() {
-            Stdio::piped()
-        } else {
-            Stdio::null()
-        })
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    let mut child = c.spawn().expect("run native doveadm");
-    if let Some(s) = stdin {
-        use std::io::Write;
-        child.stdin.take().unwrap().write_all(s.as_bytes()).unwrap();
-    }
-    let o = child.wait_with_output().unwrap();
-    Out {
-        code: o.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
-    }
+    crate::dropin::native(d, args, stdin)
 }
 
 fn rd(d: &Dovecot, args: &[&str]) -> Out {

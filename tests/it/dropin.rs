@@ -10,7 +10,7 @@ const MESSAGE: &str =
     "From: a@example.org\r\nMessage-ID: <dup@example.org>\r\nSubject: drop-in\r\n\r\nbody\r\n";
 
 /// Native doveadm of the instance's version (`SANDBOX_DOVEADM`), with `args`.
-fn native(d: &Dovecot, args: &[&str], stdin: Option<&str>) -> Out {
+pub(crate) fn native(d: &Dovecot, args: &[&str], stdin: Option<&str>) -> Out {
     native_as(d, None, args, stdin)
 }
 
