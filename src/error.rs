@@ -38,7 +38,7 @@ pub const EXIT_CODE_TABLE: &[(Option<i32>, &str)] = &[
     (Some(68), "not found: mailbox, or nothing matched (`kick`)"),
     (Some(69), "probe: a port is closed, filtered or not answering"),
     (Some(70), "the server reported an internal error (`internalError`)"),
-    (Some(75), "temporary failure: can't connect, timeout, HTTP 5xx; doveadm's own 75; the server's doveadm process ended without a reply (it died of a fatal error, which native doveadm exits 75 with; the message names the command and points to `rdoveadm log errors`)"),
+    (Some(75), "temporary failure: can't connect, timeout, HTTP 5xx; doveadm's own 75; a plugin's command (`acl`, `fts`, `quota`) when the server has not loaded the plugin (doveadm: \"Unknown command, but plugin exists\"); the server's doveadm process ended without a reply (it died of a fatal error, which native doveadm exits 75 with; the message names the command and points to `rdoveadm log errors`)"),
     (Some(76), "malformed or truncated reply, or one larger than `--max-reply-size`"),
     (Some(77), "permission: HTTP 401/403, command not in `doveadm_allowed_commands`; the server's certificate is untrusted, expired or for another name (probe: any TLS problem)"),
     (Some(78), "configuration: bad URL (also `https://` to a plain listener, `http://` to a TLS one, a socket path as URL), a config or secret file that group or others can write or read (`--password-file`, `--api-key-file`), bad `password_command`, HTTP 404, a redirect (3xx)"),

@@ -645,8 +645,10 @@ Rows print as the command's own do. A mail command needs -u, -A or -F: doveadm's
 $USER (a local user) cannot apply over HTTP (exit 75 when $USER is set, as doveadm fails, else 64). \
 `-F FILE` and `save`'s message are read here (stdin when no \
 file is given) and sent to the server; other paths (`import`, `fs put`) are the server's. \
-`mailbox mutf7` converts here. `sync`, `backup` and the commands that need a local doveadm \
-(`pw`, `exec`, `dump`, `config`...) are refused (exit 64): run them with doveadm on the server. \
+`mailbox mutf7` converts here. `sync` and `backup` run on the server (its paths). The commands \
+that need a local doveadm (`pw`, `exec`, `dump`, `config`, `dsync-server`...) are refused \
+(exit 64): run them with doveadm on the server; a plugin's command the server has not loaded \
+exits 75, as doveadm. \
 `user -u` (userdb only) runs the plain lookup: the API's worker crashes on it (2.3.19, 2.4.1). \
 doveadm's global `-v` is accepted and does nothing; `-c`, `-i` and `-o` configure a local doveadm \
 and are refused (exit 64).

@@ -1,8 +1,10 @@
 //! `doveadm`: any doveadm command in doveadm's own syntax, run through the HTTP API.
 //! The arguments are read by the command's definition in the server version's table
 //! (src/doveadm/table.rs), turned into the API's named parameters, and the rows are
-//! written as the command's own (`emit_for`). `mailbox mutf7` runs here; `sync` and
-//! `backup` are refused (the API cannot run dsync).
+//! written as the command's own (`emit_for`). `mailbox mutf7` runs here. `sync` and
+//! `backup` are served (the server's doveadm runs dsync with the given destination);
+//! `dsync-server` is refused (dsync's pipe end). A plugin's command the server has not
+//! loaded exits 75, as doveadm's "Unknown command, but plugin exists".
 
 use std::io::{Read, Write};
 
@@ -20,7 +22,6 @@ const MAX_INPUT_BYTES: u64 = 64 << 20;
 /// Commands the HTTP API advertises but cannot run, with what to do instead.
 fn refused(name: &str) -> Option<&'static str> {
     Some(match name {
-        "sync" | "backup" => "runs dsync, which the doveadm HTTP API cannot serve (it needs a local doveadm at both ends); run `doveadm sync` or `doveadm backup` on the server, e.g. over ssh",
         "dsync-server" => "is dsync's remote end, spoken over a pipe, not over the HTTP API; run it with doveadm on the server",
         _ => return None,
     })
@@ -54,6 +55,19 @@ pub async fn run(ctx: &Ctx, a: &DoveadmArgs) -> Result<(), Error> {
     } else {
         Version::V23
     };
+    if let Some(plugin) = any.plugin() {
+        // doveadm: "Unknown command 'acl', but plugin acl exists. Try to set
+        // mail_plugins=acl", exit 75, when none of the plugin's commands is registered.
+        let loaded = version
+            .commands()
+            .any(|c| c.plugin() == Some(plugin) && features.has_command(&c.api_name()));
+        if !loaded {
+            return Err(Error::Unavailable(format!(
+                "`{}`: the server has not loaded plugin {plugin} (mail_plugins={plugin})",
+                any.name()
+            )));
+        }
+    }
     let Some((cmd, _)) = table::find(version, &words_ref).filter(|(c, _)| c.name() == any.name())
     else {
         return Err(Error::Usage(format!(

@@ -162,6 +162,13 @@ impl Cmd {
         common.iter().chain(self.def.params)
     }
 
+    /// The doveadm plugin the command belongs to: its first word names a plugin module
+    /// (doveadm looks for `lib*_doveadm_WORD_plugin.so` when a command is unknown).
+    pub fn plugin(&self) -> Option<&'static str> {
+        let first = self.name().split(' ').next()?;
+        table::PLUGINS.iter().copied().find(|p| *p == first)
+    }
+
     /// The name the HTTP API knows it by (`mailbox cache purge` → `mailboxCachePurge`).
     pub fn api_name(&self) -> String {
         camel_case(self.name())
@@ -269,5 +276,19 @@ mod tests {
         let who = find(Version::V24, &["who"]).unwrap().0;
         assert_eq!(who.short('f').unwrap().name, "passdb-field");
         assert!(find(Version::V23, &["who"]).unwrap().0.short('f').is_none());
+        // Plugins' commands: by the first word, as doveadm names the plugin.
+        for (v, name, plugin) in [
+            (Version::V23, "acl get", Some("acl")),
+            (Version::V24, "fts check fast", Some("fts")),
+            (Version::V24, "fts flatcurve check", Some("fts")),
+            (Version::V23, "quota recalc", Some("quota")),
+            (Version::V24, "mailbox cryptokey list", None),
+            (Version::V24, "sieve list", None),
+        ] {
+            let words: Vec<&str> = name.split(' ').collect();
+            let (c, n) = find(v, &words).unwrap_or_else(|| panic!("{name}"));
+            assert_eq!((c.name(), n, c.plugin()), (name, words.len(), plugin));
+        }
+        assert!(find(Version::V23, &["fts", "check", "fast"]).is_none());
     }
 }

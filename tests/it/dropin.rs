@@ -515,14 +515,10 @@ fn doveadm_batch_and_refusals() {
             None,
             &["mailbox", "list", "-u", "{u}"],
         );
-        // sync/backup: the API cannot run dsync; one line that says so, exit 64.
-        for line in [
-            &["sync", "-u", "alice@example.org", "remote:replica"][..],
-            &["backup", "-u", "alice@example.org", "maildir:/tmp/b"],
-        ] {
-            let r = rd(&d, line, None).code(64);
-            assert!(r.one_error_line().contains("HTTP API"), "{}", r.stderr);
-        }
+        // dsync-server is dsync's pipe end: one line that says so, exit 64 (sync and
+        // backup are served: doveadm_served.rs).
+        let r = rd(&d, &["dsync-server", "-u", "alice@example.org"], None).code(64);
+        assert!(r.one_error_line().contains("HTTP API"), "{}", r.stderr);
         // doveadm's -c, -i, -o configure a local doveadm: one line, exit 64.
         for opt in [
             &["-c", "/etc/dovecot/dovecot.conf"][..],
