@@ -126,14 +126,37 @@ pub async fn run(ctx: &Ctx, a: &DoveadmArgs) -> Result<(), Error> {
         let rows = ctx.mail_rows(&api, &users, params).await?;
         return ctx.emit_for(&api, &["username"], &rows);
     }
-    let reply = ctx.client().await?.call(&api, &params).await?;
+    // Several users (-A, a mask): doveadm's sticky `username` column, also with no rows.
+    let columns: &[&str] = if params.contains_key("allUsers")
+        || params
+            .get("user")
+            .and_then(Value::as_str)
+            .is_some_and(|u| u.contains(['*', '?']))
+    {
+        &["username"]
+    } else {
+        &[]
+    };
+    let reply = match ctx.client().await?.call(&api, &params).await {
+        Ok(reply) => reply,
+        Err(e) => {
+            // A mail command's titles are printed in its init, before the users are
+            // looked up: doveadm prints them also when the command then fails (no
+            // such user or mailbox: `acl get` prints `ID Global Rights`).
+            let failed = Err(e);
+            if cmd.mail() && ctx.prints_on_failure(&failed) {
+                let _ = ctx.emit_for(&api, columns, &[]);
+            }
+            return failed;
+        }
+    };
     let mut rows = super::user::object_rows(reply)?;
     if api == "user" {
         // As the `user` subcommand prints them.
         rows.iter_mut().for_each(super::user::add_mail_path);
         return ctx.emit_for(&api, &["username"], &rows);
     }
-    ctx.emit_for(&api, &[], &rows)
+    ctx.emit_for(&api, columns, &rows)
 }
 
 /// The command words and the arguments, split at the router's first `--`.

@@ -148,6 +148,9 @@ impl Cmd {
             // doveadm-mail-mailbox-cache.c: "Missing fields parameter" unless --all
             // (2.3's is a plain i_fatal: 75, as the server's).
             ("mailbox cache decision", Version::V24) => (&["fieldstr", "mailbox"], Some("all")),
+            // doveadm-dsync.c cmd_dsync_init: a destination, or 2.3's -d (mail_replica).
+            ("sync" | "backup", Version::V23) => (&["destination"], Some("defaultDestination")),
+            ("sync" | "backup", Version::V24) => (&["destination"], None),
             _ => (&[], None),
         }
     }

@@ -9,6 +9,7 @@ mod compat;
 mod completion;
 mod core;
 mod doveadm_output;
+mod doveadm_served;
 mod dropin;
 mod exit_codes;
 mod fleet;
