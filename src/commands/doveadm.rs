@@ -32,6 +32,22 @@ pub async fn run(ctx: &Ctx, a: &DoveadmArgs) -> Result<(), Error> {
     let words_ref: Vec<&str> = words.iter().map(String::as_str).collect();
     let typed = words_ref.join(" ");
     let Some((any, _)) = table::find_any(&words_ref) else {
+        if let Some(plugin) = words_ref.first().and_then(|w| table::plugin_named(w)) {
+            // `acl` alone, `acl bogus`: doveadm's 75 without the plugin, else its usage.
+            let features = ctx.features().await?;
+            let version = version_of(features);
+            plugin_loaded(features, version, plugin, &typed)?;
+            let names: Vec<&str> = version
+                .commands()
+                .filter(|c| c.plugin() == Some(plugin) && features.has_command(&c.api_name()))
+                .map(|c| c.name())
+                .collect();
+            return Err(Error::Usage(format!(
+                "`{}` is not a command of plugin {plugin}; its commands: {}",
+                crate::text::escape_message(&typed),
+                names.join(", ")
+            )));
+        }
         return Err(Error::Usage(format!(
             "`{}` is not a doveadm command (see `rdoveadm --help`)",
             crate::text::escape_message(&typed)
@@ -50,23 +66,9 @@ pub async fn run(ctx: &Ctx, a: &DoveadmArgs) -> Result<(), Error> {
         return mutf7_here(&any, &args);
     }
     let features = ctx.features().await?;
-    let version = if features.generation() == "2.4" {
-        Version::V24
-    } else {
-        Version::V23
-    };
+    let version = version_of(features);
     if let Some(plugin) = any.plugin() {
-        // doveadm: "Unknown command 'acl', but plugin acl exists. Try to set
-        // mail_plugins=acl", exit 75, when none of the plugin's commands is registered.
-        let loaded = version
-            .commands()
-            .any(|c| c.plugin() == Some(plugin) && features.has_command(&c.api_name()));
-        if !loaded {
-            return Err(Error::Unavailable(format!(
-                "`{}`: the server has not loaded plugin {plugin} (mail_plugins={plugin})",
-                any.name()
-            )));
-        }
+        plugin_loaded(features, version, plugin, any.name())?;
     }
     let Some((cmd, _)) = table::find(version, &words_ref).filter(|(c, _)| c.name() == any.name())
     else {
@@ -157,6 +159,35 @@ pub async fn run(ctx: &Ctx, a: &DoveadmArgs) -> Result<(), Error> {
         return ctx.emit_for(&api, &["username"], &rows);
     }
     ctx.emit_for(&api, columns, &rows)
+}
+
+/// The command table that applies to the server.
+fn version_of(features: &crate::client::features::Features) -> Version {
+    if features.generation() == "2.4" {
+        Version::V24
+    } else {
+        Version::V23
+    }
+}
+
+/// Exit 75 when the server has loaded none of `plugin`'s commands, as doveadm:
+/// "Unknown command 'acl', but plugin acl exists. Try to set mail_plugins=acl".
+fn plugin_loaded(
+    features: &crate::client::features::Features,
+    version: Version,
+    plugin: &str,
+    typed: &str,
+) -> Result<(), Error> {
+    let loaded = version
+        .commands()
+        .any(|c| c.plugin() == Some(plugin) && features.has_command(&c.api_name()));
+    if loaded {
+        return Ok(());
+    }
+    Err(Error::Unavailable(format!(
+        "`{}`: the server has not loaded plugin {plugin} (mail_plugins={plugin})",
+        crate::text::escape_message(typed)
+    )))
 }
 
 /// The command words and the arguments, split at the router's first `--`.

@@ -293,6 +293,14 @@ pub fn route(
     let skip = usize::from(forced);
     match doveadm {
         Some((cmd, n)) if forced || n >= depth => Ok(generic(out, root, &cmd, n, rest, skip)),
+        // A plugin's word with no command of the table (`acl`, `fts bogus`): the
+        // `doveadm` subcommand answers as doveadm (75 when the server lacks the plugin).
+        None if depth == 0 && words.first().and_then(|w| super::plugin_named(w)).is_some() => {
+            out.push(GENERIC.into());
+            out.push("--".into());
+            out.extend(rest.iter().cloned());
+            Ok(out)
+        }
         _ => {
             out.extend(rest.iter().cloned());
             Ok(out)
@@ -397,6 +405,21 @@ mod tests {
             ok(&["mailbox", "list", "-u", "a", "--url", "u"]),
             "mailbox list -u a --url=u"
         );
+    }
+
+    #[test]
+    fn a_plugin_word_without_a_command_goes_to_the_doveadm_subcommand() {
+        // doveadm answers these by the plugin (75 when not loaded): so does `doveadm`.
+        assert_eq!(ok(&["acl"]), "doveadm -- acl");
+        assert_eq!(
+            ok(&["fts", "bogus", "-u", "a"]),
+            "doveadm -- fts bogus -u a"
+        );
+        assert_eq!(
+            ok(&["acl", "get", "-u", "a", "INBOX"]),
+            "doveadm -- acl get -u a -- INBOX"
+        );
+        assert!(ok(&["bogus"]).starts_with("bogus"));
     }
 
     #[test]

@@ -168,8 +168,7 @@ impl Cmd {
     /// The doveadm plugin the command belongs to: its first word names a plugin module
     /// (doveadm looks for `lib*_doveadm_WORD_plugin.so` when a command is unknown).
     pub fn plugin(&self) -> Option<&'static str> {
-        let first = self.name().split(' ').next()?;
-        table::PLUGINS.iter().copied().find(|p| *p == first)
+        plugin_named(self.name().split(' ').next()?)
     }
 
     /// The name the HTTP API knows it by (`mailbox cache purge` → `mailboxCachePurge`).
@@ -204,6 +203,11 @@ pub fn camel_case(name: &str) -> String {
         }
     }
     out
+}
+
+/// The doveadm plugin module named `word` (`acl`, `fts`...), if there is one.
+pub fn plugin_named(word: &str) -> Option<&'static str> {
+    table::PLUGINS.iter().copied().find(|p| *p == word)
 }
 
 /// The command of `version` that `words` start with (the longest name), and how

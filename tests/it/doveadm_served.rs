@@ -275,6 +275,9 @@ fn fts_commands_exit_as_doveadm() {
                 // fts plugin is loaded, they are not (64, doveadm's fts usage).
                 &["fts", "check", "fast", "-u", "{u}"],
                 &["fts", "flatcurve", "check", "-u", "{u}", "INBOX"],
+                // No such command of a loaded plugin: doveadm's usage, 64.
+                &["fts", "bogus", "-u", "{u}"],
+                &["acl"],
             ] {
                 bad.extend(same(&d, &[f, cmd].concat()));
             }
@@ -307,6 +310,9 @@ fn a_plugin_command_without_its_plugin_exits_75_as_doveadm() {
                 ],
                 "fts",
             ),
+            // The plugin's word alone, or with no command of the table.
+            (&["acl"], "acl"),
+            (&["fts", "bogus", "-u", "alice@example.org"], "fts"),
         ] {
             native(&d, line).code(75);
             let r = rd(&d, line).code(75);
