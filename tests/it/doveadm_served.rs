@@ -153,6 +153,28 @@ fn sync_and_backup_run_on_the_server_as_doveadm() {
         if v == "2.3" {
             rd(&d, &["sync", "-u", "alice@example.org", "-d"]).code(68);
         }
+        // `-s ''`: the state dsync ends with, printed as doveadm prints it (a titleless
+        // flow row by default), each tool backing alice up to a new place.
+        for (i, f) in [&[][..], &["-f", "tab"], &["-f", "json"]]
+            .iter()
+            .enumerate()
+        {
+            let line = |to: &str| {
+                let mut l: Vec<String> = f.iter().map(|s| s.to_string()).collect();
+                l.extend(["backup", "-s", "", "-u", "alice@example.org"].map(String::from));
+                l.push(dest(&format!("{to}{i}")));
+                l
+            };
+            let r = rd(&d, &strs(&line("st-rd")));
+            let n = native(&d, &strs(&line("st-native")));
+            assert_eq!(
+                (r.code, &r.stdout),
+                (0, &n.stdout),
+                "{v} {f:?}: {}",
+                r.stderr
+            );
+            assert!(r.stdout.len() > 20, "{v} {f:?}: no state: {:?}", r.stdout);
+        }
     }
 }
 
