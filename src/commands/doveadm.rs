@@ -100,6 +100,13 @@ pub async fn run(ctx: &Ctx, a: &DoveadmArgs) -> Result<(), Error> {
         // doveadm prints its usage (64); over HTTP the worker dies without a reply.
         return Err(Error::Usage(format!("usage: proxy kick {}", usage(&cmd))));
     }
+    if api == "instanceList" && params.get("showConfig") == Some(&Value::Bool(true)) {
+        // doveadm-instance.c prints the paths with printf(): over HTTP they go to the
+        // server's own stdout, and the reply is empty.
+        return Err(Error::Usage(
+            "`instance list -c` prints the config paths on the server's own stdout, which the HTTP API does not return; run `doveadm instance list -c` on the server".into(),
+        ));
+    }
     if api == "authCacheFlush" && !params.contains_key("user") {
         // Without users doveadm flushes all; over HTTP a missing `user` kills the
         // server's worker ("Missing user parameter", 2.3.19 and 2.4.1), an empty one works.
@@ -153,6 +160,12 @@ pub async fn run(ctx: &Ctx, a: &DoveadmArgs) -> Result<(), Error> {
         }
     };
     let mut rows = super::user::object_rows(reply)?;
+    if let (true, Some(Value::String(fields))) = (api == "statsDump", params.get("fields")) {
+        // doveadm titles the fields asked for, also when no metric has a row yet.
+        let mut columns = vec!["metric_name", "field"];
+        columns.extend(fields.split_whitespace());
+        return ctx.emit_for(&api, &columns, &rows);
+    }
     if api == "user" {
         // As the `user` subcommand prints them.
         rows.iter_mut().for_each(super::user::add_mail_path);

@@ -519,6 +519,18 @@ fn doveadm_batch_and_refusals() {
         // backup are served: doveadm_served.rs).
         let r = rd(&d, &["dsync-server", "-u", "alice@example.org"], None).code(64);
         assert!(r.one_error_line().contains("HTTP API"), "{}", r.stderr);
+        // 2.4's `instance list -c` printf()s on the server's stdout: the reply is empty.
+        if v == "2.4" {
+            let r = rd(&d, &["instance", "list", "-c"], None).code(64);
+            assert!(r.one_error_line().contains("stdout"), "{}", r.stderr);
+            // `stats dump -f`: doveadm titles the fields asked for, also with no rows.
+            let line = ["stats", "dump", "-f", "uid flags hdr.subject"];
+            let (r, n) = (rd(&d, &line, None), native(&d, &line, None));
+            assert_eq!((r.code, &r.stdout), (n.code, &n.stdout), "{}", r.stderr);
+            assert!(n
+                .stdout
+                .starts_with("metric_name\tfield\tuid\tflags\thdr.subject\n"));
+        }
         // doveadm's -c, -i, -o configure a local doveadm: one line, exit 64.
         for opt in [
             &["-c", "/etc/dovecot/dovecot.conf"][..],

@@ -393,7 +393,9 @@ impl RowSink for DoveadmSink<'_> {
             Transform::Values => self.fix()?,
             Transform::Kicked => {
                 let mut r = Row::new();
-                if let Some(u) = row.get("username") {
+                // rdoveadm's per-user rows carry `username`; the server's own rows
+                // (the command run as doveadm's, e.g. `kick -a PATH`) `result`.
+                if let Some(u) = row.get("username").or_else(|| row.get("result")) {
                     r.insert("result".into(), u.clone());
                 }
                 if self.rows == 0 && self.kind == Kind::Table {

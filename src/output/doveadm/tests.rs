@@ -154,6 +154,17 @@ fn kick_counts_on_24_and_names_users_on_23() {
 }
 
 #[test]
+fn kick_on_23_names_users_from_the_servers_own_rows() {
+    // `kick -a PATH` runs as doveadm's own command: the rows carry `result`.
+    let k = rows(json!([{"result":"a@x"},{"result":"b@x"}]));
+    let spec = lookup("kick", Version::V23, &[]).unwrap();
+    assert_eq!(
+        out(spec.default, "kick", Version::V23, &[], &k),
+        "a@x b@x kicked connections from the following users:\n\n"
+    );
+}
+
+#[test]
 fn a_wide_table_shrinks_as_doveadm_does() {
     // Lengths from doveadm_calc_header_length(): the last column that can make the
     // line fit gives up what is too much.
