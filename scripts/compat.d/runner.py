@@ -276,6 +276,12 @@ def sessions_only(nat, rd):
     return session_normal(nat["stdout"], nat["sessions"]) == session_normal(rd["stdout"], rd["sessions"])
 
 
+def verifies(inst, hashed, password):
+    r = subprocess.run(inst.native_argv() + ["pw", "-t", hashed, "-p", password],
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, timeout=30)
+    return r.returncode == 0
+
+
 PW_HASH = re.compile(r"^(\{[A-Za-z0-9._-]+\})(\S+)( \(verified\))?$")
 
 
@@ -297,10 +303,12 @@ def pw_verified(inst, shell, nat, rd, password):
         if not (ma and mb and ma.group(1) == mb.group(1) and ma.group(3) == mb.group(3)):
             return None
         m = re.search(r"-p (\S+)", cmds[min(i, len(cmds) - 1)])
-        pw = shlex.split(m.group(1))[0] if m else password
-        r = subprocess.run(inst.native_argv() + ["pw", "-t", mb.group(1) + mb.group(2), "-p", pw],
-                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, timeout=30)
-        if r.returncode != 0:
+        # The password native hashed (given with -p, read from stdin, or empty when an
+        # earlier command of the script read stdin to its end); rdoveadm's hash must be
+        # of the same one.
+        candidates = [shlex.split(m.group(1))[0]] if m else [password, ""]
+        pw = next((c for c in candidates if verifies(inst, ma.group(1) + ma.group(2), c)), None)
+        if pw is None or not verifies(inst, mb.group(1) + mb.group(2), pw):
             return None
         checked += 1
     return f"{checked} hash(es) verified by doveadm pw -t" if checked else None
@@ -325,7 +333,8 @@ def state_diff(a, b):
         if isinstance(x, dict):
             for k in sorted(set(x) | set(y)):
                 if k not in x or k not in y:
-                    return f"{path}/{k}: only {'native' if k in x else 'rdoveadm'} has it"
+                    return (f"{path}/{k}: only {'native' if k in x else 'rdoveadm'} has it: "
+                            f"{json.dumps(x[k] if k in x else y[k])[:200]}")
                 d = walk(x[k], y[k], f"{path}/{k}")
                 if d:
                     return d

@@ -390,7 +390,7 @@ def user_state(home):
     if os.path.exists(attr):
         st["metadata"] = hashlib.sha1(open(attr, "rb").read()).hexdigest()[:12]
     acl_list = os.path.join(home, "dovecot-acl-list")
-    if os.path.exists(acl_list):
+    if os.path.exists(acl_list) and os.path.getsize(acl_list):  # empty: written on any mailbox access
         # `<mailbox list stamp> <mailbox>` lines: the stamp is a time, the names are the state
         st["acl-list"] = sorted(l.split(" ", 1)[-1] for l in open(acl_list, encoding="utf-8", errors="replace")
                                 .read().split("\n") if l.strip())
