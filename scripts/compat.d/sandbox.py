@@ -306,8 +306,10 @@ class Instance:
         for dom in sorted(os.listdir(self.mailroot)):
             for user in sorted(os.listdir(os.path.join(self.mailroot, dom))):
                 us = user_state(os.path.join(self.mailroot, dom, user))
-                # A user without mail whose home a command merely created is no change.
-                if us != {"mailboxes": {"INBOX": []}, "subscriptions": [], "metadata": ""}:
+                # A user without mail whose home a command merely created (or is still
+                # creating: the indexer works on after `index -q` returns) is no change.
+                if us not in ({"mailboxes": {"INBOX": []}, "subscriptions": [], "metadata": ""},
+                              {"mailboxes": {}, "subscriptions": [], "metadata": ""}):
                     st[f"{user}@{dom}"] = us
         st["(work dir)"] = work_state(self.work_real)
         return st
