@@ -79,7 +79,8 @@ PLACEHOLDERS = {
     "namespace": lambda c: None,
     # option values (only in option variants)
     "source_location": lambda c: "maildir:{WORK}/backup", "dest_parent": lambda c: "backup",
-    "id": lambda c: "user=bob@example.org", "right": lambda c: "lookup",
+    # the sandbox seeds `user=bob@example.org lookup read` on alice's INBOX: add grants a new right
+    "id": lambda c: "user=bob@example.org", "right": lambda c: "insert" if c[:2] == ["acl", "add"] else "lookup",
     "scriptname": lambda c: "compat",
     "host": lambda c: "127.0.0.1", "dest_host": lambda c: "127.0.0.1",
     "key": lambda c: "/private/comment", "value": lambda c: "compat", "key-prefix": lambda c: "/private",
@@ -94,7 +95,7 @@ PLACEHOLDERS = {
     "auth_socket_path": lambda c: "{BASE_DIR}/auth-client",
     "ipc_socket_path": lambda c: "{BASE_DIR}/ipc",
     "passdb_field": lambda c: "user",
-    "scheme": lambda c: "SHA512-CRYPT", "rounds": lambda c: "5000",
+    "scheme": lambda c: "SHA512-CRYPT", "rounds": lambda c: "5",  # the default scheme is BLF-CRYPT: a cost (2^5), not SHA-crypt rounds
 }
 
 GLOBAL_GROUPS = {"[-Dv]", "[<GLOBAL OPTIONS>]", "[-f <formatter>]", "[-Dv][-f <formatter>]"}

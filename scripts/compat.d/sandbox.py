@@ -18,6 +18,7 @@ USERS = {
     "alice@example.org": "alicepw", "bob@example.org": "bobpw",
     "carol@example.org": "carolpw", "dave@other.test": "davepw",
 }
+PW_INPUT = "alicepw"  # what `doveadm pw` without -p reads from stdin
 SEEDED = ["alice@example.org", "bob@example.org", "carol@example.org"]
 MAILBOXES = ["Archive", "Archive/2011/09", "Spam", "Trash", "a_Box", "dovecot",
              "dovecot/pigeonhole", "Junk-old"]
@@ -49,6 +50,27 @@ SEED = [
 ]
 
 
+# The plugins doveadm-acl(1) and doveadm-fts(1) need, so that their lines run for real
+# (without them doveadm says "Unknown command 'acl', but plugin acl exists", exit 75):
+# (line of the sandbox's config to replace, its replacement, config to append).
+# fts has no backend: 2.3.19.1's fts_squat makes every doveadm mail command segfault
+# (in fts_mailbox_allocated), and 2.4.1 has none installed here (no flatcurve, solr).
+# 2.3 loads fts without one (its commands run and answer "fts not enabled", exit 68);
+# 2.4 leaves fts unloaded (both tools answer its lines with 75, the plugin is missing).
+PLUGINS = {
+    "2.3": ("mail_plugins = $mail_plugins quota\n", "mail_plugins = $mail_plugins quota acl fts\n",
+            "\n# rdoveadm compat suite: doveadm-acl(1)\nplugin {\n  acl = vfile\n}\n"),
+    "2.4": ("", "", "\n# rdoveadm compat suite: doveadm-acl(1)\nmail_plugins {\n  acl = yes\n}\nacl_driver = vfile\n"),
+}
+
+# ACL entries present before each run (`acl get/delete/remove` act on them): owner -> (mailbox, id, rights).
+SEED_ACL = {
+    "alice@example.org": ("INBOX", "user=bob@example.org", ["lookup", "read"]),
+    "bob@example.org": ("INBOX", "user=alice@example.org", ["lookup", "read"]),
+    "carol@example.org": ("INBOX", "user=bob@example.org", ["lookup", "read", "write"]),
+}
+
+
 class Instance:
     def __init__(self, repo, version, chroot="/var/cache/rdoveadm/dovecot24-chroot"):
         self.repo = repo
@@ -70,6 +92,7 @@ class Instance:
         self.password = self.vars["RDOVEADM_PASSWORD"]
         self.dovecot_version = self.vars["SANDBOX_DOVECOT_VERSION"]
         self.sessions = []
+        self.session_pids = []  # server-side PID of each session, in SESSION_NAMES order
         self._prints = {}
         self._instances = None
         # A work dir that has the same path inside the chroot and on the host.
@@ -100,9 +123,15 @@ class Instance:
 
     def configure(self):
         """The man pages name mailboxes with `/` (Archive/2011/09): use it as separator."""
-        with open(self.conf, "a") as f:
-            f.write("\n# rdoveadm compat suite: the man pages' hierarchy separator\n"
-                    "namespace inbox {\n  inbox = yes\n  separator = /\n}\n")
+        was, now, extra = PLUGINS[self.version]
+        conf = open(self.conf).read()
+        if was:
+            if was not in conf:
+                raise RuntimeError(f"{self.conf} has no line {was.strip()!r} to add the acl/fts plugins to")
+            conf = conf.replace(was, now, 1)
+        with open(self.conf, "w") as f:
+            f.write(conf + "\n# rdoveadm compat suite: the man pages' hierarchy separator\n"
+                    "namespace inbox {\n  inbox = yes\n  separator = /\n}\n" + extra)
         self.doveadm("reload")
         self.wait_api()
 
@@ -165,6 +194,8 @@ class Instance:
             m.logout()
         for user in SEEDED:  # metadata for `mailbox metadata get/list/unset`
             self.doveadm("mailbox", "metadata", "set", "-u", user, "INBOX", "/private/comment", "seeded", check=False)
+        for user, (mb, ident, rights) in SEED_ACL.items():
+            self.doveadm("acl", "set", "-u", user, mb, ident, *rights)
         self.mailroot = os.path.join(self.dir, "mail")
         self.snapshot = os.path.join(self.dir, "compat-snapshot")
         subprocess.run(["cp", "-a", self.mailroot, self.snapshot], check=True)
@@ -175,6 +206,8 @@ class Instance:
             f.write(message(20, "saved by doveadm save"))
         with open(os.path.join(self.work_template, "fs", "file"), "w") as f:
             f.write("fs file contents\n")
+        with open(os.path.join(self.work_template, "pw-input"), "w") as f:
+            f.write(f"{PW_INPUT}\n{PW_INPUT}\n")  # doveadm pw: "Enter new password:", "Retype new password:"
         with open(os.path.join(self.work_template, "users"), "w") as f:
             f.write("alice@example.org\nbob@example.org\n")
         # A maildir to import from (doveadm import, dump): a copy of bob's seeded mail.
@@ -233,11 +266,15 @@ class Instance:
                 p.user("bob@example.org")
                 p.pass_("bobpw")
                 time.sleep(0.2)  # anvil learns of the logins asynchronously
+                self.session_pids = [session_pid(c, int(self.vars["SANDBOX_POP3_PORT" if k == "pop3" else "SANDBOX_IMAP_PORT"]))
+                                     for k, c in self.sessions]
                 return
             except Exception as e:
                 last = e
                 time.sleep(0.5)
         raise RuntimeError(f"cannot log the who/kick sessions in: {last}")
+
+    SESSION_NAMES = ["alice imap 1", "alice imap 2", "bob imap", "carol imap", "bob pop3"]
 
     def _session_alive(self, s):
         kind, c = s
@@ -259,6 +296,7 @@ class Instance:
             except Exception:
                 pass
         self.sessions = []
+        self.session_pids = []
 
     # -------------------------------------------------------------- end state
     def state(self):
@@ -268,17 +306,12 @@ class Instance:
         for dom in sorted(os.listdir(self.mailroot)):
             for user in sorted(os.listdir(os.path.join(self.mailroot, dom))):
                 us = user_state(os.path.join(self.mailroot, dom, user))
-                # A user without mail whose home a command merely created is no change.
-                if us != {"mailboxes": {"INBOX": []}, "subscriptions": [], "metadata": ""}:
+                # A user without mail whose home a command merely created (or is still
+                # creating: the indexer works on after `index -q` returns) is no change.
+                if us not in ({"mailboxes": {"INBOX": []}, "subscriptions": [], "metadata": ""},
+                              {"mailboxes": {}, "subscriptions": [], "metadata": ""}):
                     st[f"{user}@{dom}"] = us
-        work = {}
-        for root, dirs, files in os.walk(self.work_real):
-            dirs.sort()
-            for fn in sorted(files):
-                p = os.path.join(root, fn)
-                with open(p, "rb") as f:
-                    work[os.path.relpath(p, self.work_real)] = hashlib.sha1(f.read()).hexdigest()[:12]
-        st["(work dir)"] = work
+        st["(work dir)"] = work_state(self.work_real)
         return st
 
     def stop(self):
@@ -288,6 +321,62 @@ class Instance:
         shutil.rmtree(self.work_real, ignore_errors=True)
         if self.chroot and os.path.islink(self.work):
             os.unlink(self.work)
+
+
+def session_pid(client, server_port):
+    """The PID of the imap/pop3 process serving this client connection (what anvil,
+    and so `doveadm who`, reports): the process holding the server end of its socket."""
+    sock = getattr(client, "sock", None)
+    if sock is None:
+        return None
+    port = sock.getsockname()[1]
+    want = f":{port:04X}"
+    inodes = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            rows = open(table).read().split("\n")[1:]
+        except OSError:
+            continue
+        for row in rows:
+            f = row.split()
+            if len(f) > 9 and f[1].endswith(f":{server_port:04X}") and f[2].endswith(want):
+                inodes.add(f"socket:[{f[9]}]")
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            comm = open(f"/proc/{pid}/comm").read().strip()
+            if comm not in ("imap", "pop3"):
+                continue
+            fds = os.listdir(f"/proc/{pid}/fd")
+            if any(os.readlink(f"/proc/{pid}/fd/{fd}") in inodes for fd in fds):
+                return int(pid)
+        except OSError:
+            continue
+    return None
+
+
+def is_index_file(name):
+    """Dovecot's index, transaction log and cache files: they carry creation times,
+    index ids and cache offsets, so two runs of the same command never write the
+    same bytes; what they index (the messages, UIDs, flags) is compared instead."""
+    return name.startswith(("dovecot.index", "dovecot.list.index"))
+
+
+def work_state(root):
+    """The work dir (files the lines read or write, e.g. import's source maildir):
+    each file's content hash; Dovecot's index files only by presence."""
+    work = {}
+    for d, dirs, files in os.walk(root):
+        dirs.sort()
+        for fn in sorted(files):
+            p = os.path.join(d, fn)
+            if is_index_file(fn):
+                work[os.path.relpath(p, root)] = "(index file)"
+                continue
+            with open(p, "rb") as f:
+                work[os.path.relpath(p, root)] = hashlib.sha1(f.read()).hexdigest()[:12]
+    return work
 
 
 def user_state(home):
@@ -302,6 +391,11 @@ def user_state(home):
     attr = os.path.join(home, "dovecot-attributes")
     if os.path.exists(attr):
         st["metadata"] = hashlib.sha1(open(attr, "rb").read()).hexdigest()[:12]
+    acl_list = os.path.join(home, "dovecot-acl-list")
+    if os.path.exists(acl_list) and os.path.getsize(acl_list):  # empty: written on any mailbox access
+        # `<mailbox list stamp> <mailbox>` lines: the stamp is a time, the names are the state
+        st["acl-list"] = sorted(l.split(" ", 1)[-1] for l in open(acl_list, encoding="utf-8", errors="replace")
+                                .read().split("\n") if l.strip())
     dirs = [("INBOX", home)]
     for e in sorted(os.listdir(home)):
         if e.startswith(".") and e not in (".", "..") and os.path.isdir(os.path.join(home, e)):
@@ -309,6 +403,10 @@ def user_state(home):
     for name, d in dirs:
         if not os.path.isdir(os.path.join(d, "cur")):
             continue
+        aclf = os.path.join(d, "dovecot-acl")
+        if os.path.exists(aclf):  # vfile ACLs (doveadm acl set/add/remove/delete)
+            st.setdefault("acl", {})[name] = sorted(l for l in open(aclf, encoding="utf-8", errors="replace")
+                                                   .read().split("\n") if l.strip())
         kw = {}
         kwf = os.path.join(d, "dovecot-keywords")
         if os.path.exists(kwf):

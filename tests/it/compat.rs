@@ -40,3 +40,22 @@ fn everyday_doveadm_lines_keep_matching_doveadm() {
         "{baseline}"
     );
 }
+
+/// The suite's own comparisons (no Dovecot): the relaxed ones (session PIDs and order,
+/// Dovecot index files in the work dir) still catch real differences, and the reset
+/// between the two tools restores the work dir and the mail store, ACL files included.
+#[test]
+fn compat_suite_self_test_passes() {
+    let out = Command::new(repo().join("scripts/compat"))
+        .arg("--self-test")
+        .stdin(Stdio::null())
+        .output()
+        .expect("cannot run scripts/compat --self-test");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && stdout.contains("compat self-test: ok"),
+        "scripts/compat --self-test failed (exit {:?}):\n{stdout}\n{}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

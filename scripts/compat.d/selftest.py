@@ -1,0 +1,161 @@
+"""`scripts/compat --self-test`: the suite's own comparisons, checked without a Dovecot.
+Each relaxed comparison (session PIDs/order, Dovecot index files in the work dir) must
+still catch a real difference, and the reset between tools must restore the work dir
+and the mail store (ACL files included)."""
+
+import os
+import shutil
+import tempfile
+
+import report
+import runner
+import sandbox
+
+PIDS_A = [101, 102, 103, 104, 105]
+PIDS_B = [201, 202, 203, 204, 205]
+
+
+def who_table(pids, order, users=None):
+    rows = {
+        0: ("alice@example.org", "2", "imap", f"({pids[0]} {pids[1]})"),
+        2: ("bob@example.org", "1", "imap", f"({pids[2]})"),
+        3: ("carol@example.org", "1", "imap", f"({pids[3]})"),
+        4: ("bob@example.org", "1", "pop3", f"({pids[4]})"),
+    }
+    rows = [rows[i] for i in order if users is None or rows[i][0] in users]
+    w = len(rows[0][0]) if rows else 8  # doveadm's table: widths from the first row
+    out = [f"{'username':<{w}} # proto (pids)  (ips)"]
+    out += [f"{u:<{w}} {n} {p}  {pid} (127.0.0.1)" for u, n, p, pid in rows]
+    return ("\n".join(out) + "\n").encode()
+
+
+def same(a, pa, b, pb):
+    return runner.sessions_only({"stdout": a, "sessions": pa}, {"stdout": b, "sessions": pb})
+
+
+def check_sessions(fails):
+    a = who_table(PIDS_A, [0, 2, 3, 4])
+    if not same(a, PIDS_A, who_table(PIDS_B, [4, 3, 0, 2]), PIDS_B):
+        fails.append("who: other PIDs and order not recognized as the same sessions")
+    if not same(a, PIDS_A, who_table(PIDS_A, [3, 0, 4, 2]), PIDS_A):
+        fails.append("who: same PIDs, other order not recognized")
+    if same(a, PIDS_A, who_table(PIDS_B, [4, 3, 0, 2], users={"alice@example.org", "bob@example.org"}), PIDS_B):
+        fails.append("who: a missing session row was hidden")
+    if same(a, PIDS_A, who_table(PIDS_A, [0, 2, 3, 4]).replace(b"(101 102)", b"(101 999)"), PIDS_A):
+        fails.append("who: a PID that is no session's was hidden")
+    if same(a, PIDS_A, who_table(PIDS_B, [0, 2, 3, 4]).replace(b"imap", b"pop3", 1), PIDS_B):
+        fails.append("who: a changed service was hidden")
+    if same(a, PIDS_A, who_table(PIDS_A, [0, 2, 3, 4]), None):
+        fails.append("who: compared as sessions without knowing the sessions")
+    # Rows may not move from one command's output to another's (kick between two who).
+    kick = b"bob@example.org kicked connections from the following users:\n\n"
+    x = who_table(PIDS_A, [0, 4]) + kick + who_table(PIDS_A, [2])
+    y = who_table(PIDS_B, [0, 2]) + kick + who_table(PIDS_B, [4])
+    if same(x, PIDS_A, y, PIDS_B):
+        fails.append("who/kick script: a row moved between two commands' outputs was hidden")
+    if same(kick, PIDS_A, b" kicked connections from the following users:\n\n", PIDS_B):
+        fails.append("kick: a missing user name was hidden")
+
+
+def maildir(root, flags="S"):
+    for sub in ("cur", "new", "tmp"):
+        os.makedirs(os.path.join(root, sub), exist_ok=True)
+    with open(os.path.join(root, "cur", f"1.M1.host:2,{flags}"), "w") as f:
+        f.write("Subject: one\r\n\r\nbody\r\n")
+    with open(os.path.join(root, "dovecot-uidlist"), "w") as f:
+        f.write("3 V1 N2\n1 1.M1.host\n")
+    with open(os.path.join(root, "dovecot.index.cache"), "w") as f:
+        f.write("cache written at 1\n")
+
+
+def check_work_state(tmp, fails):
+    base = os.path.join(tmp, "work")
+    maildir(os.path.join(base, "backup"))
+    st = sandbox.work_state(base)
+    with open(os.path.join(base, "backup", "dovecot.index.cache"), "w") as f:
+        f.write("cache written at 2, other offsets\n")
+    with open(os.path.join(base, "backup", "dovecot.index.log"), "w") as f:
+        f.write("log\n")
+    st2 = sandbox.work_state(base)
+    if runner.state_diff(st, st2) is None:
+        fails.append("work dir: a new index file went unnoticed")
+    with open(os.path.join(base, "backup", "dovecot.index.log"), "w") as f:
+        f.write("other log bytes\n")
+    if runner.state_diff(st2, sandbox.work_state(base)) is not None:
+        fails.append("work dir: index file bytes (times, ids) compared")
+    os.rename(os.path.join(base, "backup", "cur", "1.M1.host:2,S"), os.path.join(base, "backup", "cur", "1.M1.host:2,ST"))
+    if runner.state_diff(st2, sandbox.work_state(base)) is None:
+        fails.append("work dir: a changed message flag went unnoticed")
+
+
+def check_reset(tmp, fails):
+    """A fake instance (no Dovecot): reset() must bring the work dir and a user's mail
+    (messages, ACL file) back to the template and snapshot."""
+    inst = sandbox.Instance.__new__(sandbox.Instance)
+    inst.dir = os.path.join(tmp, "inst")
+    inst.mailroot = os.path.join(inst.dir, "mail")
+    inst.snapshot = os.path.join(inst.dir, "snap")
+    inst.work_real = os.path.join(inst.dir, "work")
+    inst.work_template = os.path.join(inst.dir, "work-template")
+    inst._prints, inst._instances = {}, None
+    home = os.path.join(inst.snapshot, "example.org", "alice")
+    maildir(home)
+    with open(os.path.join(home, "dovecot-acl"), "w") as f:
+        f.write("user=bob@example.org lr\n")
+    maildir(os.path.join(inst.work_template, "backup"))
+    shutil.copytree(inst.snapshot, inst.mailroot)
+    shutil.copytree(inst.work_template, inst.work_real)
+    seeded = inst.state()
+    if seeded["alice@example.org"].get("acl") != {"INBOX": ["user=bob@example.org lr"]}:
+        fails.append(f"state: the ACL file is not in alice's state: {seeded['alice@example.org']}")
+    live = os.path.join(inst.mailroot, "example.org", "alice")
+    with open(os.path.join(live, "dovecot-acl"), "w") as f:
+        f.write("user=bob@example.org lrwi\n")
+    if runner.state_diff(seeded, inst.state()) is None:
+        fails.append("state: a changed ACL went unnoticed")
+    with open(os.path.join(inst.work_real, "backup", "dovecot.index.cache"), "w") as f:
+        f.write("written by the first tool\n")
+    with open(os.path.join(inst.work_real, "backup", "dovecot.index.log"), "w") as f:
+        f.write("written by the first tool\n")
+    inst.reset()
+    if sandbox.fingerprint(inst.work_real) != sandbox.fingerprint(inst.work_template):
+        fails.append("reset: the work dir is not the template again")
+    if runner.state_diff(seeded, inst.state()) is not None:
+        fails.append(f"reset: state differs from the seeded one: {runner.state_diff(seeded, inst.state())}")
+    if open(os.path.join(live, "dovecot-acl")).read() != "user=bob@example.org lr\n":
+        fails.append("reset: the ACL file was not restored")
+
+
+def check_exit_classes(fails):
+    def rec(nat_exit, rd_exit, rd_err, crashed=None, nat_err=""):
+        r = {"native": {"exit": nat_exit, "stderr": nat_err}, "rdoveadm": {"exit": rd_exit, "stderr": rd_err}}
+        if crashed is not None:
+            r["native_crashed"] = crashed
+        return r
+    cases = [
+        (rec(0, 64, "rdoveadm: error: the server does not offer `pw` over its HTTP API (…)"), "api"),
+        (rec(-11, 75, "rdoveadm: error: `kick`: the server's doveadm process ended", crashed=True), "crash"),
+        (rec(-1, 0, "", crashed=False, nat_err="(timed out after 30 s)"), "other"),
+        (rec(0, 68, "rdoveadm: error: no such mailbox"), "other"),
+        (rec(75, 64, "rdoveadm: error: unrecognized subcommand 'fts'"), "other"),
+    ]
+    for r, want in cases:
+        got = report.exit_class(r)
+        if got != want:
+            fails.append(f"exit class of {r}: {got}, want {want}")
+
+
+def main():
+    fails = []
+    tmp = tempfile.mkdtemp(prefix="rdoveadm-compat-selftest.")
+    try:
+        check_sessions(fails)
+        check_work_state(tmp, fails)
+        check_reset(tmp, fails)
+        check_exit_classes(fails)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    for f in fails:
+        print(f"FAIL {f}")
+    print(f"compat self-test: {'ok' if not fails else f'{len(fails)} failure(s)'}")
+    return 1 if fails else 0
