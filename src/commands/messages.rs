@@ -111,12 +111,13 @@ pub async fn move_or_copy(ctx: &Ctx, command: &str, a: &MoveArgs) -> Result<(), 
             query = rest;
         }
     }
-    // doveadm runs -F's users one after another in the file's order; with a source
-    // user every run moves that user's mail, so the order decides who gets it.
+    // doveadm runs -A's and -F's users one after another; with a source user every
+    // run moves that user's mail, so the order decides who gets it. Concurrent shards
+    // would all copy the source before any of them expunged it.
+    let shared_source = a.query.first().is_some_and(|w| w == "user");
     let users = match users {
-        Users::List(list, _) if a.query.first().is_some_and(|w| w == "user") => {
-            Users::List(list, 1)
-        }
+        Users::List(list, _) if shared_source => Users::List(list, 1),
+        Users::All(_) if shared_source => Users::All(1),
         other => other,
     };
     let p = params([

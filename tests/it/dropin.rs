@@ -634,3 +634,48 @@ fn user_fallbacks_and_required_arguments_exit_like_doveadm() {
         }
     }
 }
+
+/// `move -A DEST user SOURCE`: every user's run takes SOURCE's mail, so doveadm's
+/// one-after-another order decides who gets it. rdoveadm sends one `-A` request (the
+/// server walks its users in turn) instead of concurrent shards, which all copied the
+/// source before any expunged it: the messages end up in one Archive, once.
+#[test]
+fn move_for_all_users_from_one_source_moves_each_message_once() {
+    for v in versions() {
+        let d = Dovecot::start(v, &[]);
+        let src = "bob@example.org";
+        for _ in 0..3 {
+            native(&d, &["save", "-u", src], Some(MESSAGE)).code(0);
+        }
+        native(&d, &["mailbox", "create", "-A", "Archive"], None).code(0);
+        let line = [
+            "-D", "move", "-A", "Archive", "user", src, "mailbox", "INBOX", "all",
+        ];
+        let r = rd(&d, &line, None).code(0);
+        let requests = r
+            .stderr
+            .lines()
+            .filter(|l| l.contains("debug: > [[\"move\""))
+            .collect::<Vec<_>>();
+        assert_eq!(requests.len(), 1, "{v}: {requests:?}");
+        assert!(
+            requests[0].contains("\"allUsers\":true"),
+            "{v}: {requests:?}"
+        );
+        let users = std::fs::read_to_string(d.var("SANDBOX_USERS_FILE")).unwrap();
+        let mut archived = 0;
+        for u in users.lines().filter_map(|l| l.split(':').next()) {
+            let line = [
+                "-f", "tab", "mailbox", "status", "-u", u, "messages", "Archive",
+            ];
+            let s = native(&d, &line, None).code(0);
+            // `mailbox\tmessages` then `Archive\tN`.
+            let n = s.stdout.lines().last().and_then(|l| l.split('\t').nth(1));
+            let n = n.unwrap_or_default();
+            archived += n
+                .parse::<u32>()
+                .unwrap_or_else(|_| panic!("{v} {u}: {:?}", s.stdout));
+        }
+        assert_eq!(archived, 3, "{v}: bob's 3 messages, archived once");
+    }
+}
