@@ -379,6 +379,21 @@ def work_state(root):
     return work
 
 
+def mailbox_guids(home):
+    """Mailbox GUID -> name, from each maildir's dovecot-uidlist header (`G<guid>`)."""
+    guids = {}
+    dirs = [("INBOX", home)] + [(e[1:].replace(".", "/"), os.path.join(home, e))
+                                for e in sorted(os.listdir(home)) if e.startswith(".") and e not in (".", "..")]
+    for name, d in dirs:
+        try:
+            with open(os.path.join(d, "dovecot-uidlist"), encoding="utf-8", errors="replace") as f:
+                header = f.readline().split()
+        except OSError:
+            continue
+        guids.update({w[1:]: name for w in header if w.startswith("G") and len(w) == 33})
+    return guids
+
+
 def user_state(home):
     st = {"mailboxes": {}, "subscriptions": [], "metadata": ""}
     keywords = {}
@@ -390,7 +405,12 @@ def user_state(home):
         st["subscriptions"] = sorted(names)
     attr = os.path.join(home, "dovecot-attributes")
     if os.path.exists(attr):
-        st["metadata"] = hashlib.sha1(open(attr, "rb").read()).hexdigest()[:12]
+        # Private keys name the mailbox by its GUID (`priv/<GUID>/comment`), and a
+        # mailbox the command created has a new GUID in every run: name it instead.
+        text = open(attr, "rb").read()
+        for guid, name in mailbox_guids(home).items():
+            text = text.replace(guid.encode(), f"<{name}>".encode())
+        st["metadata"] = hashlib.sha1(text).hexdigest()[:12]
     acl_list = os.path.join(home, "dovecot-acl-list")
     if os.path.exists(acl_list) and os.path.getsize(acl_list):  # empty: written on any mailbox access
         # `<mailbox list stamp> <mailbox>` lines: the stamp is a time, the names are the state

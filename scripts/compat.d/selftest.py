@@ -88,6 +88,32 @@ def check_work_state(tmp, fails):
         fails.append("work dir: a changed message flag went unnoticed")
 
 
+def check_metadata_guids(tmp, fails):
+    """A mailbox's metadata key names it by GUID: a new mailbox's GUID differs between
+    runs (named instead), but metadata on another mailbox must still differ."""
+    def home(name, guids, key_mailbox, value="v"):
+        h = os.path.join(tmp, name)
+        maildir(h)
+        for mb, guid in guids.items():
+            d = h if mb == "INBOX" else os.path.join(h, "." + mb)
+            maildir(d)
+            with open(os.path.join(d, "dovecot-uidlist"), "w") as f:
+                f.write(f"3 V1 N2 G{guid}\n1 1.M1.host\n")
+        with open(os.path.join(h, "dovecot-attributes"), "w") as f:
+            f.write(f"priv/{guids[key_mailbox]}/comment\n{value}\n")
+        return sandbox.user_state(h)
+    a = home("m1", {"INBOX": "1" * 32, "Work": "2" * 32}, "Work")
+    b = home("m2", {"INBOX": "1" * 32, "Work": "3" * 32}, "Work")
+    if a["metadata"] != b["metadata"]:
+        fails.append("metadata: a new mailbox's GUID counted as a difference")
+    c = home("m3", {"INBOX": "1" * 32, "Work": "2" * 32}, "INBOX")
+    if a["metadata"] == c["metadata"]:
+        fails.append("metadata: a key on another mailbox went unnoticed")
+    d = home("m4", {"INBOX": "1" * 32, "Work": "2" * 32}, "Work", value="w")
+    if a["metadata"] == d["metadata"]:
+        fails.append("metadata: a changed value went unnoticed")
+
+
 def check_reset(tmp, fails):
     """A fake instance (no Dovecot): reset() must bring the work dir and a user's mail
     (messages, ACL file) back to the template and snapshot."""
@@ -151,6 +177,7 @@ def main():
     try:
         check_sessions(fails)
         check_work_state(tmp, fails)
+        check_metadata_guids(tmp, fails)
         check_reset(tmp, fails)
         check_exit_classes(fails)
     finally:
