@@ -21,6 +21,7 @@ mod newcomer;
 mod passthrough;
 mod probe;
 mod profiles;
+mod pw;
 mod rows;
 mod trust;
 mod versions;
