@@ -27,7 +27,7 @@ read twice from the terminal, or from stdin when that is not a terminal), -s the
 -u the user (DIGEST-MD5), -t HASH verifies HASH, -V verifies the new hash.
 The Dovecot version followed is RDOVEADM_DOVECOT_VERSION (2.3, the default, or 2.4):
 it decides -l's list, the ARGON2 alias (2.4), whether SCRAM takes -r (2.4) and how a
-negative -r is refused (2.4). OTP is not supported. Exit codes as doveadm: 75 for an
+negative -r is refused (2.4). Exit codes as doveadm: 75 for an
 unknown scheme or a failed verification, 1 when the passwords typed differ three times.";
 
 /// doveadm-pw.c's `DEFAULT_SCHEME` (2.3 and 2.4).

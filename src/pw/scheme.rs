@@ -332,7 +332,15 @@ fn generate(kind: Kind, plain: &[u8], p: &Params) -> Result<Vec<u8>, Failure> {
         }
         Kind::PlainMd4 => md::md4(plain).to_vec(),
         Kind::PlainMd5 => md::md5(plain).to_vec(),
-        Kind::Otp => return Err("the OTP scheme is not supported by rdoveadm".into()),
+        Kind::Otp => {
+            // password_generate_otp: a new SHA-1 chain of 1024 steps on a random seed.
+            let seed = hex(&sys::random(8)?);
+            format!(
+                "sha1 1024 {seed} {}",
+                hex(&otp_hash("sha1", &seed, plain, 1024))
+            )
+            .into_bytes()
+        }
         Kind::Pbkdf2 => {
             let rounds = if p.rounds == 0 { 5000 } else { p.rounds };
             let salt = salt(16)?;
@@ -516,7 +524,7 @@ pub fn verify(plain: &[u8], p: &Params, scheme: &str, raw: &[u8]) -> Result<bool
             }
         }
         Kind::ScramSha1 | Kind::ScramSha256 => scram_verify(s.kind, plain, raw)?,
-        Kind::Otp => return Err("the OTP scheme is not supported by rdoveadm".into()),
+        Kind::Otp => otp_verify(plain, raw)?,
         Kind::Pbkdf2 => pbkdf2_verify(plain, raw)?,
         Kind::DesCrypt | Kind::Sha256Crypt | Kind::Sha512Crypt | Kind::Crypt => {
             if raw.len() > 4 && raw.starts_with(b"$2") && raw.get(3) == Some(&b'$') {
@@ -590,6 +598,83 @@ fn scram_verify(kind: Kind, plain: &[u8], raw: &[u8]) -> Result<bool, Failure> {
     Ok(same(&mine, &stored))
 }
 
+/// lib-otp's `otp_hash`: the digest of seed and passphrase folded to 64 bits, then
+/// `steps` more digests of the folded value (RFC 2289).
+fn otp_hash(algo: &str, seed: &str, plain: &[u8], steps: u32) -> [u8; 8] {
+    let fold = |data: &[&[u8]]| -> [u8; 8] {
+        let mut out = [0u8; 8];
+        if algo == "sha1" {
+            let d = sha(&digest::SHA1_FOR_LEGACY_USE_ONLY, data);
+            // sha1_fold: XOR of the words, each then byte-swapped.
+            for (i, b) in d.iter().enumerate() {
+                let word = (i / 4) % 2;
+                if let Some(o) = out.get_mut(word * 4 + 3 - i % 4) {
+                    *o ^= b;
+                }
+            }
+        } else {
+            let mut m = if algo == "md4" {
+                md::Md::md4()
+            } else {
+                md::Md::md5()
+            };
+            for part in data {
+                m.update(part);
+            }
+            for (i, b) in m.finish().iter().enumerate() {
+                if let Some(o) = out.get_mut(i % 8) {
+                    *o ^= b;
+                }
+            }
+        }
+        out
+    };
+    let mut r = fold(&[seed.as_bytes(), plain]);
+    for _ in 0..steps {
+        r = fold(&[&r]);
+    }
+    r
+}
+
+/// `otp_verify`: `ALGO SEQ SEED HASH` recomputed from the password and compared
+/// case-insensitively.
+fn otp_verify(plain: &[u8], raw: &[u8]) -> Result<bool, Failure> {
+    let invalid = || "Invalid OTP data in passdb".to_string();
+    let text = std::str::from_utf8(raw).map_err(|_| invalid())?;
+    let (algo, rest) = text.split_once([' ', '\t']).ok_or_else(invalid)?;
+    if !["md4", "md5", "sha1"].contains(&algo) {
+        return Err(invalid());
+    }
+    let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+    let seq: u32 = rest
+        .get(..digits)
+        .and_then(|d| d.parse().ok())
+        .ok_or_else(invalid)?;
+    let rest = rest.get(digits..).unwrap_or_default();
+    let rest = rest.strip_prefix([' ', '\t']).ok_or_else(invalid)?;
+    let seed: String = rest
+        .chars()
+        .take_while(char::is_ascii_alphanumeric)
+        .take(16)
+        .collect::<String>()
+        .to_ascii_lowercase();
+    let rest = rest.get(seed.len()..).unwrap_or_default();
+    let hash: String = rest
+        .strip_prefix(' ')
+        .ok_or_else(invalid)?
+        .chars()
+        .filter(|c| *c != ' ' && *c != '\t')
+        .collect();
+    if hash.len() < 16 || unhex(hash.get(..16).unwrap_or_default().as_bytes()).is_none() {
+        return Err(invalid());
+    }
+    let mine = format!(
+        "{algo} {seq} {seed} {}",
+        hex(&otp_hash(algo, &seed, plain, seq))
+    );
+    Ok(mine.eq_ignore_ascii_case(text))
+}
+
 fn pbkdf2_verify(plain: &[u8], raw: &[u8]) -> Result<bool, Failure> {
     let Some(rest) = raw.strip_prefix(b"$1$") else {
         return Err("Invalid PBKDF2 passdb entry prefix".into());
@@ -647,10 +732,12 @@ mod tests {
         "{ARGON2ID}$argon2id$v=19$m=65536,t=3,p=1$EBOF2pM5l1o/AaZsspB2gQ$ti3Z0qNYtrlq+LZKAsSrkU0g0TG+Q+UhZ/mZJcm8xyE",
         "{SHA256.HEX}c5de2240225273d1a8e5442b67981b531e7ade4ab07d856eba2faa0dea2664db",
         "{PLAIN-MD5.B64}LLPwIxE9oDdkWkNxwkZLJg==",
+        "{OTP}sha1 1024 c185b4f8b1d2e25b b279c8dfab65ab8c",
     ];
 
     /// The same from native 2.4.1 (chroot).
     const NATIVE_24: &[&str] = &[
+        "{OTP}sha1 1024 3eada21594018e37 cd9344219da3049a",
         "{SHA512-CRYPT}$6$aBo3gXq/NbBveXLL$n5c.btDzQWa9hxIhXjQBfaQErlf0STgqFHRFcV0H.yQXo.epcSLBnwVJDbTqHyRLOi.0ijXEQBhjF4.fszVpC/",
         "{ARGON2}$argon2id$v=19$m=65536,t=3,p=1$euOPeVTdg3gXl8H2g+WCKQ$Uk4x8dt4+Mf8DHXS7I27ZO5QjAaXIkEs6en2hV96XVM",
         "{SCRAM-SHA-256}4096,gytrel27CHHc9nLNs8Mo6g==,hNGwidxLFBsqlVnz4NY6NO/Da44nBHalz2v0Ef4vJEM=,1QEOHob2FHZHqtYaqoLl54N3CuwWMCjAPDYx6BnpNiI=",
@@ -707,7 +794,7 @@ mod tests {
 
     #[test]
     fn generated_hashes_verify() {
-        for s in SCHEMES.iter().filter(|s| s.kind != Kind::Otp) {
+        for s in SCHEMES {
             for suffix in ["", ".hex", ".b64"] {
                 let name = format!("{}{suffix}", s.name);
                 let h = generate_encoded(PW, &params(true), &name).unwrap().unwrap();
