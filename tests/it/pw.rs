@@ -172,3 +172,38 @@ fn errors_exit_as_native() {
         }
     }
 }
+
+#[test]
+fn rounds_as_native() {
+    for v in versions() {
+        let d = Dovecot::start(v, &[]);
+        let scram = if v == "2.4" { "}5000," } else { "}4096," };
+        let cases = [
+            ("SHA512-CRYPT", "1000", "$6$rounds=1000$"),
+            ("SHA256-CRYPT", "999", "$5$rounds=1000$"),
+            ("SHA256-CRYPT", "5000", "}$5$"),
+            ("PBKDF2", "10", "$10$"),
+            ("BLF-CRYPT", "2", "$2y$04$"),
+            ("CRYPT", "6", "$2y$06$"),
+            ("SCRAM-SHA-256", "5000", scram),
+            ("SCRAM-SHA-1", "10", "}4096,"),
+        ];
+        for (s, r, marker) in cases {
+            let gen = ["-s", s, "-r", r, "-p", PW];
+            let mine = rd(v, &gen, None).ok().stdout;
+            let theirs = native(
+                &d,
+                &["pw"].iter().chain(&gen).copied().collect::<Vec<_>>(),
+                None,
+            )
+            .ok()
+            .stdout;
+            assert!(theirs.contains(marker), "{v} {s} -r {r}: native {theirs}");
+            assert!(mine.contains(marker), "{v} {s} -r {r}: {mine}");
+            assert!(!mine.contains("rounds=5000"), "{mine}");
+            let t = ["pw", "-p", PW, "-t", mine.trim_end()];
+            native(&d, &t, None).ok();
+            rd(v, &["-p", PW, "-t", theirs.trim_end()], None).ok();
+        }
+    }
+}
