@@ -19,6 +19,20 @@ fn rd(version: &str, args: &[&str], stdin: Option<&str>) -> Out {
     r.run()
 }
 
+/// Native `doveadm pw ARGS` on `d`'s version.
+fn nat(d: &Dovecot, args: &[&str], stdin: Option<&str>) -> Out {
+    let all: Vec<&str> = ["pw"].iter().chain(args).copied().collect();
+    native(d, &all, stdin)
+}
+
+/// The hash line each tool prints for `pw ARGS` (both must succeed).
+fn both(d: &Dovecot, v: &str, args: &[&str]) -> (String, String) {
+    (
+        rd(v, args, None).ok().stdout,
+        nat(d, args, None).ok().stdout,
+    )
+}
+
 fn schemes(list: &str) -> Vec<String> {
     list.split_whitespace().map(str::to_string).collect()
 }
@@ -27,7 +41,7 @@ fn schemes(list: &str) -> Vec<String> {
 fn list_is_natives() {
     for v in versions() {
         let d = Dovecot::start(v, &[]);
-        let n = native(&d, &["pw", "-l"], None).ok();
+        let n = nat(&d, &["-l"], None).ok();
         let r = rd(v, &["-l"], None).ok();
         assert_eq!(r.stdout, n.stdout, "{v}");
         assert!(!n.stdout.contains("NTLM"));
@@ -38,19 +52,12 @@ fn list_is_natives() {
 fn hashes_verify_both_ways() {
     for v in versions() {
         let d = Dovecot::start(v, &[]);
-        let list = native(&d, &["pw", "-l"], None).ok().stdout;
+        let list = nat(&d, &["-l"], None).ok().stdout;
         let mut names = schemes(&list);
         names.extend(["SHA256.HEX", "PLAIN-MD5.B64", "sha512-crypt"].map(String::from));
         for s in &names {
             let gen = ["-s", s.as_str(), "-p", PW, "-u", USER];
-            let mine = rd(v, &gen, None).ok().stdout;
-            let theirs = native(
-                &d,
-                &["pw"].iter().chain(&gen).copied().collect::<Vec<_>>(),
-                None,
-            )
-            .ok()
-            .stdout;
+            let (mine, theirs) = both(&d, v, &gen);
             assert!(
                 mine.starts_with(&format!("{{{}}}", s.to_uppercase())),
                 "{v} {s}: {mine}"
@@ -60,11 +67,7 @@ fn hashes_verify_both_ways() {
                 (theirs.trim_end(), "native's"),
             ] {
                 let t = ["-p", PW, "-u", USER, "-t", hash];
-                let n = native(
-                    &d,
-                    &["pw"].iter().chain(&t).copied().collect::<Vec<_>>(),
-                    None,
-                );
+                let n = nat(&d, &t, None);
                 let r = rd(v, &t, None);
                 if s == "PLAIN-TRUNC" {
                     // Native's own PLAIN-TRUNC hash fails its verifier (no length prefix).
@@ -85,11 +88,7 @@ fn hashes_verify_both_ways() {
                 assert!(r.stdout.ends_with(" (verified)\n"));
                 // A wrong password fails both, with doveadm's exit code.
                 let bad = ["-p", "wrong", "-u", USER, "-t", hash];
-                let n = native(
-                    &d,
-                    &["pw"].iter().chain(&bad).copied().collect::<Vec<_>>(),
-                    None,
-                );
+                let n = nat(&d, &bad, None);
                 let r = rd(v, &bad, None);
                 assert_eq!((r.code, n.code), (75, 75), "{v} {s} {who}");
                 assert!(!r.stderr.contains(PW) && !r.stderr.contains("wrong"));
@@ -148,15 +147,7 @@ fn errors_exit_as_native() {
             if v == "2.4" && args.contains(&"4294967296") {
                 continue; // native 2.4 aborts (134) on it; rdoveadm exits 75
             }
-            let n = native(
-                &d,
-                &["pw"]
-                    .iter()
-                    .chain(args.iter())
-                    .copied()
-                    .collect::<Vec<_>>(),
-                *stdin,
-            );
+            let n = nat(&d, args, *stdin);
             let r = rd(v, args, *stdin);
             assert_eq!(
                 r.code, n.code,
@@ -190,19 +181,11 @@ fn rounds_as_native() {
         ];
         for (s, r, marker) in cases {
             let gen = ["-s", s, "-r", r, "-p", PW];
-            let mine = rd(v, &gen, None).ok().stdout;
-            let theirs = native(
-                &d,
-                &["pw"].iter().chain(&gen).copied().collect::<Vec<_>>(),
-                None,
-            )
-            .ok()
-            .stdout;
+            let (mine, theirs) = both(&d, v, &gen);
             assert!(theirs.contains(marker), "{v} {s} -r {r}: native {theirs}");
             assert!(mine.contains(marker), "{v} {s} -r {r}: {mine}");
             assert!(!mine.contains("rounds=5000"), "{mine}");
-            let t = ["pw", "-p", PW, "-t", mine.trim_end()];
-            native(&d, &t, None).ok();
+            nat(&d, &["-p", PW, "-t", mine.trim_end()], None).ok();
             rd(v, &["-p", PW, "-t", theirs.trim_end()], None).ok();
         }
     }
