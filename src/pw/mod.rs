@@ -5,6 +5,7 @@
 //! `2.4`): they differ only in `-l`'s list, the `ARGON2` alias, `-r` for SCRAM and how
 //! a bad `-r` is refused; the default scheme is `CRYPT` (bcrypt) in both.
 
+mod kdf;
 mod md;
 pub mod scheme;
 mod sys;
