@@ -23,6 +23,7 @@ pub mod monitor;
 pub mod output;
 pub mod probe;
 pub mod progress;
+pub mod pw;
 pub mod secret;
 pub mod settings;
 pub mod terminal;

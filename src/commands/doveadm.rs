@@ -56,6 +56,9 @@ pub async fn run(ctx: &Ctx, a: &DoveadmArgs) -> Result<(), Error> {
     if let Some(why) = refused(any.name()) {
         return Err(Error::Usage(format!("`{}` {why}", any.name())));
     }
+    if any.name() == "pw" {
+        return crate::pw::run(&args, &usage(&any), || build(&any, &args));
+    }
     // `-h` is help unless the command has a `-h` of its own (2.4 `kick -h HOST`).
     let help_h = any.short('h').is_none();
     if args.iter().any(|a| a == "--help" || (help_h && a == "-h")) {

@@ -22,6 +22,7 @@ mod newcomer;
 mod passthrough;
 mod probe;
 mod profiles;
+mod pw;
 mod rows;
 mod trust;
 mod versions;

@@ -1,0 +1,227 @@
+//! `doveadm pw`, run here: generating and verifying password hashes is a pure function
+//! that never talks to a server (doveadm-pw.c of 2.3.19 and 2.4.1), so rdoveadm does it
+//! itself with doveadm's options, output, prompts and exit codes. The schemes follow
+//! the Dovecot version named by `RDOVEADM_DOVECOT_VERSION` (`2.3`, the default, or
+//! `2.4`): they differ only in `-l`'s list, the `ARGON2` alias, `-r` for SCRAM and how
+//! a bad `-r` is refused; the default scheme is `CRYPT` (bcrypt) in both.
+
+mod kdf;
+mod md;
+pub mod scheme;
+mod sys;
+
+use std::io::Write;
+
+use serde_json::{Map, Value};
+
+use crate::error::{code, Error};
+use scheme::Params;
+
+/// The environment variable naming the Dovecot version whose `pw` to follow.
+pub const VERSION_ENV: &str = "RDOVEADM_DOVECOT_VERSION";
+
+const HELP: &str = "\
+Generates a password hash (or, with -t, verifies one) here, as doveadm pw does on the
+server: no server is contacted. -l lists the schemes, -p gives the password (else it is
+read twice from the terminal, or from stdin when that is not a terminal), -s the scheme
+(default CRYPT, i.e. bcrypt; NAME.b64 or NAME.hex for another encoding), -r the rounds,
+-u the user (DIGEST-MD5), -t HASH verifies HASH, -V verifies the new hash.
+The Dovecot version followed is RDOVEADM_DOVECOT_VERSION (2.3, the default, or 2.4):
+it decides -l's list, the ARGON2 alias (2.4), whether SCRAM takes -r (2.4) and how a
+negative -r is refused (2.4). Exit codes as doveadm: 75 for an
+unknown scheme or a failed verification, 1 when the passwords typed differ three times.";
+
+/// doveadm-pw.c's `DEFAULT_SCHEME` (2.3 and 2.4).
+const DEFAULT_SCHEME: &str = "CRYPT";
+
+/// Exit code of doveadm's `i_fatal()`.
+const FATAL: i32 = code::TEMPFAIL;
+
+/// doveadm's `i_fatal(msg)`: Dovecot's words, as rdoveadm's one-line error (a leading
+/// capital lowered unless it starts a name such as `PLAIN-TRUNC`).
+fn fatal(msg: &str) -> Error {
+    let mut chars = msg.chars();
+    let msg = match (chars.next(), chars.next()) {
+        (Some(a), Some(b)) if b.is_ascii_lowercase() => {
+            format!(
+                "{}{}",
+                a.to_ascii_lowercase(),
+                msg.get(1..).unwrap_or_default()
+            )
+        }
+        _ => msg.to_string(),
+    };
+    eprintln!("rdoveadm: error: {}", crate::text::escape_message(&msg));
+    Error::Silent(FATAL)
+}
+
+fn v24() -> Result<bool, Error> {
+    match std::env::var(VERSION_ENV) {
+        Err(_) => Ok(false),
+        Ok(v) if v.is_empty() || v == "2.3" || v.starts_with("2.3.") => Ok(false),
+        Ok(v) if v == "2.4" || v.starts_with("2.4.") => Ok(true),
+        Ok(v) => Err(Error::Usage(format!(
+            "{VERSION_ENV}: `{}` is not `2.3` or `2.4`",
+            crate::text::escape_message(&v)
+        ))),
+    }
+}
+
+fn text<'a>(params: &'a Map<String, Value>, key: &str) -> Option<&'a str> {
+    params.get(key).and_then(Value::as_str)
+}
+
+/// `-r`: 2.3 takes any int64 up to UINT_MAX (a negative one wraps, as C's assignment
+/// does); 2.4 refuses a negative one with 64 (and aborts above UINT_MAX: here 75).
+fn rounds(params: &Map<String, Value>, v24: bool) -> Result<u32, Error> {
+    let Some(r) = params.get("rounds").and_then(Value::as_i64) else {
+        return Ok(0);
+    };
+    if v24 && r < 0 {
+        return Err(Error::Usage(format!(
+            "pw: invalid parameter: cannot be negative: {r}"
+        )));
+    }
+    if r > i64::from(u32::MAX) {
+        return Err(fatal(&format!("Invalid number of rounds: {r}")));
+    }
+    Ok(r as u32)
+}
+
+/// `doveadm pw ARGS`: `usage` is the command table's usage line, `parse` reads the
+/// arguments by the table (doveadm's options, in any order).
+pub fn run(
+    args: &[String],
+    usage: &str,
+    parse: impl FnOnce() -> Result<Map<String, Value>, Error>,
+) -> Result<(), Error> {
+    if args.iter().any(|a| a == "--help" || a == "-h") {
+        println!("usage: rdoveadm pw {usage}\n\n{HELP}");
+        return Ok(());
+    }
+    let params = parse()?;
+    let params = &params;
+    let v24 = v24()?;
+    let mut out = std::io::stdout().lock();
+    if params.contains_key("list") {
+        out.write_all(scheme::list(v24).as_bytes())
+            .and_then(|_| out.flush())
+            .map_err(Error::from_write)?;
+        return Ok(());
+    }
+    let p = Params {
+        user: text(params, "user").map(str::to_string),
+        rounds: rounds(params, v24)?,
+        v24,
+    };
+    let name = text(params, "scheme")
+        .unwrap_or(DEFAULT_SCHEME)
+        .to_ascii_uppercase();
+    let test_hash = text(params, "testHash");
+    let reverse = test_hash.is_some() || params.contains_key("reverseVerify");
+    let mut plain = text(params, "plaintext").map(|s| s.as_bytes().to_vec());
+    if test_hash.is_some() && plain.is_none() {
+        plain = Some(askpass("Enter password to verify: ")?);
+    }
+    let mut lives = 3;
+    let mut plain = loop {
+        if let Some(p) = plain {
+            break p;
+        }
+        let first = askpass("Enter new password: ")?;
+        let check = askpass("Retype new password: ")?;
+        if first == check {
+            break first;
+        }
+        eprintln!("rdoveadm: error: passwords don't match");
+        lives -= 1;
+        if lives == 0 {
+            return Err(Error::Silent(1));
+        }
+    };
+    // A C string ends at its first NUL.
+    if let Some(nul) = plain.iter().position(|&c| c == 0) {
+        plain.truncate(nul);
+    }
+    let hash = match scheme::generate_encoded(&plain, &p, &name) {
+        None => return Err(fatal(&format!("Unknown scheme: {name}"))),
+        Some(Err(e)) => return Err(fatal(&e)),
+        Some(Ok(h)) => h,
+    };
+    let line = if reverse {
+        let (scheme, hash) = match test_hash {
+            Some(t) => match scheme::split_scheme(t.as_bytes()) {
+                Some((s, h)) => (s, h.to_vec()),
+                None => return Err(fatal("Missing {scheme} prefix from hash")),
+            },
+            None => (name, hash),
+        };
+        let raw = scheme::decode(&hash, &scheme, v24)
+            .map_err(|e| fatal(&format!("reverse decode check failed: {e}")))?;
+        match scheme::verify(&plain, &p, &scheme, &raw) {
+            Ok(true) => {}
+            Ok(false) => {
+                return Err(fatal(
+                    "reverse password verification check failed: Password mismatch",
+                ))
+            }
+            Err(e) => {
+                return Err(fatal(&format!(
+                    "reverse password verification check failed: {e}"
+                )))
+            }
+        }
+        [format!("{{{scheme}}}").as_bytes(), &hash, b" (verified)\n"].concat()
+    } else {
+        [format!("{{{name}}}").as_bytes(), &hash, b"\n"].concat()
+    };
+    out.write_all(&line)
+        .and_then(|_| out.flush())
+        .map_err(Error::from_write)
+}
+
+/// `t_askpass` (lib/askpass.c): on a terminal, the prompt on stderr and the line read
+/// from /dev/tty without echo; otherwise a line from stdin, no prompt. Read a byte at
+/// a time up to `\n` or `\r`, so the next prompt's line is left on stdin.
+fn askpass(prompt: &str) -> Result<Vec<u8>, Error> {
+    // SAFETY: isatty on fd 0 has no preconditions.
+    let tty = unsafe { libc::isatty(0) } == 1;
+    let mut line = Vec::new();
+    if !tty {
+        read_line(0, &mut line);
+        return Ok(line);
+    }
+    eprint!("{prompt}");
+    let _ = std::io::stderr().flush();
+    let file = std::fs::File::open("/dev/tty")
+        .map_err(|e| fatal(&format!("open(/dev/tty) failed: {e}")))?;
+    let fd = std::os::fd::AsRawFd::as_raw_fd(&file);
+    // SAFETY: `old` is plain data filled by tcgetattr on an open fd.
+    let mut old: libc::termios = unsafe { std::mem::zeroed() };
+    let restore = unsafe { libc::tcgetattr(fd, &mut old) } == 0;
+    if restore {
+        let mut quiet = old;
+        quiet.c_lflag &= !(libc::ECHO | libc::ECHONL);
+        // SAFETY: `quiet` is a valid termios for this fd.
+        unsafe { libc::tcsetattr(fd, libc::TCSAFLUSH, &quiet) };
+    }
+    read_line(fd, &mut line);
+    if restore {
+        // SAFETY: `old` came from tcgetattr on this fd.
+        unsafe { libc::tcsetattr(fd, libc::TCSAFLUSH, &old) };
+    }
+    eprintln!();
+    Ok(line)
+}
+
+fn read_line(fd: i32, line: &mut Vec<u8>) {
+    let mut ch = 0u8;
+    loop {
+        // SAFETY: reads at most one byte into `ch`.
+        let n = unsafe { libc::read(fd, (&mut ch as *mut u8).cast(), 1) };
+        if n <= 0 || ch == b'\n' || ch == b'\r' {
+            break;
+        }
+        line.push(ch);
+    }
+}
