@@ -181,7 +181,8 @@ def write_shims(inst, rdoveadm, home):
             body = " ".join(shlex.quote(a) for a in inst.native_argv()) + ' "$@"\n'
         else:
             body = (f"RDOVEADM_URL={shlex.quote(inst.url)} RDOVEADM_API_KEY={shlex.quote(inst.api_key)}\n"
-                    f"export RDOVEADM_URL RDOVEADM_API_KEY\n{shlex.quote(rdoveadm)} \"$@\"\n")
+                    f"RDOVEADM_DOVECOT_VERSION={shlex.quote(inst.version)}\n"
+                    f"export RDOVEADM_URL RDOVEADM_API_KEY RDOVEADM_DOVECOT_VERSION\n{shlex.quote(rdoveadm)} \"$@\"\n")
         body += 'rc=$?\n[ -n "$COMPAT_EXITS" ] && echo "$rc" >>"$COMPAT_EXITS"\nexit "$rc"\n'
         with open(os.path.join(d, "doveadm"), "w") as f:
             f.write("#!/bin/sh\n# compat suite: `doveadm` for this run\n" + body)
@@ -211,7 +212,7 @@ def run_one(inst, shell, shim, home, stdin_file, direct=None):
     inst.restart_if_stopped()
     inst.reset()
     sessions = None
-    if re.search(r"\b(who|kick)\b", shell):
+    if re.search(r"\b(who|kick|proxy)\b", shell):  # 2.4 proxy list|kick: anvil sessions too
         inst.ensure_sessions()  # logged in again only where a session ended (kick): PIDs kept otherwise
         sessions = list(inst.session_pids)
     exits = os.path.join(inst.dir, "compat-exits")
@@ -270,7 +271,7 @@ def session_normal(out, pids):
 
 
 def sessions_only(nat, rd):
-    """True when two who/kick outputs differ only in the sessions' PIDs and order."""
+    """True when two who/kick/proxy outputs differ only in the sessions' PIDs and order."""
     if nat.get("sessions") is None or rd.get("sessions") is None:
         return False
     return session_normal(nat["stdout"], nat["sessions"]) == session_normal(rd["stdout"], rd["sessions"])
@@ -416,7 +417,9 @@ def run_version(version, args, overrides):
             res = {}
             direct = {"native": {"argv": inst.native_argv(), "env": {}},
                       "rdoveadm": {"argv": [args.rdoveadm],
-                                   "env": {"RDOVEADM_URL": inst.url, "RDOVEADM_API_KEY": inst.api_key}}}
+                                   # `pw` runs locally: the Dovecot version whose `pw` to follow
+                                   "env": {"RDOVEADM_URL": inst.url, "RDOVEADM_API_KEY": inst.api_key,
+                                           "RDOVEADM_DOVECOT_VERSION": inst.version}}}
             before, after = HOOKS.get(rec["command"], ([], []))
             try:
                 for tool in ("native", "rdoveadm"):
