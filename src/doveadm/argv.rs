@@ -223,7 +223,7 @@ pub fn route(
                     .iter()
                     .any(|i| matches!(i, Item::Short(..) | Item::Long(..)))
             {
-                return Ok(generic(out, root, &cmd, 1, rest, 0));
+                return generic(out, root, &cmd, 1, rest, 0);
             }
         }
     }
@@ -292,7 +292,7 @@ pub fn route(
     }
     let skip = usize::from(forced);
     match doveadm {
-        Some((cmd, n)) if forced || n >= depth => Ok(generic(out, root, &cmd, n, rest, skip)),
+        Some((cmd, n)) if forced || n >= depth => generic(out, root, &cmd, n, rest, skip),
         // A plugin's word with no command of the table (`acl`, `fts bogus`): the
         // `doveadm` subcommand answers as doveadm (75 when the server lacks the plugin).
         None if depth == 0 && words.first().and_then(|w| super::plugin_named(w)).is_some() => {
@@ -308,6 +308,33 @@ pub fn route(
     }
 }
 
+/// The usage error of an option of `cmd` given last, without its value (`pw -p`),
+/// as doveadm's getopt fails (exit 64). Found here, where the arguments are still as
+/// typed: past this point a `--` separates them from the positionals, and the option
+/// would take it for its value. `None` when some version's definition reads the
+/// option as a flag (2.3's `kick -f`): the server's version decides, later.
+fn missing_value(cmd: &super::Cmd, opt: Opt) -> Option<Error> {
+    if table_arity(cmd, opt) != Some(Arity::Value) {
+        return None;
+    }
+    let words: Vec<&str> = cmd.name().split(' ').collect();
+    let flag_somewhere = [super::Version::V23, super::Version::V24]
+        .into_iter()
+        .filter_map(|v| super::find(v, &words).filter(|(c, _)| c.name() == cmd.name()))
+        .any(|(c, _)| table_arity(&c, opt) == Some(Arity::Flag));
+    let shown = match opt {
+        Opt::Short(c) => format!("-{c}"),
+        Opt::Long(l) => format!("--{l}"),
+    };
+    (!flag_somewhere).then(|| {
+        Error::Usage(format!(
+            "{}: option `{}` needs a value",
+            cmd.name(),
+            crate::text::escape_message(&shown)
+        ))
+    })
+}
+
 /// `out` followed by the argv of the `doveadm` subcommand for doveadm command `cmd`,
 /// whose `n` words start `rest` after `skip` words: rdoveadm's global long options
 /// first, then `doveadm -- WORDS OPTIONS -- POSITIONALS`.
@@ -318,7 +345,7 @@ fn generic(
     n: usize,
     rest: &[String],
     skip: usize,
-) -> Vec<String> {
+) -> Result<Vec<String>, Error> {
     let args: Vec<String> = rest.get(skip + n..).unwrap_or_default().to_vec();
     let spec = |o: Opt| table_arity(cmd, o).or_else(|| global_arity(root, o));
     let mut globals = Vec::new();
@@ -330,6 +357,14 @@ fn generic(
         getopt::parse(&args, &spec, cmd.ordered())
     };
     for item in items {
+        let missing = match &item {
+            Item::Short(c, None) => missing_value(cmd, Opt::Short(*c)),
+            Item::Long(name, None) => missing_value(cmd, Opt::Long(name)),
+            _ => None,
+        };
+        if let Some(e) = missing {
+            return Err(e);
+        }
         match item {
             Item::Long(name, value) if table_arity(cmd, Opt::Long(&name)).is_none() => {
                 globals.push(match value {
@@ -356,7 +391,7 @@ fn generic(
     out.extend(own);
     out.push("--".into());
     out.extend(positionals);
-    out
+    Ok(out)
 }
 
 /// rdoveadm's global long options (`--url`, `--format`...), usable after any command.
@@ -496,6 +531,34 @@ mod tests {
         // Not mail commands: `user -u` is userdb-only there, `who` has no user.
         assert!(r(&["user", "bob"], Some("vmail")).is_ok());
         assert!(r(&["who"], Some("vmail")).is_ok());
+    }
+
+    #[test]
+    fn an_option_without_its_value_is_a_usage_error_before_the_separator() {
+        // The `--` put before the positionals must not become the missing value.
+        for line in [
+            &["pw", "-p"][..],
+            &["pw", "-s", "--", "-p"],
+            &["altmove", "-u"],
+            &["mailbox", "update", "INBOX", "-u", "a", "--min-next-uid"],
+            &["fetch", "-u", "a", "uid", "all", "-S"],
+            &["batch", "-u"],
+        ] {
+            let e = r(line).unwrap_err();
+            assert_eq!(e.exit_code(), 64, "{line:?}");
+            assert!(e.to_string().contains("needs a value"), "{e}");
+        }
+        // A value that starts with `-` is a value, as getopt reads it: `--` too.
+        assert_eq!(
+            ok(&["altmove", "-u", "--", "all"]),
+            "doveadm -- altmove -u -- -- all"
+        );
+        assert_eq!(ok(&["pw", "-p", "-x"]), "doveadm -- pw -p -x --");
+        // 2.3's `kick -f` is a flag: the server's version reads it.
+        assert_eq!(
+            ok(&["doveadm", "kick", "bob", "-f"]),
+            "doveadm -- kick -f -- bob"
+        );
     }
 
     #[test]

@@ -286,12 +286,7 @@ fn fts_commands_exit_as_doveadm() {
                 &["fts", "rescan", "-A"],
                 &["fts", "optimize", "-u", "{u}"],
                 &["fts", "optimize", "-u", "nobody@example.org"],
-                &[
-                    "fts", "lookup", "-u", "{u}", "mailbox", "INBOX", "text", "hello",
-                ],
-                &[
-                    "fts", "expand", "-u", "{u}", "mailbox", "INBOX", "text", "hello",
-                ],
+                // (fts lookup/expand print with printf, lost over HTTP: lost_output.rs.)
                 &["fts", "tokenize", "-u", "{u}", "hello world"],
                 // Commands of other fts plugins (Dovecot Pro's fts check, flatcurve): the
                 // fts plugin is loaded, they are not (64, doveadm's fts usage).

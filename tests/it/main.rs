@@ -16,6 +16,7 @@ mod fleet;
 mod fleet_scale;
 mod generated;
 mod hostile_text;
+mod lost_output;
 mod mail;
 mod monitoring;
 mod newcomer;
