@@ -255,6 +255,20 @@ fn refused_mail_commands_now_run_like_doveadm() {
             Some(script),
             &list,
         );
+        if v == "2.4" {
+            // doveadm prints the script with its pager: `sieve script:`, then the text.
+            for f in [&[][..], &["-f", "pager"], &["-f", "json"]] {
+                let (a, c) = ("alice@example.org", "carol@example.org");
+                let r = rd(&d, &[f, &["sieve", "get", "-u", a, "s1"]].concat(), None);
+                let n = native(&d, &[f, &["sieve", "get", "-u", c, "s1"]].concat(), None);
+                assert_eq!(
+                    (r.code, &r.stdout),
+                    (n.code, &n.stdout),
+                    "{f:?} {}",
+                    r.stderr
+                );
+            }
+        }
         twin(
             &d,
             &["sieve", "rename", "-u", "{u}", "s1", "s2"],

@@ -523,6 +523,18 @@ fn base(api: &str, v: Version, columns: &[&str]) -> Option<Spec> {
         ),
         "aclRights" => spec(vec![Header::new("rights", "Rights", 0)], Kind::Table),
         // plugins/fts/doveadm-fts.c
+        // Pigeonhole's doveadm-sieve-cmd-get.c / -list.c
+        "sieveGet" => spec(
+            vec![Header::new("sieve script", "sieve script", STREAM)],
+            Kind::Pager,
+        ),
+        "sieveList" => spec(
+            vec![
+                Header::new("script", "script", HIDE_TITLE),
+                Header::new("active", "active", HIDE_TITLE),
+            ],
+            Kind::Flow,
+        ),
         "ftsTokenize" => spec(vec![Header::new("token", "token", HIDE_TITLE)], Kind::Flow),
         // doveadm prints nothing for these with any formatter (`quick_init`: no
         // doveadm_print_deinit(), so not even `tab`'s empty title line).
