@@ -255,8 +255,11 @@ pub async fn run(ctx: &Ctx, a: &DoveadmArgs) -> Result<(), Error> {
             // A mail command's titles are printed in its init, before the users are
             // looked up: doveadm prints them also when the command then fails (no
             // such user or mailbox: `acl get` prints `ID Global Rights`).
+            // 2.3 `kick -a PATH` with nothing to kick prints `no users kicked` (68).
             let failed = Err(e);
-            if cmd.mail() && ctx.prints_on_failure(&failed) {
+            let nothing_kicked =
+                api == "kick" && matches!(failed, Err(Error::Server { code: 68, .. }));
+            if (cmd.mail() || nothing_kicked) && ctx.prints_on_failure(&failed) {
                 let _ = ctx.emit_for(&api, columns, &[]);
             }
             return failed;
@@ -266,7 +269,7 @@ pub async fn run(ctx: &Ctx, a: &DoveadmArgs) -> Result<(), Error> {
     if let (true, Some(Value::String(fields))) = (api == "statsDump", params.get("fields")) {
         // doveadm titles the fields asked for, also when no metric has a row yet.
         let mut columns = vec!["metric_name", "field"];
-        columns.extend(fields.split_whitespace());
+        columns.extend(super::server::stats_fields(fields));
         return ctx.emit_for(&api, &columns, &rows);
     }
     if api == "user" {

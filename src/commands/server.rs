@@ -86,8 +86,13 @@ pub async fn stats(ctx: &Ctx, cmd: &StatsCommand) -> Result<(), Error> {
         )
         .await?;
     let mut columns = vec!["metric_name", "field"];
-    columns.extend(a.fields.iter().flat_map(|f| f.split_whitespace()));
+    columns.extend(a.fields.iter().flat_map(|f| stats_fields(f)));
     ctx.emit_for("statsDump", &columns, &rows)
+}
+
+/// `stats dump -f`'s fields as doveadm-stats.c splits them: on spaces and commas.
+pub fn stats_fields(raw: &str) -> impl Iterator<Item = &str> {
+    raw.split([' ', ',']).filter(|f| !f.is_empty())
 }
 
 pub async fn info(ctx: &Ctx, cmd: &ServerCommand) -> Result<(), Error> {
@@ -113,4 +118,13 @@ pub async fn info(ctx: &Ctx, cmd: &ServerCommand) -> Result<(), Error> {
         add(name, if present { "yes" } else { "no" }.to_string());
     }
     ctx.emit(&["name", "value"], &rows)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn stats_fields_split_on_spaces_and_commas() {
+        let f: Vec<&str> = super::stats_fields("count,sum  min, max").collect();
+        assert_eq!(f, ["count", "sum", "min", "max"]);
+    }
 }
