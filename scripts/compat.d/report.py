@@ -59,7 +59,8 @@ NOT_SERVABLE = [
     ("2.4", r"^doveadm instance list\b.*\s-c\b",
      "doveadm-instance.c prints the config paths with printf(): over HTTP they go to the server's stdout"),
     ("2.4", r"^doveadm kick -f user 127\.0\.0\.1$",
-     "the API answers 'bad parameters' (64) for a passdb field with an IP mask; native doveadm segfaults"),
+     "the server's worker dies on `kick` with a passdb field and an IP mask (empty reply; rdoveadm's "
+     "`who` before it gets 'bad parameters', 64); native doveadm segfaults"),
 ]
 
 

@@ -257,11 +257,15 @@ def session_normal(out, pids):
     names = {str(p): f"<{n}>" for p, n in zip(pids, Instance.SESSION_NAMES) if p}
     rx = re.compile(r"\b\d+\b")
     lines, block = [], []
-    for raw in out.decode("utf-8", "replace").split("\n"):
+    for i, raw in enumerate(out.decode("utf-8", "replace").split("\n")):
         line = rx.sub(lambda m: names.get(m.group(0), m.group(0)), raw)
         line = re.sub(r"\(([^()]*<[^()]*)\)", lambda m: "(" + " ".join(sorted(m.group(1).split())) + ")", line)
-        line = re.sub(r" +", " ", line).rstrip(" ")
-        if "<" in line and ">" in line and line != raw:
+        session_row = "<" in line and ">" in line and line != raw
+        # Only the table's title and session rows: their padding follows the rows'
+        # order and the PIDs' digits. Any other line must match byte for byte.
+        if session_row or (i == 0 and re.match(r"username +#", line)):
+            line = re.sub(r" +", " ", line).rstrip(" ")
+        if session_row:
             block.append(line)
             continue
         lines.extend(sorted(block))
@@ -281,6 +285,25 @@ def verifies(inst, hashed, password):
     r = subprocess.run(inst.native_argv() + ["pw", "-t", hashed, "-p", password],
                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, timeout=30)
     return r.returncode == 0
+
+
+def pw_params(scheme, h):
+    """What of a hash is not salt or digest: the cost, rounds, version and memory
+    parameters a `-r` or the scheme sets (bcrypt `$2y$05$`, SHA-crypt `$6$rounds=N$`,
+    Argon2 `$argon2id$v=19$m=..,t=..,p=..$`, PBKDF2 `$1$salt$ROUNDS$hash`, SCRAM
+    `ITER,salt,..`, OTP `ALGO SEQ seed hash`); for other schemes the length."""
+    s = scheme.upper().strip("{}")
+    if s.startswith("PBKDF2"):
+        parts = h.split("$")
+        return parts[:2] + parts[3:4]
+    if s.startswith("SCRAM"):
+        return h.split(",")[:1]
+    if s.startswith("OTP"):
+        return h.split(" ")[:2]
+    if h.startswith("$"):
+        parts = h.split("$")
+        return parts[:-1] if parts[1:2] and parts[1].startswith("2") else parts[:-2]
+    return len(h)
 
 
 PW_HASH = re.compile(r"^(\{[A-Za-z0-9._-]+\})(\S+)( \(verified\))?$")
@@ -303,6 +326,8 @@ def pw_verified(inst, shell, nat, rd, password):
         ma, mb = PW_HASH.match(a), PW_HASH.match(b)
         if not (ma and mb and ma.group(1) == mb.group(1) and ma.group(3) == mb.group(3)):
             return None
+        if pw_params(ma.group(1), ma.group(2)) != pw_params(mb.group(1), mb.group(2)):
+            return None  # another cost, rounds or algorithm: not just the salt
         m = re.search(r"-p (\S+)", cmds[min(i, len(cmds) - 1)])
         # The password native hashed (given with -p, read from stdin, or empty when an
         # earlier command of the script read stdin to its end); rdoveadm's hash must be

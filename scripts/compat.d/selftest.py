@@ -55,6 +55,30 @@ def check_sessions(fails):
         fails.append("who/kick script: a row moved between two commands' outputs was hidden")
     if same(kick, PIDS_A, b" kicked connections from the following users:\n\n", PIDS_B):
         fails.append("kick: a missing user name was hidden")
+    # Spaces count outside the table's title and session rows.
+    if same(b"a  b\n", PIDS_A, b"a b\n", PIDS_A):
+        fails.append("who: other spacing on a line that is no session row was hidden")
+
+
+def check_pw_params(fails):
+    """pw hashes may differ in salt and digest, never in cost, rounds or algorithm."""
+    for scheme, a, b in [
+        ("{CRYPT}", "$2y$05$" + "a" * 53, "$2y$10$" + "b" * 53),
+        ("{SHA512-CRYPT}", "$6$rounds=5000$s1$h1", "$6$s2$h2"),
+        ("{ARGON2ID}", "$argon2id$v=19$m=65536,t=3,p=1$s1$h1", "$argon2id$v=19$m=65536,t=4,p=1$s2$h2"),
+        ("{PBKDF2}", "$1$s1$5000$h1", "$1$s2$6000$h2"),
+        ("{SCRAM-SHA-1}", "4096,s1,a,b", "5000,s2,c,d"),
+        ("{OTP}", "md5 9999 s1 h1", "sha1 9999 s2 h2"),
+    ]:
+        if runner.pw_params(scheme, a) == runner.pw_params(scheme, b):
+            fails.append(f"pw: {scheme} {a} and {b} taken for the same parameters")
+    for scheme, a, b in [
+        ("{CRYPT}", "$2y$05$" + "a" * 53, "$2y$05$" + "b" * 53),
+        ("{SHA512-CRYPT}", "$6$s1$h1", "$6$s2$h2"),
+        ("{PBKDF2}", "$1$s1$5000$h1", "$1$s2$5000$h2"),
+    ]:
+        if runner.pw_params(scheme, a) != runner.pw_params(scheme, b):
+            fails.append(f"pw: {scheme} hashes differing only in salt taken as different")
 
 
 def maildir(root, flags="S"):
@@ -177,6 +201,7 @@ def main():
     try:
         check_sessions(fails)
         check_work_state(tmp, fails)
+        check_pw_params(fails)
         check_metadata_guids(tmp, fails)
         check_reset(tmp, fails)
         check_exit_classes(fails)
