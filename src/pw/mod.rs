@@ -55,7 +55,8 @@ fn fatal(msg: &str) -> Error {
     Error::Silent(FATAL)
 }
 
-fn v24() -> Result<bool, Error> {
+/// Whether `pw` follows Dovecot 2.4 (RDOVEADM_DOVECOT_VERSION); a bad value is a usage error.
+pub fn v24() -> Result<bool, Error> {
     match std::env::var(VERSION_ENV) {
         Err(_) => Ok(false),
         Ok(v) if v.is_empty() || v == "2.3" || v.starts_with("2.3.") => Ok(false),

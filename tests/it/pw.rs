@@ -190,3 +190,75 @@ fn rounds_as_native() {
         }
     }
 }
+
+#[test]
+fn an_unparsable_rounds_is_left_out_on_2_3_and_refused_on_2_4_as_native() {
+    for v in versions() {
+        let d = Dovecot::start(v, &[]);
+        // 2.3's doveadm_fill_param() leaves what str_to_int64() refuses unset (the
+        // default cost, exit 0); 2.4 refuses it (64). `-0` and `07` are numbers.
+        for r in ["abc", "", "5x", " 5", "5 ", "+5", "0x10", "-0", "07"] {
+            let args = ["-s", "SHA512-CRYPT", "-r", r, "-p", PW];
+            let (mine, theirs) = (rd(v, &args, None), nat(&d, &args, None));
+            assert_eq!(
+                (mine.code, mine.stdout.contains("$rounds=")),
+                (theirs.code, theirs.stdout.contains("$rounds=")),
+                "{v} -r {r:?}: {} / native {}{}",
+                mine.stderr,
+                theirs.stdout,
+                theirs.stderr
+            );
+        }
+    }
+}
+
+#[test]
+fn local_commands_ignore_server_settings_they_never_use() {
+    // Conflicting and invalid server settings: native doveadm never looks at a server
+    // for these, and neither does rdoveadm.
+    let env = [
+        ("RDOVEADM_URL", "http://127.0.0.1:1/doveadm/v1"),
+        ("RDOVEADM_SOCKET", "/nonexistent/socket"),
+        ("RDOVEADM_CONFIG", "/nonexistent/config.toml"),
+    ];
+    let run = |args: &[&str]| {
+        let mut r = Rd::new().args(args);
+        for (k, v) in env {
+            r = r.env(k, v);
+        }
+        r.run()
+    };
+    let out = run(&["pw", "-p", "x", "-s", "PLAIN"]).ok();
+    assert_eq!(out.stdout, "{PLAIN}x\n");
+    let out = run(&["--url", "not a url", "pw", "-s", "PLAIN", "-p", "x"]).ok();
+    assert_eq!(out.stdout, "{PLAIN}x\n");
+    let out = run(&["mailbox", "mutf7", "a&b", "Entwürfe"]).ok();
+    assert_eq!(out.stdout, "a&-b\nEntw&APw-rfe\n");
+    // A command that needs the server still says what is wrong.
+    let out = run(&["who"]);
+    assert_eq!(out.code, 78, "{}", out.stderr);
+}
+
+#[test]
+fn doveadm_help_says_pw_and_mutf7_run_here() {
+    let out = Rd::new().args(["doveadm", "--help"]).run().ok();
+    let help = out.stdout.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(
+        help.contains("`pw` and `mailbox mutf7` are computed here"),
+        "{help}"
+    );
+    let refused = help
+        .split(". ")
+        .find(|s| s.contains("are refused (exit 64)"))
+        .unwrap_or_else(|| panic!("no refusal sentence: {help}"));
+    assert!(!refused.contains("`pw`"), "{refused}");
+    for c in [
+        "`exec`",
+        "`auth test`",
+        "`dump`",
+        "`dsync-server`",
+        "`log find`",
+    ] {
+        assert!(help.contains(c), "{c}: {help}");
+    }
+}
