@@ -262,3 +262,95 @@ fn doveadm_help_says_pw_and_mutf7_run_here() {
         assert!(help.contains(c), "{c}: {help}");
     }
 }
+
+/// The echo flag of the tmux pane's terminal, read by `stty` in its shell.
+fn echo_flag(t: &crate::completion::Tmux, n: usize) -> String {
+    t.clear(n);
+    t.type_text("stty -a | tr ' ;' '\\n\\n' | grep -x -- '-\\?echo'");
+    t.keys(&["Enter"]);
+    let s = t.wait("stty", |s| s.lines().any(|l| l == "echo" || l == "-echo"));
+    s.lines()
+        .find(|l| *l == "echo" || *l == "-echo")
+        .unwrap()
+        .to_string()
+}
+
+/// The pid of the command the pane's shell runs in the foreground.
+fn foreground_pid(t: &crate::completion::Tmux) -> String {
+    let shell = t.tmux(&["display", "-p", "-t", "t", "#{pane_pid}"]);
+    let out = std::process::Command::new("ps")
+        .args(["-o", "pid=", "--ppid", shell.trim()])
+        .output()
+        .unwrap();
+    let pid = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    assert!(!pid.is_empty() && !pid.contains('\n'), "{pid:?}");
+    pid
+}
+
+#[test]
+fn an_interrupted_prompt_restores_the_echo_and_goes_on_as_native() {
+    for v in versions() {
+        let d = Dovecot::start(v, &[]);
+        let bin = std::path::Path::new(env!("CARGO_BIN_EXE_rdoveadm"));
+        let env = [
+            (
+                "PATH",
+                format!("{}:/usr/bin:/bin", bin.parent().unwrap().display()),
+            ),
+            ("PS1", "$ ".to_string()),
+            ("RDOVEADM_DOVECOT_VERSION", v.to_string()),
+        ];
+        let t = crate::completion::Tmux::start_sized(
+            &format!("pw-{}", v.replace('.', "")),
+            "bash --norc --noprofile",
+            &env,
+            200,
+            30,
+        );
+        // Ctrl-C at each prompt: doveadm's read ends (EINTR), as if Enter was pressed,
+        // so both prompts give the empty password, hashed, exit 0; the echo is back.
+        let mut seen = Vec::new();
+        for (n, tool) in ["rdoveadm", d.var("SANDBOX_DOVEADM")].iter().enumerate() {
+            t.clear(n * 10);
+            t.type_text(&format!("{tool} pw -s SHA; echo \"rc=$?\""));
+            t.keys(&["Enter"]);
+            t.wait("the first prompt", |s| s.contains("Enter new password:"));
+            t.keys(&["C-c"]);
+            t.wait("the second prompt", |s| s.contains("Retype new password:"));
+            t.keys(&["C-c"]);
+            let s = t.wait("the exit code", |s| s.lines().any(|l| l.starts_with("rc=")));
+            let hash = s
+                .lines()
+                .find(|l| l.starts_with("{SHA}"))
+                .map(str::to_string);
+            let rc = s
+                .lines()
+                .find(|l| l.starts_with("rc="))
+                .unwrap()
+                .to_string();
+            seen.push((hash, rc, echo_flag(&t, n * 10 + 1)));
+        }
+        assert_eq!(seen[0], seen[1], "{v}: rdoveadm, then native");
+        assert_eq!(seen[0].2, "echo", "{v}");
+
+        // SIGTERM ends the read as Ctrl-C does; SIGHUP ends rdoveadm (doveadm's default
+        // too), after the echo is restored.
+        t.clear(20);
+        t.type_text("rdoveadm pw -s SHA; echo \"rc=$?\"");
+        t.keys(&["Enter"]);
+        t.wait("the first prompt", |s| s.contains("Enter new password:"));
+        let pid = foreground_pid(&t);
+        std::process::Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap();
+        t.wait("the second prompt", |s| s.contains("Retype new password:"));
+        std::process::Command::new("kill")
+            .args(["-HUP", &pid])
+            .status()
+            .unwrap();
+        let s = t.wait("the exit code", |s| s.lines().any(|l| l.starts_with("rc=")));
+        assert!(s.lines().any(|l| l == "rc=129"), "{v}: {s}");
+        assert_eq!(echo_flag(&t, 21), "echo", "{v} after SIGHUP");
+    }
+}
