@@ -141,9 +141,8 @@ pub fn cli_command() -> clap::Command {
 fn fans_out(command: &Command) -> bool {
     match command {
         Command::Probe(_) | Command::Completions(_) | Command::Config(_) => false,
-        // `mailbox mutf7` converts here: once, not once per server.
-        Command::Doveadm(a) => !a.args.starts_with(&["mailbox".into(), "mutf7".into()]),
-        _ => true,
+        // `pw` and `mailbox mutf7` compute here: once, not once per server.
+        c => !c.runs_here(),
     }
 }
 

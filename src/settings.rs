@@ -195,7 +195,8 @@ impl Settings {
     }
 
     /// [`Settings::resolve`], or for a command that never talks to a doveadm server
-    /// (`probe`, `completions`) [`Settings::resolve_local`]: no config file is read.
+    /// (`probe`, `completions`, `pw`, `mailbox mutf7`) [`Settings::resolve_local`]: no
+    /// config file is read.
     pub fn resolve_for(
         command: &Command,
         g: &GlobalArgs,
@@ -206,6 +207,7 @@ impl Settings {
             Command::Probe(_) | Command::Completions(_) => {
                 Ok(Settings::resolve_local(g, env, term))
             }
+            c if c.runs_here() => Ok(Settings::resolve_local(g, env, term)),
             _ => Settings::resolve(g, env, term),
         }
     }

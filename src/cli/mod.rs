@@ -594,6 +594,17 @@ Exit codes (the most severe over all ports wins):
 }
 
 impl Command {
+    /// A doveadm command computed here, which never contacts a server (`pw`,
+    /// `mailbox mutf7`): its settings leave the servers out, so a server setting it
+    /// never uses cannot fail it (as native doveadm never looks at one for these).
+    pub fn runs_here(&self) -> bool {
+        let Command::Doveadm(a) = self else {
+            return false;
+        };
+        let words: Vec<&str> = a.args.iter().take(2).map(String::as_str).collect();
+        matches!(words.as_slice(), ["pw", ..] | ["mailbox", "mutf7"])
+    }
+
     /// The user selection of a mail command (`-u`, `-A`, `-F`), if it has one.
     pub fn user_args(&self) -> Option<&UserArgs> {
         Some(match self {
@@ -645,10 +656,12 @@ Rows print as the command's own do. A mail command needs -u, -A or -F: doveadm's
 $USER (a local user) cannot apply over HTTP (exit 75 when $USER is set, as doveadm fails, else 64). \
 `-F FILE` and `save`'s message are read here (stdin when no \
 file is given) and sent to the server; other paths (`import`, `fs put`) are the server's. \
-`mailbox mutf7` converts here. `sync` and `backup` run on the server (its paths). The commands \
-that need a local doveadm (`pw`, `exec`, `dump`, `config`, `dsync-server`...) are refused \
-(exit 64): run them with doveadm on the server; a plugin's command the server has not loaded \
-exits 75, as doveadm. \
+`pw` and `mailbox mutf7` are computed here (no server is contacted). `sync` and `backup` run \
+on the server (its paths). The commands that need a local doveadm (`exec`, `auth test`, \
+`auth lookup`, `auth login`, `dump`, `dsync-server`...) are refused (exit 64), and so are \
+those whose result doveadm prints with printf() on the server's own stdout, which the HTTP API \
+does not return (`log find`, `instance list -c`, `fts lookup`, `fts expand`): run them with \
+doveadm on the server. A plugin's command the server has not loaded exits 75, as doveadm. \
 `user -u` (userdb only) runs the plain lookup: the API's worker crashes on it (2.3.19, 2.4.1). \
 doveadm's global `-v` is accepted and does nothing; `-c`, `-i` and `-o` configure a local doveadm \
 and are refused (exit 64).

@@ -543,7 +543,12 @@ fn server_error(command: &str, detail: Option<&Value>) -> Error {
                 }
             }
         }
-        "unknownMethod" => Error::UnknownMethod(command),
+        // A plugin's command (`quotaGet`) is unknown when the server has not loaded the
+        // plugin: doveadm's 75, as the `doveadm` subcommand answers before sending.
+        "unknownMethod" => match crate::doveadm::plugin_command(&command) {
+            Some((name, plugin)) => crate::doveadm::plugin_not_loaded(name, plugin),
+            None => Error::UnknownMethod(command),
+        },
         "invalidRequest" => Error::InvalidRequest(command),
         "unAuthorized" => Error::NotAllowed(command),
         "internalError" => Error::Internal(command),
@@ -772,6 +777,24 @@ mod tests {
         assert!(matches!(e("internalError"), Error::Internal(_)));
         assert!(matches!(e("somethingNew"), Error::Protocol(_)));
         assert_eq!(e("unAuthorized").exit_code(), 77);
+    }
+
+    #[test]
+    fn a_plugin_command_the_server_does_not_know_is_75_naming_the_plugin() {
+        let unknown = serde_json::json!({"type": "unknownMethod"});
+        let e = server_error("quotaRecalc", Some(&unknown));
+        assert_eq!(e.exit_code(), 75);
+        assert_eq!(
+            e.to_string(),
+            "`quota recalc`: the server has not loaded plugin quota (mail_plugins=quota)"
+        );
+        let e = server_error("aclGet", Some(&unknown));
+        assert!(
+            e.to_string().contains("plugin acl (mail_plugins=acl)"),
+            "{e}"
+        );
+        // Not a plugin's: 64, as before.
+        assert_eq!(server_error("bogusCmd", Some(&unknown)).exit_code(), 64);
     }
 
     #[test]

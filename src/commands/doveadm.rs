@@ -544,14 +544,28 @@ fn set(
     let v = match (p.kind, value) {
         (Kind::Bool, _) => Value::Bool(true),
         (_, None) => return Ok(()),
-        (Kind::Int, Some(v)) => Value::from(v.trim().parse::<i64>().map_err(|_| {
-            Error::Usage(format!(
-                "{}: `{}` of `--{}` is not a whole number",
-                cmd.name(),
-                crate::text::escape_message(&v),
-                p.name
-            ))
-        })?),
+        (Kind::Int, Some(v)) => {
+            let Some(n) = table::str_to_int64(&v) else {
+                // 2.3's doveadm_fill_param() leaves an int it cannot parse unset, for
+                // every command (`pw -r abc` runs with the default cost); 2.4 refuses it
+                // (64). `pw` follows RDOVEADM_DOVECOT_VERSION, the rest the server's.
+                let v24 = if cmd.name() == "pw" {
+                    crate::pw::v24()?
+                } else {
+                    cmd.version() == Version::V24
+                };
+                if !v24 {
+                    return Ok(());
+                }
+                return Err(Error::Usage(format!(
+                    "{}: `{}` of `--{}` is not a whole number",
+                    cmd.name(),
+                    crate::text::escape_message(&v),
+                    p.name
+                )));
+            };
+            Value::from(n)
+        }
         (Kind::Array, Some(v)) => {
             if let Some(Value::Array(items)) = out.get_mut(&key) {
                 items.push(Value::String(v));

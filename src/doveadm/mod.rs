@@ -8,6 +8,8 @@ pub mod getopt;
 pub mod mutf7;
 pub mod table;
 
+use crate::error::Error;
+
 /// A parameter's type (`CMD_PARAM_*` in Dovecot's doveadm-cmd.h).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
@@ -205,9 +207,38 @@ pub fn camel_case(name: &str) -> String {
     out
 }
 
+/// Dovecot's `str_to_int64()` (lib/strnum.c, 2.3 and 2.4): an optional `-`, then
+/// digits only (no `+`, no spaces), within int64. `None` when it refuses `s`.
+pub fn str_to_int64(s: &str) -> Option<i64> {
+    let digits = s.strip_prefix('-').unwrap_or(s);
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    s.parse().ok()
+}
+
 /// The doveadm plugin module named `word` (`acl`, `fts`...), if there is one.
 pub fn plugin_named(word: &str) -> Option<&'static str> {
     table::PLUGINS.iter().copied().find(|p| *p == word)
+}
+
+/// The plugin command the HTTP API knows as `api` (`quotaGet`), in either version's
+/// table: its doveadm name (`quota get`) and its plugin (`quota`).
+pub fn plugin_command(api: &str) -> Option<(&'static str, &'static str)> {
+    [Version::V24, Version::V23]
+        .into_iter()
+        .flat_map(Version::commands)
+        .find(|c| c.api_name() == api)
+        .and_then(|c| Some((c.name(), c.plugin()?)))
+}
+
+/// doveadm's "Unknown command 'quota', but plugin quota exists. Try to set
+/// mail_plugins=quota" (exit 75): `typed` is the command as the user gave it.
+pub fn plugin_not_loaded(typed: &str, plugin: &str) -> Error {
+    Error::Unavailable(format!(
+        "`{}`: the server has not loaded plugin {plugin} (mail_plugins={plugin})",
+        crate::text::escape_message(typed)
+    ))
 }
 
 /// The command of `version` that `words` start with (the longest name), and how
@@ -297,5 +328,27 @@ mod tests {
             assert_eq!((c.name(), n, c.plugin()), (name, words.len(), plugin));
         }
         assert!(find(Version::V23, &["fts", "check", "fast"]).is_none());
+    }
+
+    #[test]
+    fn int64_is_parsed_as_dovecot_does() {
+        for (s, want) in [
+            ("5", Some(5)),
+            ("07", Some(7)),
+            ("-0", Some(0)),
+            ("-9223372036854775808", Some(i64::MIN)),
+            ("9223372036854775807", Some(i64::MAX)),
+            ("9223372036854775808", None),
+            ("", None),
+            ("-", None),
+            ("abc", None),
+            ("5x", None),
+            (" 5", None),
+            ("5 ", None),
+            ("+5", None),
+            ("0x10", None),
+        ] {
+            assert_eq!(str_to_int64(s), want, "{s:?}");
+        }
     }
 }

@@ -10,7 +10,9 @@ mod md;
 pub mod scheme;
 mod sys;
 
+use std::ffi::c_int;
 use std::io::Write;
+use std::sync::atomic::{AtomicI32, Ordering};
 
 use serde_json::{Map, Value};
 
@@ -27,8 +29,9 @@ read twice from the terminal, or from stdin when that is not a terminal), -s the
 (default CRYPT, i.e. bcrypt; NAME.b64 or NAME.hex for another encoding), -r the rounds,
 -u the user (DIGEST-MD5), -t HASH verifies HASH, -V verifies the new hash.
 The Dovecot version followed is RDOVEADM_DOVECOT_VERSION (2.3, the default, or 2.4):
-it decides -l's list, the ARGON2 alias (2.4), whether SCRAM takes -r (2.4) and how a
-negative -r is refused (2.4). Exit codes as doveadm: 75 for an
+it decides -l's list, the ARGON2 alias (2.4), whether SCRAM takes -r (2.4) and whether a
+negative or unparsable -r is refused (2.4; 2.3 runs with the default cost for one it cannot
+parse). Ctrl-C at a prompt ends that line, as in doveadm. Exit codes as doveadm: 75 for an
 unknown scheme or a failed verification, 1 when the passwords typed differ three times.";
 
 /// doveadm-pw.c's `DEFAULT_SCHEME` (2.3 and 2.4).
@@ -55,7 +58,8 @@ fn fatal(msg: &str) -> Error {
     Error::Silent(FATAL)
 }
 
-fn v24() -> Result<bool, Error> {
+/// Whether `pw` follows Dovecot 2.4 (RDOVEADM_DOVECOT_VERSION); a bad value is a usage error.
+pub fn v24() -> Result<bool, Error> {
     match std::env::var(VERSION_ENV) {
         Err(_) => Ok(false),
         Ok(v) if v.is_empty() || v == "2.3" || v.starts_with("2.3.") => Ok(false),
@@ -182,7 +186,8 @@ pub fn run(
 
 /// `t_askpass` (lib/askpass.c): on a terminal, the prompt on stderr and the line read
 /// from /dev/tty without echo; otherwise a line from stdin, no prompt. Read a byte at
-/// a time up to `\n` or `\r`, so the next prompt's line is left on stdin.
+/// a time up to `\n` or `\r`, so the next prompt's line is left on stdin. The echo is
+/// restored whatever ends the read (see [`Interrupts`]).
 fn askpass(prompt: &str) -> Result<Vec<u8>, Error> {
     // SAFETY: isatty on fd 0 has no preconditions.
     let tty = unsafe { libc::isatty(0) } == 1;
@@ -199,6 +204,7 @@ fn askpass(prompt: &str) -> Result<Vec<u8>, Error> {
     // SAFETY: `old` is plain data filled by tcgetattr on an open fd.
     let mut old: libc::termios = unsafe { std::mem::zeroed() };
     let restore = unsafe { libc::tcgetattr(fd, &mut old) } == 0;
+    let interrupts = Interrupts::catch();
     if restore {
         let mut quiet = old;
         quiet.c_lflag &= !(libc::ECHO | libc::ECHONL);
@@ -211,12 +217,76 @@ fn askpass(prompt: &str) -> Result<Vec<u8>, Error> {
         unsafe { libc::tcsetattr(fd, libc::TCSAFLUSH, &old) };
     }
     eprintln!();
+    drop(interrupts);
     Ok(line)
+}
+
+/// The signal that interrupted the read (0: none). A lock-free atomic: storing to it
+/// is all the handler does, which is async-signal-safe.
+static CAUGHT: AtomicI32 = AtomicI32::new(0);
+
+extern "C" fn caught(sig: c_int) {
+    CAUGHT.store(sig, Ordering::SeqCst);
+}
+
+/// SIGINT, SIGTERM and SIGHUP while a password is read without echo. doveadm's
+/// handlers for SIGINT and SIGTERM (lib-master's `sig_die`, installed without
+/// SA_RESTART, 2.3.19 and 2.4.1) do not end the process: they make the read fail
+/// with EINTR, which ends the line as Enter does, the echo is restored and doveadm goes
+/// on (Ctrl-C at both prompts hashes the empty password, exit 0). rdoveadm does the
+/// same. SIGHUP, which doveadm leaves at its default, still ends the process, but only
+/// after the echo is back. A signal the caller ignores (`nohup`, `&`) stays ignored.
+struct Interrupts {
+    old: Vec<(c_int, libc::sigaction)>,
+}
+
+impl Interrupts {
+    const SIGNALS: [c_int; 3] = [libc::SIGINT, libc::SIGTERM, libc::SIGHUP];
+
+    fn catch() -> Interrupts {
+        CAUGHT.store(0, Ordering::SeqCst);
+        let mut old = Vec::new();
+        for sig in Interrupts::SIGNALS {
+            // SAFETY: plain data; sigaction only reads `act` and fills `prev`.
+            unsafe {
+                let mut prev: libc::sigaction = std::mem::zeroed();
+                if libc::sigaction(sig, std::ptr::null(), &mut prev) != 0
+                    || prev.sa_sigaction == libc::SIG_IGN
+                {
+                    continue;
+                }
+                let mut act: libc::sigaction = std::mem::zeroed();
+                act.sa_sigaction = caught as extern "C" fn(c_int) as libc::sighandler_t;
+                // No SA_RESTART: the read returns EINTR.
+                act.sa_flags = 0;
+                libc::sigemptyset(&mut act.sa_mask);
+                if libc::sigaction(sig, &act, std::ptr::null_mut()) == 0 {
+                    old.push((sig, prev));
+                }
+            }
+        }
+        Interrupts { old }
+    }
+}
+
+impl Drop for Interrupts {
+    /// Puts the previous handlers back; a SIGHUP caught is then delivered to them.
+    fn drop(&mut self) {
+        for (sig, prev) in &self.old {
+            // SAFETY: `prev` came from sigaction for this signal.
+            unsafe { libc::sigaction(*sig, prev, std::ptr::null_mut()) };
+        }
+        if CAUGHT.swap(0, Ordering::SeqCst) == libc::SIGHUP {
+            // SAFETY: raise has no preconditions.
+            unsafe { libc::raise(libc::SIGHUP) };
+        }
+    }
 }
 
 fn read_line(fd: i32, line: &mut Vec<u8>) {
     let mut ch = 0u8;
-    loop {
+    // A signal caught before the first read ends the line as one during it does.
+    while CAUGHT.load(Ordering::SeqCst) == 0 {
         // SAFETY: reads at most one byte into `ch`.
         let n = unsafe { libc::read(fd, (&mut ch as *mut u8).cast(), 1) };
         if n <= 0 || ch == b'\n' || ch == b'\r' {

@@ -348,3 +348,52 @@ fn a_plugin_command_without_its_plugin_exits_75_as_doveadm() {
         rd(&d, &line).code(64);
     }
 }
+
+/// The sandbox's config without the quota plugin (in mail_plugins and imap's
+/// imap_quota, which needs it), reloaded.
+fn without_quota(d: &Dovecot) {
+    let conf = d.var("SANDBOX_CONF");
+    let text = std::fs::read_to_string(conf).unwrap();
+    let edited: String = text
+        .lines()
+        .filter(|l| !matches!(l.trim(), "quota = yes" | "imap_quota = yes"))
+        .map(|l| {
+            let l = l.replace("$mail_plugins imap_quota", "$mail_plugins");
+            let l = l.replace("$mail_plugins quota", "$mail_plugins");
+            format!("{l}\n")
+        })
+        .collect();
+    assert_ne!(text, edited, "{}: no quota plugin to remove", d.version());
+    std::fs::write(conf, edited).unwrap();
+    native(d, &["reload"]).ok();
+}
+
+#[test]
+fn quota_without_its_plugin_exits_75_as_doveadm() {
+    for v in versions() {
+        let d = Dovecot::start(v, &[]);
+        without_quota(&d);
+        let get = ["quota", "get", "-u", "alice@example.org"];
+        // The reload replaces the server's doveadm processes: wait for a new one.
+        let start = std::time::Instant::now();
+        while rd(&d, &get).code == 0 && start.elapsed().as_secs() < 15 {
+            std::thread::sleep(std::time::Duration::from_millis(200));
+        }
+        for line in [
+            &get[..],
+            &["quota", "recalc", "-u", "alice@example.org"],
+            &["-f", "tab", "quota", "get", "-A"],
+            &["quota", "recalc", "-A"],
+        ] {
+            let n = native(&d, line);
+            let r = rd(&d, line);
+            assert_eq!((r.code, n.code), (75, 75), "{v} {line:?}: {}", r.stderr);
+            assert!(
+                r.one_error_line()
+                    .contains("has not loaded plugin quota (mail_plugins=quota)"),
+                "{v} {line:?}: {}",
+                r.stderr
+            );
+        }
+    }
+}

@@ -190,3 +190,167 @@ fn rounds_as_native() {
         }
     }
 }
+
+#[test]
+fn an_unparsable_rounds_is_left_out_on_2_3_and_refused_on_2_4_as_native() {
+    for v in versions() {
+        let d = Dovecot::start(v, &[]);
+        // 2.3's doveadm_fill_param() leaves what str_to_int64() refuses unset (the
+        // default cost, exit 0); 2.4 refuses it (64). `-0` and `07` are numbers.
+        for r in ["abc", "", "5x", " 5", "5 ", "+5", "0x10", "-0", "07"] {
+            let args = ["-s", "SHA512-CRYPT", "-r", r, "-p", PW];
+            let (mine, theirs) = (rd(v, &args, None), nat(&d, &args, None));
+            assert_eq!(
+                (mine.code, mine.stdout.contains("$rounds=")),
+                (theirs.code, theirs.stdout.contains("$rounds=")),
+                "{v} -r {r:?}: {} / native {}{}",
+                mine.stderr,
+                theirs.stdout,
+                theirs.stderr
+            );
+        }
+    }
+}
+
+#[test]
+fn local_commands_ignore_server_settings_they_never_use() {
+    // Conflicting and invalid server settings: native doveadm never looks at a server
+    // for these, and neither does rdoveadm.
+    let env = [
+        ("RDOVEADM_URL", "http://127.0.0.1:1/doveadm/v1"),
+        ("RDOVEADM_SOCKET", "/nonexistent/socket"),
+        ("RDOVEADM_CONFIG", "/nonexistent/config.toml"),
+    ];
+    let run = |args: &[&str]| {
+        let mut r = Rd::new().args(args);
+        for (k, v) in env {
+            r = r.env(k, v);
+        }
+        r.run()
+    };
+    let out = run(&["pw", "-p", "x", "-s", "PLAIN"]).ok();
+    assert_eq!(out.stdout, "{PLAIN}x\n");
+    let out = run(&["--url", "not a url", "pw", "-s", "PLAIN", "-p", "x"]).ok();
+    assert_eq!(out.stdout, "{PLAIN}x\n");
+    let out = run(&["mailbox", "mutf7", "a&b", "Entwürfe"]).ok();
+    assert_eq!(out.stdout, "a&-b\nEntw&APw-rfe\n");
+    // A command that needs the server still says what is wrong.
+    let out = run(&["who"]);
+    assert_eq!(out.code, 78, "{}", out.stderr);
+}
+
+#[test]
+fn doveadm_help_says_pw_and_mutf7_run_here() {
+    let out = Rd::new().args(["doveadm", "--help"]).run().ok();
+    let help = out.stdout.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(
+        help.contains("`pw` and `mailbox mutf7` are computed here"),
+        "{help}"
+    );
+    let refused = help
+        .split(". ")
+        .find(|s| s.contains("are refused (exit 64)"))
+        .unwrap_or_else(|| panic!("no refusal sentence: {help}"));
+    assert!(!refused.contains("`pw`"), "{refused}");
+    for c in [
+        "`exec`",
+        "`auth test`",
+        "`dump`",
+        "`dsync-server`",
+        "`log find`",
+    ] {
+        assert!(help.contains(c), "{c}: {help}");
+    }
+}
+
+/// The echo flag of the tmux pane's terminal, read by `stty` in its shell.
+fn echo_flag(t: &crate::completion::Tmux, n: usize) -> String {
+    t.clear(n);
+    t.type_text("stty -a | tr ' ;' '\\n\\n' | grep -x -- '-\\?echo'");
+    t.keys(&["Enter"]);
+    let s = t.wait("stty", |s| s.lines().any(|l| l == "echo" || l == "-echo"));
+    s.lines()
+        .find(|l| *l == "echo" || *l == "-echo")
+        .unwrap()
+        .to_string()
+}
+
+/// The pid of the command the pane's shell runs in the foreground.
+fn foreground_pid(t: &crate::completion::Tmux) -> String {
+    let shell = t.tmux(&["display", "-p", "-t", "t", "#{pane_pid}"]);
+    let out = std::process::Command::new("ps")
+        .args(["-o", "pid=", "--ppid", shell.trim()])
+        .output()
+        .unwrap();
+    let pid = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    assert!(!pid.is_empty() && !pid.contains('\n'), "{pid:?}");
+    pid
+}
+
+#[test]
+fn an_interrupted_prompt_restores_the_echo_and_goes_on_as_native() {
+    for v in versions() {
+        let d = Dovecot::start(v, &[]);
+        let bin = std::path::Path::new(env!("CARGO_BIN_EXE_rdoveadm"));
+        let env = [
+            (
+                "PATH",
+                format!("{}:/usr/bin:/bin", bin.parent().unwrap().display()),
+            ),
+            ("PS1", "$ ".to_string()),
+            ("RDOVEADM_DOVECOT_VERSION", v.to_string()),
+        ];
+        let t = crate::completion::Tmux::start_sized(
+            &format!("pw-{}", v.replace('.', "")),
+            "bash --norc --noprofile",
+            &env,
+            200,
+            30,
+        );
+        // Ctrl-C at each prompt: doveadm's read ends (EINTR), as if Enter was pressed,
+        // so both prompts give the empty password, hashed, exit 0; the echo is back.
+        let mut seen = Vec::new();
+        for (n, tool) in ["rdoveadm", d.var("SANDBOX_DOVEADM")].iter().enumerate() {
+            t.clear(n * 10);
+            t.type_text(&format!("{tool} pw -s SHA; echo \"rc=$?\""));
+            t.keys(&["Enter"]);
+            t.wait("the first prompt", |s| s.contains("Enter new password:"));
+            t.keys(&["C-c"]);
+            t.wait("the second prompt", |s| s.contains("Retype new password:"));
+            t.keys(&["C-c"]);
+            let s = t.wait("the exit code", |s| s.lines().any(|l| l.starts_with("rc=")));
+            let hash = s
+                .lines()
+                .find(|l| l.starts_with("{SHA}"))
+                .map(str::to_string);
+            let rc = s
+                .lines()
+                .find(|l| l.starts_with("rc="))
+                .unwrap()
+                .to_string();
+            seen.push((hash, rc, echo_flag(&t, n * 10 + 1)));
+        }
+        assert_eq!(seen[0], seen[1], "{v}: rdoveadm, then native");
+        assert_eq!(seen[0].2, "echo", "{v}");
+
+        // SIGTERM ends the read as Ctrl-C does; SIGHUP ends rdoveadm (doveadm's default
+        // too), after the echo is restored.
+        t.clear(20);
+        t.type_text("rdoveadm pw -s SHA; echo \"rc=$?\"");
+        t.keys(&["Enter"]);
+        t.wait("the first prompt", |s| s.contains("Enter new password:"));
+        let pid = foreground_pid(&t);
+        std::process::Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap();
+        t.wait("the second prompt", |s| s.contains("Retype new password:"));
+        std::process::Command::new("kill")
+            .args(["-HUP", &pid])
+            .status()
+            .unwrap();
+        let s = t.wait("the exit code", |s| s.lines().any(|l| l.starts_with("rc=")));
+        assert!(s.lines().any(|l| l == "rc=129"), "{v}: {s}");
+        assert_eq!(echo_flag(&t, 21), "echo", "{v} after SIGHUP");
+    }
+}
