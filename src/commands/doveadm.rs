@@ -303,10 +303,7 @@ fn plugin_loaded(
     if loaded {
         return Ok(());
     }
-    Err(Error::Unavailable(format!(
-        "`{}`: the server has not loaded plugin {plugin} (mail_plugins={plugin})",
-        crate::text::escape_message(typed)
-    )))
+    Err(table::plugin_not_loaded(typed, plugin))
 }
 
 /// The command words and the arguments, split at the router's first `--`.
