@@ -257,13 +257,13 @@ def session_normal(out, pids):
     names = {str(p): f"<{n}>" for p, n in zip(pids, Instance.SESSION_NAMES) if p}
     rx = re.compile(r"\b\d+\b")
     lines, block = [], []
-    for i, raw in enumerate(out.decode("utf-8", "replace").split("\n")):
+    for raw in out.decode("utf-8", "replace").split("\n"):
         line = rx.sub(lambda m: names.get(m.group(0), m.group(0)), raw)
         line = re.sub(r"\(([^()]*<[^()]*)\)", lambda m: "(" + " ".join(sorted(m.group(1).split())) + ")", line)
         session_row = "<" in line and ">" in line and line != raw
-        # Only the table's title and session rows: their padding follows the rows'
+        # Only the table's titles and session rows: their padding follows the rows'
         # order and the PIDs' digits. Any other line must match byte for byte.
-        if session_row or (i == 0 and re.match(r"username +#", line)):
+        if session_row or re.match(r"username +# ", line):
             line = re.sub(r" +", " ", line).rstrip(" ")
         if session_row:
             block.append(line)
