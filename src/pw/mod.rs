@@ -31,7 +31,8 @@ read twice from the terminal, or from stdin when that is not a terminal), -s the
 The Dovecot version followed is RDOVEADM_DOVECOT_VERSION (2.3, the default, or 2.4):
 it decides -l's list, the ARGON2 alias (2.4), whether SCRAM takes -r (2.4) and whether a
 negative or unparsable -r is refused (2.4; 2.3 runs with the default cost for one it cannot
-parse). Ctrl-C at a prompt ends that line, as in doveadm. Exit codes as doveadm: 75 for an
+parse). Ctrl-C at a prompt ends rdoveadm with the echo restored (doveadm goes on and
+hashes the empty password). Exit codes as doveadm: 75 for an
 unknown scheme or a failed verification, 1 when the passwords typed differ three times.";
 
 /// doveadm-pw.c's `DEFAULT_SCHEME` (2.3 and 2.4).
@@ -229,13 +230,13 @@ extern "C" fn caught(sig: c_int) {
     CAUGHT.store(sig, Ordering::SeqCst);
 }
 
-/// SIGINT, SIGTERM and SIGHUP while a password is read without echo. doveadm's
-/// handlers for SIGINT and SIGTERM (lib-master's `sig_die`, installed without
-/// SA_RESTART, 2.3.19 and 2.4.1) do not end the process: they make the read fail
-/// with EINTR, which ends the line as Enter does, the echo is restored and doveadm goes
-/// on (Ctrl-C at both prompts hashes the empty password, exit 0). rdoveadm does the
-/// same. SIGHUP, which doveadm leaves at its default, still ends the process, but only
-/// after the echo is back. A signal the caller ignores (`nohup`, `&`) stays ignored.
+/// SIGINT, SIGTERM and SIGHUP while a password is read without echo: caught, so that
+/// the read ends and the echo is restored, then delivered again to the handler before
+/// (by default: the process ends by that signal, the shell's 130 for Ctrl-C). doveadm
+/// differs on purpose here: its SIGINT/SIGTERM handlers (lib-master's `sig_die`,
+/// without SA_RESTART) end the line as Enter does and it goes on, so Ctrl-C at both
+/// prompts prints the hash of the empty password, exit 0: a hash an admin may paste
+/// into a passwd file. A signal the caller ignores (`nohup`, `&`) stays ignored.
 struct Interrupts {
     old: Vec<(c_int, libc::sigaction)>,
 }
@@ -270,15 +271,16 @@ impl Interrupts {
 }
 
 impl Drop for Interrupts {
-    /// Puts the previous handlers back; a SIGHUP caught is then delivered to them.
+    /// Puts the previous handlers back; a signal caught is then delivered to them.
     fn drop(&mut self) {
         for (sig, prev) in &self.old {
             // SAFETY: `prev` came from sigaction for this signal.
             unsafe { libc::sigaction(*sig, prev, std::ptr::null_mut()) };
         }
-        if CAUGHT.swap(0, Ordering::SeqCst) == libc::SIGHUP {
+        let sig = CAUGHT.swap(0, Ordering::SeqCst);
+        if sig != 0 {
             // SAFETY: raise has no preconditions.
-            unsafe { libc::raise(libc::SIGHUP) };
+            unsafe { libc::raise(sig) };
         }
     }
 }
