@@ -79,7 +79,8 @@ impl Dovecot {
 
     /// `rdoveadm` against this instance over TCP with the password.
     pub fn rdoveadm(&self) -> Rd {
-        let rd = Rd::new()
+        let rd = self
+            .rd()
             .env("RDOVEADM_URL", self.url())
             .env("RDOVEADM_PASSWORD", self.password());
         match self.vars.get("SANDBOX_CACERT") {
@@ -88,9 +89,17 @@ impl Dovecot {
         }
     }
 
+    /// `rdoveadm` with a schema cache of this instance only: the cache is keyed by
+    /// endpoint, and a port or socket path may have served the other Dovecot version
+    /// minutes ago in the same run (its schema then says the wrong generation).
+    fn rd(&self) -> Rd {
+        let cache = format!("{}/rdoveadm-cache", self.var("SANDBOX_DIR"));
+        Rd::new().env("XDG_CACHE_HOME", &cache)
+    }
+
     /// `rdoveadm` over TCP with the password and no --cacert.
     pub fn rdoveadm_no_ca(&self) -> Rd {
-        Rd::new()
+        self.rd()
             .env("RDOVEADM_URL", self.url())
             .env("RDOVEADM_PASSWORD", self.password())
     }
@@ -105,25 +114,25 @@ impl Dovecot {
         let mut v = vec![
             (
                 tcp,
-                Rd::new()
+                self.rd()
                     .env("RDOVEADM_URL", self.url())
                     .env("RDOVEADM_PASSWORD", self.password()),
             ),
             (
                 "socket",
-                Rd::new()
+                self.rd()
                     .env("RDOVEADM_SOCKET", self.socket())
                     .env("RDOVEADM_PASSWORD", self.password()),
             ),
             (
                 "tcp-api-key",
-                Rd::new()
+                self.rd()
                     .env("RDOVEADM_URL", self.url())
                     .env("RDOVEADM_API_KEY", self.api_key()),
             ),
             (
                 "socket-api-key",
-                Rd::new()
+                self.rd()
                     .env("RDOVEADM_SOCKET", self.socket())
                     .env("RDOVEADM_API_KEY", self.api_key()),
             ),
