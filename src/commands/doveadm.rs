@@ -267,9 +267,7 @@ pub async fn run(ctx: &Ctx, a: &DoveadmArgs) -> Result<(), Error> {
     };
     let mut rows = super::user::object_rows(reply)?;
     if let (true, Some(Value::String(fields))) = (api == "statsDump", params.get("fields")) {
-        // doveadm titles the fields asked for, also when no metric has a row yet.
-        let mut columns = vec!["metric_name", "field"];
-        columns.extend(super::server::stats_fields(fields));
+        let columns = super::server::stats_columns([fields.as_str()]);
         return ctx.emit_for(&api, &columns, &rows);
     }
     if api == "user" {

@@ -85,13 +85,20 @@ pub async fn stats(ctx: &Ctx, cmd: &StatsCommand) -> Result<(), Error> {
             &params([("reset", json!(a.reset)), ("fields", json!(a.fields))]),
         )
         .await?;
-    let mut columns = vec!["metric_name", "field"];
-    columns.extend(a.fields.iter().flat_map(|f| stats_fields(f)));
+    let columns = stats_columns(a.fields.iter().map(String::as_str));
     ctx.emit_for("statsDump", &columns, &rows)
 }
 
+/// `stats dump`'s titles: `metric_name`, `field`, then the `-f` fields asked for, as
+/// doveadm-stats.c splits them (on spaces and commas), also when no metric has a row.
+pub fn stats_columns<'a>(fields: impl IntoIterator<Item = &'a str>) -> Vec<&'a str> {
+    let mut columns = vec!["metric_name", "field"];
+    columns.extend(fields.into_iter().flat_map(stats_fields));
+    columns
+}
+
 /// `stats dump -f`'s fields as doveadm-stats.c splits them: on spaces and commas.
-pub fn stats_fields(raw: &str) -> impl Iterator<Item = &str> {
+fn stats_fields(raw: &str) -> impl Iterator<Item = &str> {
     raw.split([' ', ',']).filter(|f| !f.is_empty())
 }
 
