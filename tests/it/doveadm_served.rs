@@ -365,7 +365,7 @@ fn without_quota(d: &Dovecot) {
         .collect();
     assert_ne!(text, edited, "{}: no quota plugin to remove", d.version());
     std::fs::write(conf, edited).unwrap();
-    native(d, &["reload"]).ok();
+    d.reload();
 }
 
 #[test]

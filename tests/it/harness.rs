@@ -147,12 +147,76 @@ impl Dovecot {
 
     /// Opens a logged-in IMAP session.
     pub fn imap_login(&self, user: &str, password: &str) -> Session {
-        Session::imap(self.imap_port(), user, password)
+        self.login_with_retry(user, || Session::try_imap(self.imap_port(), user, password))
     }
 
     /// Opens a logged-in POP3 session.
     pub fn pop3_login(&self, user: &str, password: &str) -> Session {
-        Session::pop3(self.pop3_port(), user, password)
+        self.login_with_retry(user, || Session::try_pop3(self.pop3_port(), user, password))
+    }
+
+    /// A login, tried again when it raced a reload: a connection a login process took
+    /// before the master switched to the new configuration is closed unanswered or
+    /// refused `[UNAVAILABLE]` (seen by hand on 2.4: connect, `doveadm reload`, LOGIN;
+    /// in CI a test's first login after a reload failed so). A wrong password fails
+    /// at once.
+    fn login_with_retry(
+        &self,
+        user: &str,
+        login: impl Fn() -> Result<Session, LoginError>,
+    ) -> Session {
+        let mut attempts = 0;
+        loop {
+            attempts += 1;
+            match login() {
+                Ok(s) => return s,
+                Err(LoginError::Transient(lines)) if attempts < 4 => {
+                    eprintln!(
+                        "login of {user} did not go through ({lines:?}); again\n{}",
+                        self.log_problems()
+                    );
+                    std::thread::sleep(Duration::from_millis(500));
+                }
+                Err(e) => panic!("login of {user} failed: {e:?}\n{}", self.log_problems()),
+            }
+        }
+    }
+
+    /// The sandbox log's last lines other than `Info:` ones, for failure messages.
+    pub fn log_problems(&self) -> String {
+        let log = std::fs::read_to_string(self.var("SANDBOX_LOG")).unwrap_or_default();
+        let lines: Vec<&str> = log.lines().filter(|l| !l.contains(": Info: ")).collect();
+        let tail = &lines[lines.len().saturating_sub(15)..];
+        format!("dovecot.log, last non-Info lines:\n{}", tail.join("\n"))
+    }
+
+    /// Native `doveadm reload`, returning once the master has switched to the new
+    /// configuration: the signal is handled after `doveadm reload` returns, and the
+    /// master logs "SIGHUP received" as it starts the switch. (A login process from
+    /// before may still take a connection and drop it: logins here try again.)
+    pub fn reload(&self) {
+        let count = || {
+            std::fs::read_to_string(self.var("SANDBOX_LOG"))
+                .unwrap_or_default()
+                .matches("SIGHUP received - reloading configuration")
+                .count()
+        };
+        let before = count();
+        let st = Command::new("sh")
+            .arg("-c")
+            .arg(format!("{} reload", self.var("SANDBOX_DOVEADM")))
+            .status()
+            .unwrap();
+        assert!(st.success(), "doveadm reload failed");
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while count() == before {
+            assert!(
+                Instant::now() < deadline,
+                "reload not seen in the log\n{}",
+                self.log_problems()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
     }
 
     /// Waits until `who` over the API lists `n` connections in all.
@@ -211,35 +275,82 @@ pub struct Session {
     pub imap: bool,
 }
 
+/// Why a login did not work.
+#[derive(Debug)]
+pub enum LoginError {
+    /// The server closed the connection (or went silent) before answering the login,
+    /// or answered `[UNAVAILABLE]`: what a login that raced a reload gets (its login
+    /// process and the auth process it spoke to were replaced under it).
+    Transient(Vec<String>),
+    /// The server answered the login with a refusal.
+    Refused(String),
+}
+
 impl Session {
     pub fn imap(port: u16, user: &str, password: &str) -> Session {
-        let s = TcpStream::connect(("127.0.0.1", port)).expect("imap connect");
-        s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-        let mut me = Session {
-            reader: BufReader::new(s),
-            imap: true,
-        };
-        me.line(); // greeting
+        Session::try_imap(port, user, password)
+            .unwrap_or_else(|e| panic!("IMAP login of {user} failed: {e:?}"))
+    }
+
+    pub fn try_imap(port: u16, user: &str, password: &str) -> Result<Session, LoginError> {
+        let mut me = Session::connect(port, true);
+        let mut seen = vec![me.line()]; // greeting
         me.send(&format!("a1 LOGIN \"{user}\" \"{password}\""));
-        let ok = me.until("a1 ");
-        assert!(ok.starts_with("a1 OK"), "IMAP login of {user} failed: {ok}");
-        me
+        loop {
+            let l = me.line();
+            if l.is_empty() || l.starts_with("a1 NO [UNAVAILABLE]") {
+                seen.push(l);
+                return Err(LoginError::Transient(seen));
+            }
+            if l.starts_with("a1 OK") {
+                return Ok(me.logged_in());
+            }
+            if l.starts_with("a1 ") {
+                return Err(LoginError::Refused(l));
+            }
+            seen.push(l);
+        }
     }
 
     pub fn pop3(port: u16, user: &str, password: &str) -> Session {
-        let s = TcpStream::connect(("127.0.0.1", port)).expect("pop3 connect");
+        Session::try_pop3(port, user, password)
+            .unwrap_or_else(|e| panic!("POP3 login of {user} failed: {e:?}"))
+    }
+
+    pub fn try_pop3(port: u16, user: &str, password: &str) -> Result<Session, LoginError> {
+        let mut me = Session::connect(port, false);
+        let mut seen = vec![me.line()];
+        for line in [format!("USER {user}"), format!("PASS {password}")] {
+            me.send(&line);
+            let l = me.line();
+            if l.is_empty() || l.starts_with("-ERR [SYS/TEMP]") {
+                seen.push(l);
+                return Err(LoginError::Transient(seen));
+            }
+            if !l.starts_with("+OK") {
+                return Err(LoginError::Refused(l));
+            }
+            seen.push(l);
+        }
+        Ok(me.logged_in())
+    }
+
+    /// Back to 10 s per read once logged in (`alive()` after a kick waits on it).
+    fn logged_in(self) -> Session {
+        let s = self.reader.get_ref();
         s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-        let mut me = Session {
+        self
+    }
+
+    fn connect(port: u16, imap: bool) -> Session {
+        let s = TcpStream::connect(("127.0.0.1", port)).expect("connect to the sandbox");
+        // Long enough for a first login on a loaded 2-core CI machine (auth and
+        // the mail process start then).
+        s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+        Session {
             reader: BufReader::new(s),
-            imap: false,
-        };
-        me.line();
-        me.send(&format!("USER {user}"));
-        assert!(me.line().starts_with("+OK"));
-        me.send(&format!("PASS {password}"));
-        let ok = me.line();
-        assert!(ok.starts_with("+OK"), "POP3 login of {user} failed: {ok}");
-        me
+            imap,
+        }
     }
 
     /// Sends a line; false when the server has closed the connection.

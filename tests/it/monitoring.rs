@@ -208,26 +208,11 @@ fn reissue_certificate(d: &Dovecot, days: u32) -> i64 {
         .args(["-u", "-d", end, "+%s"])
         .output()
         .unwrap();
-    doveadm(d, &["reload"]);
+    d.reload();
     String::from_utf8_lossy(&date.stdout)
         .trim()
         .parse()
         .unwrap()
-}
-
-/// The sandbox's own doveadm (2.4 runs in its chroot).
-fn doveadm(d: &Dovecot, args: &[&str]) {
-    let cmd: Vec<&str> = d.var("SANDBOX_DOVEADM").split_whitespace().collect();
-    let o = Command::new(cmd[0])
-        .args(&cmd[1..])
-        .args(args)
-        .output()
-        .expect("doveadm");
-    assert!(
-        o.status.success(),
-        "doveadm {args:?}: {}",
-        String::from_utf8_lossy(&o.stderr)
-    );
 }
 
 #[test]
@@ -500,7 +485,7 @@ fn quota_users(d: &Dovecot) {
             format!("{c}quota_storage_size = 10M\nquota_message_count = 1000\n"),
         )
         .unwrap();
-        doveadm(d, &["reload"]);
+        d.reload();
         "userdb_quota_message_count=10"
     };
     let text: String = text

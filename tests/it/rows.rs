@@ -102,13 +102,7 @@ fn real_dovecot_identical_sessions_are_all_shown() {
             "service imap {{\n  client_limit = 10\n  process_limit = 1\n  {restart}\n}}"
         )
         .unwrap();
-        let st = Command::new("sh")
-            .arg("-c")
-            .arg(format!("{} reload", d.var("SANDBOX_DOVEADM")))
-            .status()
-            .unwrap();
-        assert!(st.success());
-        std::thread::sleep(Duration::from_secs(1));
+        d.reload();
         let _s: Vec<_> = (0..3)
             .map(|_| d.imap_login("alice@example.org", "alicepw"))
             .collect();
