@@ -61,7 +61,7 @@ pub struct Cli {
 /// a command's own options first, then these).
 pub const GLOBAL_HEADING: &str = "Global options";
 
-/// Options that every subcommand accepts, before or after its name.
+/// `rdoveadm config`'s subcommands.
 #[derive(Debug, Subcommand)]
 pub enum ConfigCommand {
     /// Show where each setting comes from (flag, environment, profile, default); secrets are never shown.
