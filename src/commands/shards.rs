@@ -15,7 +15,7 @@ const REQUEST_COST: usize = 70;
 
 /// Masks that together match each user exactly once, for `n` concurrent requests.
 /// Groups larger than their share (`users / n`) are split while that shortens the
-/// expected run time (the busiest of `n` lanes, counting [`REQUEST_COST`] per request),
+/// expected run time (the busiest of `n` lanes, counting `REQUEST_COST` per request),
 /// so there are few, balanced requests.
 /// Case is folded as Dovecot folds it for user masks (`wildcard_match_icase`: ASCII
 /// only), so a mask made from `Élodie` still matches her.

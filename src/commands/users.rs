@@ -438,7 +438,7 @@ pub fn unreachable(e: &Error) -> bool {
 }
 
 /// Whether a failure of one request (one user of `-F`, one shard of `-A`) stops asking
-/// that server for the rest: [`unreachable`], a reply that is not the doveadm API's,
+/// that server for the rest: [`unreachable()`], a reply that is not the doveadm API's,
 /// or a command or parameter the server rejects (the same for every user). A user
 /// the server doesn't know (67), a mailbox not found (68) and the like are about that
 /// user: the others are still asked.

@@ -2,7 +2,7 @@
 //! fields, chain trust and name match.
 //!
 //! rustls normally aborts the handshake on a bad certificate, and then there is
-//! nothing to report. The [`Recorder`] verifier instead runs the same checks as
+//! nothing to report. The `Recorder` verifier instead runs the same checks as
 //! rustls' WebPkiServerVerifier, chain and name separately, stores the results and
 //! accepts, so an expired, self-signed or wrong-name certificate is still described.
 //! Handshake signatures are still checked, so the server must own the key.

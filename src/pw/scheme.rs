@@ -1,7 +1,7 @@
 //! Dovecot's password schemes (`src/auth/password-scheme*.c` in 2.3.19,
 //! `src/lib-auth/` in 2.4.1): lookup by name with a `.b64`/`.base64`/`.hex` suffix,
 //! generation, decoding and verification, each as Dovecot does it. Pure apart from
-//! the random salts and the system crypt(3)/libsodium ([`super::sys`]).
+//! the random salts and the system crypt(3)/libsodium (`super::sys`).
 
 use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig};
 use base64::engine::DecodePaddingMode;

@@ -5,7 +5,7 @@
 //! what native doveadm prints; on a terminal rdoveadm keeps its own table.
 //!
 //! Two documented departures, both where native output would be broken or unsafe:
-//! - values go through [`crate::escape_message`]: newline, carriage return, tab,
+//! - values go through [`crate::text::escape_message`]: newline, carriage return, tab,
 //!   other controls and bidi controls become visible escapes (one row stays one line),
 //!   while plain text, `\Seen` included, is printed as doveadm prints it (no doubled
 //!   `\`). `pager` keeps newline and tab raw (a message body is many lines there).
