@@ -1,6 +1,6 @@
 //! The global options every command accepts (`GlobalArgs`), and the value enums they
 //! choose from (`Format`, `ColorWhen`). Separate from mod.rs's command tree: they are
-//! shared by every command, and settings.rs and the renderers read them.
+//! shared by every command, and `crate::settings` and the renderers read them.
 
 use std::path::PathBuf;
 
