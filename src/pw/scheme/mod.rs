@@ -2,15 +2,22 @@
 //! `src/lib-auth/` in 2.4.1): lookup by name with a `.b64`/`.base64`/`.hex` suffix,
 //! generation, decoding and verification, each as Dovecot does it. Pure apart from
 //! the random salts and the system crypt(3)/libsodium (`super::sys`).
+//!
+//! This file holds the scheme table, the version differences (`list`, the `ARGON2`
+//! alias), lookup, the encodings, decoding and the primitives shared with `kdf.rs`;
+//! generation is in `generate.rs`, verification in `verify.rs`.
+
+mod generate;
+mod verify;
 
 use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig};
 use base64::engine::DecodePaddingMode;
 use base64::Engine;
 use ring::digest;
 
-use super::kdf;
 use super::md;
-use super::sys;
+use generate::generate;
+pub use verify::verify;
 
 /// How a scheme's raw bytes are written after `{SCHEME}`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -146,36 +153,12 @@ pub fn lookup(name: &str, v24: bool) -> Option<(&'static Scheme, Enc)> {
     Some((scheme, enc))
 }
 
-const SALT_CHARS: &[u8; 64] = b"./0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
-
-/// `password_generate_salt`: `len` characters of `SALT_CHARS`.
-fn salt(len: usize) -> Result<String, Failure> {
-    (0..len)
-        .map(|_| {
-            let i = sys::random_below(64)?;
-            Ok(char::from(
-                SALT_CHARS
-                    .get(usize::try_from(i).unwrap_or(0))
-                    .copied()
-                    .unwrap_or(b'.'),
-            ))
-        })
-        .collect()
-}
-
 pub(super) fn sha(alg: &'static digest::Algorithm, parts: &[&[u8]]) -> Vec<u8> {
     let mut c = digest::Context::new(alg);
     for p in parts {
         c.update(p);
     }
     c.finish().as_ref().to_vec()
-}
-
-fn salted(alg: &'static digest::Algorithm, plain: &[u8]) -> Result<Vec<u8>, Failure> {
-    let salt = sys::random(4)?;
-    let mut out = sha(alg, &[plain, &salt]);
-    out.extend_from_slice(&salt);
-    Ok(out)
 }
 
 pub(super) fn smd5(plain: &[u8], salt: &[u8]) -> Vec<u8> {
@@ -185,88 +168,11 @@ pub(super) fn smd5(plain: &[u8], salt: &[u8]) -> Vec<u8> {
     m.finish().to_vec()
 }
 
-fn crypt_rounds(rounds: u32) -> u32 {
-    match rounds {
-        0 => 5000,
-        r => r.clamp(1000, 999_999_999),
-    }
-}
-
-fn crypt_or_fail(plain: &[u8], setting: &str) -> Result<Vec<u8>, Failure> {
-    sys::crypt(plain, setting.as_bytes())?
-        .map(String::into_bytes)
-        .ok_or_else(|| "crypt() failed".to_string())
-}
-
 pub(super) fn b64() -> GeneralPurpose {
     GeneralPurpose::new(
         &base64::alphabet::STANDARD,
         GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
     )
-}
-
-/// `s->password_generate`: the scheme's raw bytes for `plain`.
-fn generate(kind: Kind, plain: &[u8], p: &Params) -> Result<Vec<u8>, Failure> {
-    Ok(match kind {
-        Kind::Md5 | Kind::Md5Crypt => crypt_or_fail(plain, &format!("$1${}", salt(8)?))?,
-        Kind::Sha1 => sha(&digest::SHA1_FOR_LEGACY_USE_ONLY, &[plain]),
-        Kind::Sha256 => sha(&digest::SHA256, &[plain]),
-        Kind::Sha512 => sha(&digest::SHA512, &[plain]),
-        Kind::Smd5 => {
-            let salt = sys::random(4)?;
-            let mut out = smd5(plain, &salt);
-            out.extend_from_slice(&salt);
-            out
-        }
-        Kind::Ssha => salted(&digest::SHA1_FOR_LEGACY_USE_ONLY, plain)?,
-        Kind::Ssha256 => salted(&digest::SHA256, plain)?,
-        Kind::Ssha512 => salted(&digest::SHA512, plain)?,
-        Kind::Plain | Kind::PlainTrunc => plain.to_vec(),
-        Kind::CramMd5 => md::cram_context(plain).to_vec(),
-        Kind::ScramSha1 | Kind::ScramSha256 => {
-            // 2.3 always uses 4096 iterations; 2.4 takes -r, within [4096, INT_MAX].
-            let iter = match p.rounds {
-                r if r != 0 && p.v24 => r.clamp(4096, i32::MAX.unsigned_abs()),
-                _ => 4096,
-            };
-            kdf::scram_generate(kind == Kind::ScramSha256, plain, iter)?
-        }
-        Kind::DigestMd5 => {
-            let Some(user) = &p.user else {
-                return Err("digest_md5_generate(): username not given".into());
-            };
-            let (user, realm) = user.rsplit_once('@').unwrap_or((user, ""));
-            let mut m = md::Md::md5();
-            m.update(format!("{user}:{realm}:").as_bytes());
-            m.update(plain);
-            m.finish().to_vec()
-        }
-        Kind::PlainMd4 => md::md4(plain).to_vec(),
-        Kind::PlainMd5 => md::md5(plain).to_vec(),
-        Kind::Otp => kdf::otp_generate(plain)?,
-        Kind::Pbkdf2 => kdf::pbkdf2_generate(plain, &salt(16)?, p.rounds),
-        Kind::DesCrypt => crypt_or_fail(plain, &salt(2)?)?,
-        Kind::Sha256Crypt | Kind::Sha512Crypt => {
-            let id = if kind == Kind::Sha256Crypt { 5 } else { 6 };
-            let rounds = crypt_rounds(p.rounds);
-            let salt = salt(16)?;
-            let setting = if rounds == 5000 {
-                format!("${id}${salt}")
-            } else {
-                format!("${id}$rounds={rounds}${salt}")
-            };
-            crypt_or_fail(plain, &setting)?
-        }
-        Kind::BlfCrypt | Kind::Crypt => {
-            let rounds = match p.rounds {
-                0 => 5,
-                r => r.clamp(4, 31),
-            };
-            let setting = sys::gensalt("$2y$", rounds, &sys::random(16)?)?;
-            crypt_or_fail(plain, &setting)?
-        }
-        Kind::Argon2i | Kind::Argon2id => kdf::argon2(kind == Kind::Argon2id, plain, p.rounds)?,
-    })
 }
 
 pub fn hex(b: &[u8]) -> String {
@@ -363,108 +269,10 @@ fn b64_or_fail(s: &[u8]) -> Result<Vec<u8>, Failure> {
         .map_err(|_| "Input isn't valid base64 encoded data".into())
 }
 
-/// `password_verify`: `Ok(true)` on a match, `Ok(false)` on a mismatch ("Password
-/// mismatch"), `Err` when the stored hash can't be used.
-pub fn verify(plain: &[u8], p: &Params, scheme: &str, raw: &[u8]) -> Result<bool, Failure> {
-    let Some((s, _)) = lookup(scheme, p.v24) else {
-        return Err("Unknown password scheme".into());
-    };
-    let eq = same;
-    Ok(match s.kind {
-        Kind::Md5 => {
-            if raw.starts_with(b"$1$") {
-                crypt_matches(plain, raw)?
-            } else {
-                let Ok(md5) = decode(raw, "PLAIN-MD5", p.v24) else {
-                    return Err("Not a valid MD5-CRYPT or PLAIN-MD5 password".into());
-                };
-                eq(&md::md5(plain), &md5)
-            }
-        }
-        Kind::Md5Crypt => crypt_matches(plain, raw)?,
-        Kind::Smd5 | Kind::Ssha | Kind::Ssha256 | Kind::Ssha512 => {
-            let (name, n) = match s.kind {
-                Kind::Smd5 => ("SMD5", 16),
-                Kind::Ssha => ("SSHA", 20),
-                Kind::Ssha256 => ("SSHA256", 32),
-                _ => ("SSHA512", 64),
-            };
-            if raw.len() <= n {
-                return Err(format!("{name} password is too short"));
-            }
-            let (hash, salt) = raw.split_at(n);
-            let mine = match s.kind {
-                Kind::Smd5 => smd5(plain, salt),
-                Kind::Ssha => sha(&digest::SHA1_FOR_LEGACY_USE_ONLY, &[plain, salt]),
-                Kind::Ssha256 => sha(&digest::SHA256, &[plain, salt]),
-                _ => sha(&digest::SHA512, &[plain, salt]),
-            };
-            eq(&mine, hash)
-        }
-        Kind::Plain => eq(plain, raw),
-        Kind::PlainTrunc => {
-            let digits = raw.iter().take_while(|c| c.is_ascii_digit()).count();
-            if raw.get(digits) != Some(&b'-') {
-                return Err("PLAIN-TRUNC missing length: prefix".into());
-            }
-            let trunc = raw
-                .get(..digits)
-                .unwrap_or_default()
-                .iter()
-                .fold(0usize, |n, d| {
-                    n.wrapping_mul(10).wrapping_add(usize::from(d - b'0'))
-                });
-            let stored = raw.get(digits + 1..).unwrap_or_default();
-            if stored.len() == trunc && plain.len() >= trunc {
-                eq(stored, plain.get(..trunc).unwrap_or_default())
-            } else {
-                eq(plain, stored)
-            }
-        }
-        Kind::ScramSha1 | Kind::ScramSha256 => {
-            kdf::scram_verify(s.kind == Kind::ScramSha256, plain, raw)?
-        }
-        Kind::Otp => kdf::otp_verify(plain, raw)?,
-        Kind::Pbkdf2 => kdf::pbkdf2_verify(plain, raw)?,
-        Kind::DesCrypt | Kind::Sha256Crypt | Kind::Sha512Crypt | Kind::Crypt => {
-            if raw.len() > 4 && raw.starts_with(b"$2") && raw.get(3) == Some(&b'$') {
-                return verify(plain, p, "BLF-CRYPT", raw);
-            }
-            !raw.is_empty() && crypt_matches(plain, raw)?
-        }
-        Kind::BlfCrypt => {
-            if raw.is_empty() {
-                return Ok(false);
-            }
-            let ok = raw.len() >= 30
-                && raw.starts_with(b"$2")
-                && raw.get(2).is_some_and(u8::is_ascii_lowercase)
-                && raw.get(3) == Some(&b'$');
-            if !ok {
-                return Err("Password is not blowfish password".into());
-            }
-            crypt_matches(plain, raw)?
-        }
-        Kind::Argon2i | Kind::Argon2id => sys::Sodium::open()?.verify(raw, plain)?,
-        // The generic handler: generate and compare.
-        Kind::Sha1
-        | Kind::Sha256
-        | Kind::Sha512
-        | Kind::CramMd5
-        | Kind::DigestMd5
-        | Kind::PlainMd4
-        | Kind::PlainMd5 => eq(&generate(s.kind, plain, p)?, raw),
-    })
-}
-
 /// Equal bytes, compared without stopping at the first difference (as Dovecot's
 /// `mem_equals_timing_safe`).
 pub(super) fn same(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
-}
-
-fn crypt_matches(plain: &[u8], hash: &[u8]) -> Result<bool, Failure> {
-    Ok(sys::crypt(plain, hash)?.is_some_and(|c| c.as_bytes() == hash))
 }
 
 #[cfg(test)]
