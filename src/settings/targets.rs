@@ -44,28 +44,12 @@ pub(super) fn resolve_targets(
             members.extend(cfg.servers_file(f, "--servers-file", None)?);
         }
         let mut targets = member_targets(g, env, &cfg, &members, true)?;
-        for u in &g.url {
-            targets.push(flag_target(
-                g,
-                env,
-                parse_endpoint(u, "--url")?,
-                "--url".into(),
-            )?);
-        }
+        targets.extend(url_targets(g, env)?);
         return Ok((targets, cfg.path));
     }
     // 2. Endpoints given as flags.
     if !g.url.is_empty() {
-        let mut targets = Vec::new();
-        for u in &g.url {
-            targets.push(flag_target(
-                g,
-                env,
-                parse_endpoint(u, "--url")?,
-                "--url".into(),
-            )?);
-        }
-        return Ok((targets, None));
+        return Ok((url_targets(g, env)?, None));
     }
     if let Some(p) = &g.socket {
         let text = p.to_string_lossy();
@@ -238,6 +222,14 @@ fn profile<'a>(cfg: &'a config::Config, name: &str) -> Result<&'a Profile, Error
 }
 
 /// A target whose endpoint came from a flag or the environment: credentials from flags, then env.
+/// One target per `--url`, in the order given.
+fn url_targets(g: &GlobalArgs, env: &dyn Env) -> Result<Vec<Target>, Error> {
+    g.url
+        .iter()
+        .map(|u| flag_target(g, env, parse_endpoint(u, "--url")?, "--url".into()))
+        .collect()
+}
+
 fn flag_target(
     g: &GlobalArgs,
     env: &dyn Env,
