@@ -113,7 +113,7 @@ fn glue_bash_words(script: &str) -> String {
 "#;
     assert!(
         script.contains(WORDS) && script.contains(STATUS),
-        "clap_complete's bash registration changed: update docs::glue_bash_words"
+        "clap_complete's bash registration changed: update docs::completion::glue_bash_words"
     );
     script.replacen(WORDS, GLUED, 1).replacen(STATUS, CUT, 1)
 }
