@@ -9,11 +9,22 @@
 //!   `mailbox update`...), or one given an option only doveadm's own syntax has
 //!   (`mailbox create -g GUID`, `who -a PATH`), goes to the `doveadm` subcommand,
 //!   which runs it through the HTTP API with doveadm's parameters.
+//!
+//! The routing is here; how each definition takes an option is in `arity`, the
+//! `doveadm` subcommand's argv in `generic`, the users of a mail command in `users`.
 
-use clap::{ArgAction, Command};
+mod arity;
+mod generic;
+mod users;
+
+use clap::Command;
 
 use super::getopt::{self, Arity, Item, Opt};
 use crate::error::Error;
+use arity::{clap_arity, global_arity, table_arity};
+use generic::generic;
+pub use users::missing_users;
+use users::names_users;
 
 /// The subcommand that runs any doveadm command in doveadm's syntax.
 pub const GENERIC: &str = "doveadm";
@@ -29,46 +40,6 @@ fn local_only(c: char) -> Option<&'static str> {
     })
 }
 
-/// How clap's definition takes an option of `cmd` (built, so globals are included).
-fn clap_arity(cmd: &Command, opt: Opt) -> Option<Arity> {
-    let arg = cmd.get_arguments().find(|a| match opt {
-        Opt::Short(c) => {
-            a.get_short() == Some(c)
-                || a.get_short_and_visible_aliases()
-                    .is_some_and(|s| s.contains(&c))
-        }
-        Opt::Long(l) => {
-            a.get_long() == Some(l) || a.get_all_aliases().is_some_and(|v| v.contains(&l))
-        }
-    })?;
-    Some(match arg.get_action() {
-        ArgAction::Set | ArgAction::Append => {
-            // `who -w [SECONDS]`: an optional value is taken only when attached or numeric.
-            if arg.get_num_args().is_some_and(|n| n.min_values() == 0) {
-                Arity::Optional
-            } else {
-                Arity::Value
-            }
-        }
-        _ => Arity::Flag,
-    })
-}
-
-/// How doveadm's definition of `cmd` takes an option.
-fn table_arity(cmd: &super::Cmd, opt: Opt) -> Option<Arity> {
-    let p = match opt {
-        Opt::Short(c) => cmd.short(c),
-        Opt::Long(l) => cmd.long(l),
-    }?;
-    Some(if p.kind == super::Kind::Bool {
-        Arity::Flag
-    } else {
-        Arity::Value
-    })
-}
-
-/// Whether the options choose the users of a mail command (`-u`, `-A`, `-F`, 2.4's
-/// `--no-userdb-lookup`).
 /// `-F -` as `--user-file=-`: clap takes a lone `-` after a short option for a
 /// positional when the command's positionals allow hyphen values (`search`'s query),
 /// and then misses the option's value.
@@ -103,33 +74,6 @@ fn dash_values_long(node: &Command, args: Vec<String>) -> Vec<String> {
         }
     }
     out
-}
-
-fn names_users(items: &[Item]) -> bool {
-    items.iter().any(|i| match i {
-        Item::Short(c, _) => matches!(c, 'u' | 'A' | 'F'),
-        Item::Long(n, _) => matches!(
-            n.as_str(),
-            "user" | "all-users" | "user-file" | "no-userdb-lookup"
-        ),
-        _ => false,
-    })
-}
-
-/// The refusal of a mail command given no `-u`, `-A` or `-F`. doveadm then runs it
-/// for `$USER` as a local system user, without a userdb lookup: nothing a server
-/// reached over HTTP can do. The exit code is native doveadm's: 75 when `$USER` is
-/// set (2.3 fails to take that user's privileges, 2.4 refuses with i_fatal), 64 when
-/// it is not (2.3's EX_USAGE).
-pub fn missing_users(command: &str, user_env_set: bool) -> Error {
-    let why = format!(
-        "`{command}` needs -u USER, -A or -F FILE: doveadm's fallback to $USER (a local user, without a userdb lookup) cannot apply over HTTP"
-    );
-    if user_env_set {
-        Error::Unavailable(why)
-    } else {
-        Error::Usage(why)
-    }
 }
 
 /// Rewrites `args` (with the program name first) for clap; see the module comment.
@@ -305,104 +249,6 @@ pub fn route(
             out.extend(rest.iter().cloned());
             Ok(out)
         }
-    }
-}
-
-/// The usage error of an option of `cmd` given last, without its value (`pw -p`),
-/// as doveadm's getopt fails (exit 64). Found here, where the arguments are still as
-/// typed: past this point a `--` separates them from the positionals, and the option
-/// would take it for its value. `None` when some version's definition reads the
-/// option as a flag (2.3's `kick -f`): the server's version decides, later.
-fn missing_value(cmd: &super::Cmd, opt: Opt) -> Option<Error> {
-    if table_arity(cmd, opt) != Some(Arity::Value) {
-        return None;
-    }
-    let words: Vec<&str> = cmd.name().split(' ').collect();
-    let flag_somewhere = [super::Version::V23, super::Version::V24]
-        .into_iter()
-        .filter_map(|v| super::find(v, &words).filter(|(c, _)| c.name() == cmd.name()))
-        .any(|(c, _)| table_arity(&c, opt) == Some(Arity::Flag));
-    let shown = match opt {
-        Opt::Short(c) => format!("-{c}"),
-        Opt::Long(l) => format!("--{l}"),
-    };
-    (!flag_somewhere).then(|| {
-        Error::Usage(format!(
-            "{}: option `{}` needs a value",
-            cmd.name(),
-            crate::text::escape_message(&shown)
-        ))
-    })
-}
-
-/// `out` followed by the argv of the `doveadm` subcommand for doveadm command `cmd`,
-/// whose `n` words start `rest` after `skip` words: rdoveadm's global long options
-/// first, then `doveadm -- WORDS OPTIONS -- POSITIONALS`.
-fn generic(
-    mut out: Vec<String>,
-    root: &Command,
-    cmd: &super::Cmd,
-    n: usize,
-    rest: &[String],
-    skip: usize,
-) -> Result<Vec<String>, Error> {
-    let args: Vec<String> = rest.get(skip + n..).unwrap_or_default().to_vec();
-    let spec = |o: Opt| table_arity(cmd, o).or_else(|| global_arity(root, o));
-    let mut globals = Vec::new();
-    let mut own = Vec::new();
-    let mut positionals = Vec::new();
-    let items = if cmd.no_options() {
-        args.iter().cloned().map(Item::Positional).collect()
-    } else {
-        getopt::parse(&args, &spec, cmd.ordered())
-    };
-    for item in items {
-        let missing = match &item {
-            Item::Short(c, None) => missing_value(cmd, Opt::Short(*c)),
-            Item::Long(name, None) => missing_value(cmd, Opt::Long(name)),
-            _ => None,
-        };
-        if let Some(e) = missing {
-            return Err(e);
-        }
-        match item {
-            Item::Long(name, value) if table_arity(cmd, Opt::Long(&name)).is_none() => {
-                globals.push(match value {
-                    Some(v) => format!("--{name}={v}"),
-                    None => format!("--{name}"),
-                });
-            }
-            Item::Short(c, value) => {
-                own.push(format!("-{c}"));
-                own.extend(value);
-            }
-            Item::Long(name, value) => {
-                own.push(format!("--{name}"));
-                own.extend(value);
-            }
-            Item::Unknown(a) => own.push(a),
-            Item::Positional(p) => positionals.push(p),
-        }
-    }
-    out.extend(globals);
-    out.push(GENERIC.into());
-    out.push("--".into());
-    out.extend(rest.get(skip..skip + n).unwrap_or_default().iter().cloned());
-    out.extend(own);
-    out.push("--".into());
-    out.extend(positionals);
-    Ok(out)
-}
-
-/// rdoveadm's global long options (`--url`, `--format`...), usable after any command.
-fn global_arity(root: &Command, opt: Opt) -> Option<Arity> {
-    match opt {
-        Opt::Long(l) => root
-            .get_arguments()
-            .any(|a| a.is_global_set() && a.get_long() == Some(l))
-            .then(|| clap_arity(root, opt))
-            .flatten(),
-        Opt::Short(_) => None,
     }
 }
 
