@@ -1,5 +1,5 @@
 //! The config file parser on arbitrary text: never panics. Built only with feature
-//! `config` (`rdoveadm::config::parse` is being split out of `config::load`).
+//! `config` (`rdoveadm::config::parse`, the parse without I/O that `config::load` uses).
 #![no_main]
 
 use std::path::Path;

@@ -187,6 +187,20 @@ impl Cmd {
     pub fn long(&self, name: &str) -> Option<&'static Param> {
         self.params().find(|p| !p.positional && p.name == name)
     }
+
+    /// How doveadm's definition of this command takes an option: a boolean is a flag,
+    /// anything else takes a value; `None` when the command has no such option.
+    pub fn arity(&self, opt: getopt::Opt) -> Option<getopt::Arity> {
+        let p = match opt {
+            getopt::Opt::Short(c) => self.short(c),
+            getopt::Opt::Long(l) => self.long(l),
+        }?;
+        Some(if p.kind == Kind::Bool {
+            getopt::Arity::Flag
+        } else {
+            getopt::Arity::Value
+        })
+    }
 }
 
 /// `quota get`, `quota-get`, `all-users` → `quotaGet`, `allUsers` (doveadm's

@@ -7,7 +7,7 @@ use std::io::Read;
 
 use serde_json::{Map, Value};
 
-use crate::doveadm::getopt::{self, Arity, Item, Opt};
+use crate::doveadm::getopt::{self, Item, Opt};
 use crate::doveadm::{self as table, Cmd, Kind, Version};
 use crate::error::Error;
 
@@ -26,19 +26,6 @@ pub(super) fn split(all: &[String]) -> (Vec<String>, Vec<String>) {
     let first = all.get(words.len()).cloned();
     let args: Vec<String> = first.into_iter().chain(it.cloned()).collect();
     (words, args)
-}
-
-/// How `cmd` takes each option.
-fn arity(cmd: &Cmd, o: Opt) -> Option<Arity> {
-    let p = match o {
-        Opt::Short(c) => cmd.short(c),
-        Opt::Long(l) => cmd.long(l),
-    }?;
-    Some(if p.kind == Kind::Bool {
-        Arity::Flag
-    } else {
-        Arity::Value
-    })
 }
 
 /// doveadm's usage line for `cmd`, from its parameters.
@@ -77,7 +64,7 @@ pub(super) fn usage(cmd: &Cmd) -> String {
 
 /// Reads `cmd`'s arguments into the API's named parameters.
 pub(super) fn build(cmd: &Cmd, args: &[String]) -> Result<Map<String, Value>, Error> {
-    let spec = |o: Opt| arity(cmd, o);
+    let spec = |o: Opt| cmd.arity(o);
     let mut out = Map::new();
     let mut positionals = Vec::new();
     let items = if cmd.no_options() {

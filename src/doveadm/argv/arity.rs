@@ -1,12 +1,11 @@
-//! How each definition takes an option (a flag, a value, an optional value): clap's
-//! (rdoveadm's subcommands and global options) and doveadm's generated table. Separate
-//! because both the permutation for rdoveadm's subcommands and the `doveadm`
-//! subcommand's argv ask these same questions.
+//! How an option is taken (a flag, a value, an optional value) by clap's definition
+//! (rdoveadm's subcommands, and its global options after a doveadm command); doveadm's
+//! own table answers through `Cmd::arity`. Separate because both the permutation for
+//! rdoveadm's subcommands and the `doveadm` subcommand's argv ask these questions.
 
 use clap::{ArgAction, Command};
 
 use crate::doveadm::getopt::{Arity, Opt};
-use crate::doveadm::{Cmd, Kind};
 
 /// How clap's definition takes an option of `cmd` (built, so globals are included).
 pub(super) fn clap_arity(cmd: &Command, opt: Opt) -> Option<Arity> {
@@ -30,19 +29,6 @@ pub(super) fn clap_arity(cmd: &Command, opt: Opt) -> Option<Arity> {
             }
         }
         _ => Arity::Flag,
-    })
-}
-
-/// How doveadm's definition of `cmd` takes an option.
-pub(super) fn table_arity(cmd: &Cmd, opt: Opt) -> Option<Arity> {
-    let p = match opt {
-        Opt::Short(c) => cmd.short(c),
-        Opt::Long(l) => cmd.long(l),
-    }?;
-    Some(if p.kind == Kind::Bool {
-        Arity::Flag
-    } else {
-        Arity::Value
     })
 }
 

@@ -5,7 +5,7 @@
 
 use clap::Command;
 
-use super::arity::{global_arity, table_arity};
+use super::arity::global_arity;
 use super::GENERIC;
 use crate::doveadm::getopt::{self, Arity, Item, Opt};
 use crate::doveadm::{self, Cmd, Version};
@@ -17,14 +17,14 @@ use crate::error::Error;
 /// would take it for its value. `None` when some version's definition reads the
 /// option as a flag (2.3's `kick -f`): the server's version decides, later.
 fn missing_value(cmd: &Cmd, opt: Opt) -> Option<Error> {
-    if table_arity(cmd, opt) != Some(Arity::Value) {
+    if cmd.arity(opt) != Some(Arity::Value) {
         return None;
     }
     let words: Vec<&str> = cmd.name().split(' ').collect();
     let flag_somewhere = [Version::V23, Version::V24]
         .into_iter()
         .filter_map(|v| doveadm::find(v, &words).filter(|(c, _)| c.name() == cmd.name()))
-        .any(|(c, _)| table_arity(&c, opt) == Some(Arity::Flag));
+        .any(|(c, _)| c.arity(opt) == Some(Arity::Flag));
     let shown = match opt {
         Opt::Short(c) => format!("-{c}"),
         Opt::Long(l) => format!("--{l}"),
@@ -50,7 +50,7 @@ pub(super) fn generic(
     skip: usize,
 ) -> Result<Vec<String>, Error> {
     let args: Vec<String> = rest.get(skip + n..).unwrap_or_default().to_vec();
-    let spec = |o: Opt| table_arity(cmd, o).or_else(|| global_arity(root, o));
+    let spec = |o: Opt| cmd.arity(o).or_else(|| global_arity(root, o));
     let mut globals = Vec::new();
     let mut own = Vec::new();
     let mut positionals = Vec::new();
@@ -69,7 +69,7 @@ pub(super) fn generic(
             return Err(e);
         }
         match item {
-            Item::Long(name, value) if table_arity(cmd, Opt::Long(&name)).is_none() => {
+            Item::Long(name, value) if cmd.arity(Opt::Long(&name)).is_none() => {
                 globals.push(match value {
                     Some(v) => format!("--{name}={v}"),
                     None => format!("--{name}"),

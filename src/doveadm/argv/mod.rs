@@ -21,7 +21,7 @@ use clap::Command;
 
 use super::getopt::{self, Arity, Item, Opt};
 use crate::error::Error;
-use arity::{clap_arity, global_arity, table_arity};
+use arity::{clap_arity, global_arity};
 use generic::generic;
 pub use users::missing_users;
 use users::names_users;
@@ -156,7 +156,7 @@ pub fn route(
     if leaf && depth == 1 && node.get_name() == "batch" {
         if let Some((cmd, 1)) = doveadm {
             let args: Vec<String> = rest.get(1..).unwrap_or_default().to_vec();
-            let spec = |o: Opt| table_arity(&cmd, o);
+            let spec = |o: Opt| cmd.arity(o);
             let items = getopt::parse(&args, &spec, true);
             let positionals = items
                 .iter()
@@ -182,7 +182,7 @@ pub fn route(
             Some(Arity::Flag)
                 if own
                     .as_ref()
-                    .is_some_and(|cmd| table_arity(cmd, o) == Some(Arity::Value)) =>
+                    .is_some_and(|cmd| cmd.arity(o) == Some(Arity::Value)) =>
             {
                 Some(Arity::Value)
             }
@@ -195,7 +195,7 @@ pub fn route(
         let doveadm_knows_all = doveadm
             .filter(|(_, n)| *n == depth)
             .is_some_and(|(cmd, _)| {
-                let spec = |o: Opt| table_arity(&cmd, o).or_else(|| global_arity(root, o));
+                let spec = |o: Opt| cmd.arity(o).or_else(|| global_arity(root, o));
                 !getopt::parse(&args, &spec, cmd.ordered())
                     .iter()
                     .any(|it| matches!(it, Item::Unknown(_)))
@@ -211,11 +211,9 @@ pub fn route(
             });
         // doveadm's `-h VALUE` (2.4 `kick -h HOST`, `indexer add -h`) is not clap's help.
         let doveadm_h = doveadm
-            .filter(|(cmd, n)| {
-                *n == depth && table_arity(cmd, Opt::Short('h')) == Some(Arity::Value)
-            })
+            .filter(|(cmd, n)| *n == depth && cmd.arity(Opt::Short('h')) == Some(Arity::Value))
             .is_some_and(|(cmd, _)| {
-                let spec = |o: Opt| table_arity(&cmd, o).or_else(|| global_arity(root, o));
+                let spec = |o: Opt| cmd.arity(o).or_else(|| global_arity(root, o));
                 getopt::parse(&args, &spec, cmd.ordered())
                     .iter()
                     .any(|it| matches!(it, Item::Short('h', Some(_))))
