@@ -171,10 +171,9 @@ impl Dovecot {
             match login() {
                 Ok(s) => return s,
                 Err(LoginError::Transient(lines)) if attempts < 4 => {
-                    eprintln!(
-                        "login of {user} did not go through ({lines:?}); again\n{}",
-                        self.log_problems()
-                    );
+                    let note = format!("login of {user} did not go through ({lines:?}); again");
+                    eprintln!("{note}\n{}", self.log_problems());
+                    note_retry(&note);
                     std::thread::sleep(Duration::from_millis(500));
                 }
                 Err(e) => panic!("login of {user} failed: {e:?}\n{}", self.log_problems()),
@@ -250,6 +249,21 @@ impl Drop for Dovecot {
                 .stderr(Stdio::null())
                 .status();
         }
+    }
+}
+
+/// Where retried logins are counted: `scripts/test` prints how many there were at the
+/// end of a run (a passing test's stderr is never shown, so a retry would go unseen).
+pub const LOGIN_RETRIES: &str = concat!(env!("CARGO_TARGET_TMPDIR"), "/login-retries.log");
+
+fn note_retry(note: &str) {
+    use std::io::Write as _;
+    if let Ok(mut f) = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(LOGIN_RETRIES)
+    {
+        let _ = writeln!(f, "{note}");
     }
 }
 
