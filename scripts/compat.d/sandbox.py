@@ -246,7 +246,7 @@ class Instance:
                 continue
             if snap not in self._prints:
                 self._prints[snap] = fingerprint(snap)
-            if fingerprint(live) != self._prints[snap]:
+            if settled_fingerprint(live) != self._prints[snap]:
                 shutil.rmtree(live, ignore_errors=True)
                 copy_tree(snap, live)
 
@@ -303,6 +303,8 @@ class Instance:
         """Normalized end state: per user mailboxes, subscriptions, messages
         (uid, content hash, flags incl. keywords), metadata; plus the work dir."""
         st = {}
+        # The indexer may still work after `index -q` returned: read a quiet store.
+        settled_fingerprint(self.mailroot)
         for dom in sorted(os.listdir(self.mailroot)):
             for user in sorted(os.listdir(os.path.join(self.mailroot, dom))):
                 us = user_state(os.path.join(self.mailroot, dom, user))
@@ -457,7 +459,9 @@ def user_state(home):
 
 
 def fingerprint(root):
-    """(relative path, type, size, mtime_ns, mode, uid) of everything under root."""
+    """(relative path, type, size, mtime_ns, mode, uid) of everything under root. A
+    file that vanishes while it is read (a lock file of the indexer, which works on
+    after `index -q` returns) is recorded as vanished, so the tree reads as busy."""
     out = []
     if not os.path.exists(root):
         return None
@@ -465,10 +469,34 @@ def fingerprint(root):
         dirs.sort()
         for n in sorted(dirs + files):
             p = os.path.join(d, n)
-            st = os.lstat(p)
+            try:
+                st = os.lstat(p)
+            except FileNotFoundError:
+                out.append((os.path.relpath(p, root), "(vanished)", 0, 0, 0))
+                continue
             out.append((os.path.relpath(p, root), st.st_mode, st.st_size if not os.path.isdir(p) else 0,
                         st.st_mtime_ns if not os.path.isdir(p) else 0, st.st_uid))
     return out
+
+
+def busy(print_):
+    """Whether a fingerprint shows a writer at work: a lock file, or one that vanished."""
+    return bool(print_) and any(e[0].endswith(".lock") or e[1] == "(vanished)" for e in print_)
+
+
+def settled_fingerprint(root, timeout=10.0):
+    """The fingerprint once nobody writes under root (no lock file, two reads 0.1 s
+    apart the same), or the last one read after `timeout` seconds. Only a busy tree
+    waits: the usual reset costs one read."""
+    fp = fingerprint(root)
+    deadline = time.monotonic() + timeout
+    while busy(fp) and time.monotonic() < deadline:
+        time.sleep(0.1)
+        again = fingerprint(root)
+        if again == fp and not busy(again):
+            break
+        fp = again
+    return fp
 
 
 def copy_tree(src, dst):

@@ -176,6 +176,29 @@ def check_reset(tmp, fails):
         fails.append("reset: the ACL file was not restored")
 
 
+def check_settle(tmp, fails):
+    """A tree with a writer at work (the indexer after `index -q`) is read once it is
+    quiet: a lock file makes the read wait until it is gone, a file that vanishes
+    mid-read is no error."""
+    import threading
+    import time
+    root = os.path.join(tmp, "settle")
+    os.makedirs(root)
+    open(os.path.join(root, "dovecot-uidlist"), "w").close()
+    lock = os.path.join(root, "dovecot-uidlist.lock")
+    open(lock, "w").close()
+    if not sandbox.busy(sandbox.fingerprint(root)):
+        fails.append("settle: a lock file does not make the tree busy")
+    threading.Timer(0.3, os.unlink, [lock]).start()
+    start = time.monotonic()
+    fp = sandbox.settled_fingerprint(root)
+    waited = time.monotonic() - start
+    if sandbox.busy(fp) or any(e[0].endswith(".lock") for e in fp) or waited < 0.25:
+        fails.append(f"settle: read the tree while the lock was there ({waited:.2f} s): {fp}")
+    if sandbox.busy([("dovecot-uidlist", "(vanished)", 0, 0, 0)]) is not True:
+        fails.append("settle: a vanished file does not make the tree busy")
+
+
 def check_exit_classes(fails):
     def rec(nat_exit, rd_exit, rd_err, crashed=None, nat_err=""):
         r = {"native": {"exit": nat_exit, "stderr": nat_err}, "rdoveadm": {"exit": rd_exit, "stderr": rd_err}}
@@ -204,6 +227,7 @@ def main():
         check_pw_params(fails)
         check_metadata_guids(tmp, fails)
         check_reset(tmp, fails)
+        check_settle(tmp, fails)
         check_exit_classes(fails)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
