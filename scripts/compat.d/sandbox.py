@@ -485,17 +485,14 @@ def busy(print_):
 
 
 def settled_fingerprint(root, timeout=10.0):
-    """The fingerprint once nobody writes under root (no lock file, two reads 0.1 s
-    apart the same), or the last one read after `timeout` seconds. Only a busy tree
-    waits: the usual reset costs one read."""
+    """The fingerprint once nobody writes under root: read again every 0.1 s until a
+    read shows no lock file and nothing vanished, or `timeout` seconds have passed
+    (then the last read). Only a busy tree waits: the usual reset costs one read."""
     fp = fingerprint(root)
     deadline = time.monotonic() + timeout
     while busy(fp) and time.monotonic() < deadline:
         time.sleep(0.1)
-        again = fingerprint(root)
-        if again == fp and not busy(again):
-            break
-        fp = again
+        fp = fingerprint(root)
     return fp
 
 

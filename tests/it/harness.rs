@@ -254,7 +254,7 @@ impl Drop for Dovecot {
 
 /// Where retried logins are counted: `scripts/test` prints how many there were at the
 /// end of a run (a passing test's stderr is never shown, so a retry would go unseen).
-pub const LOGIN_RETRIES: &str = concat!(env!("CARGO_TARGET_TMPDIR"), "/login-retries.log");
+const LOGIN_RETRIES: &str = concat!(env!("CARGO_TARGET_TMPDIR"), "/login-retries.log");
 
 fn note_retry(note: &str) {
     use std::io::Write as _;
@@ -301,11 +301,6 @@ pub enum LoginError {
 }
 
 impl Session {
-    pub fn imap(port: u16, user: &str, password: &str) -> Session {
-        Session::try_imap(port, user, password)
-            .unwrap_or_else(|e| panic!("IMAP login of {user} failed: {e:?}"))
-    }
-
     pub fn try_imap(port: u16, user: &str, password: &str) -> Result<Session, LoginError> {
         let mut me = Session::connect(port, true);
         let mut seen = vec![me.line()]; // greeting
@@ -324,11 +319,6 @@ impl Session {
             }
             seen.push(l);
         }
-    }
-
-    pub fn pop3(port: u16, user: &str, password: &str) -> Session {
-        Session::try_pop3(port, user, password)
-            .unwrap_or_else(|e| panic!("POP3 login of {user} failed: {e:?}"))
     }
 
     pub fn try_pop3(port: u16, user: &str, password: &str) -> Result<Session, LoginError> {
